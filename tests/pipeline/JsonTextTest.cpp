@@ -7,7 +7,8 @@ using namespace flowlier::pipeline;
 
 TEST_CASE("JSON strings escape quotes, control bytes and invalid UTF-8", "[json]") {
   std::string out;
-  append_json_string(out, std::string_view("a\"b\\c\n\x01 \xc3\xa9 \xff", 13));
+  static constexpr char input[] = "a\"b\\c\n\x01 \xc3\xa9 \xff";
+  append_json_string(out, std::string_view(input, sizeof input - 1));
   CHECK(out == "\"a\\\"b\\\\c\\n\\u0001 \xc3\xa9 \xef\xbf\xbd\"");
 }
 
