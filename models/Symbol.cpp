@@ -1,8 +1,8 @@
-#include "pipeline/Symbol.hpp"
+#include "models/Symbol.hpp"
 
 #include <fmt/format.h>
 
-namespace flowlier::pipeline {
+namespace flowlier::models {
 
 namespace {
 std::uint64_t fnv1a(std::string_view text) {
@@ -28,4 +28,4 @@ void Symbol::assign(std::string_view text) {
   size_ = static_cast<std::uint8_t>(keep + tail.size());
 }
 
-}  // namespace flowlier::pipeline
+}  // namespace flowlier::models

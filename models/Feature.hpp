@@ -1,0 +1,29 @@
+#pragma once
+// The window features kept per entity. Names are those used in anomaly events.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace flowlier::models {
+
+enum class Feature : std::uint8_t {
+  flows,           // flow records
+  packets,         // packets, both directions
+  bytes_in,        // bytes towards the entity
+  bytes_out,       // bytes from the entity
+  distinct_peers,  // remote addresses
+  distinct_ports,  // service ports (the non-ephemeral side of each flow)
+  rejected_flows,  // flows with action REJECT
+  external_flows,  // flows whose peer is outside the internal networks
+  new_peers,       // peers never seen before by this entity
+  new_ports,       // service ports never seen before by this entity
+};
+inline constexpr std::size_t kFeatureCount = 10;
+
+using FeatureVector = std::array<double, kFeatureCount>;
+
+std::string_view to_string(Feature f);
+std::optional<Feature> parse_feature(std::string_view name);
+
+}  // namespace flowlier::models

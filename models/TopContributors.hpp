@@ -1,0 +1,57 @@
+#pragma once
+// The few heaviest keys of a stream (space-saving, Metwally et al. 2005) with a fixed
+// number of slots: which peers or ports drove a window, at constant memory.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+namespace flowlier::models {
+
+template <typename Key, std::size_t Slots>
+class TopContributors {
+ public:
+  struct Entry {
+    Key key{};
+    double weight = 0;
+  };
+
+  void add(const Key& key, double weight) {
+    total_ += weight;
+    Entry* smallest = nullptr;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (entries_[i].key == key) {
+        entries_[i].weight += weight;
+        return;
+      }
+      if (!smallest || entries_[i].weight < smallest->weight) smallest = &entries_[i];
+    }
+    if (size_ < Slots) {
+      entries_[size_++] = Entry{key, weight};
+      return;
+    }
+    // Replace the lightest: its weight is an upper bound of the newcomer's error.
+    smallest->key = key;
+    smallest->weight += weight;
+  }
+
+  // Entries by weight, heaviest first.
+  std::array<Entry, Slots> sorted(std::size_t& count) const {
+    auto out = entries_;
+    std::sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(size_),
+              [](const Entry& a, const Entry& b) { return a.weight > b.weight; });
+    count = size_;
+    return out;
+  }
+  double total() const { return total_; }
+  void clear() {
+    size_ = 0;
+    total_ = 0;
+  }
+
+ private:
+  std::array<Entry, Slots> entries_{};
+  std::size_t size_ = 0;
+  double total_ = 0;
+};
+
+}  // namespace flowlier::models

@@ -1,0 +1,41 @@
+#include "models/WindowAccumulator.hpp"
+
+namespace flowlier::models {
+
+void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
+  const double w = o.weight;
+  flows_ += w;
+  packets_ += static_cast<double>(o.packets) * w;
+  bytes_in_ += static_cast<double>(o.bytes_in) * w;
+  bytes_out_ += static_cast<double>(o.bytes_out) * w;
+  if (o.rejected) rejected_ += w;
+  if (o.external_peer) external_ += w;
+  if (o.has_peer) {
+    peers_.add(o.peer_hash);
+    peers_by_flows_.add(o.peer, w);
+    peers_by_bytes_.add(o.peer, static_cast<double>(o.bytes_in + o.bytes_out) * w);
+    // Rejected traffic never becomes "known": a blocked scanner must stay novel.
+    if (!o.rejected && history.add_peer(o.peer_hash)) {
+      new_peer_count_ += 1;
+      new_peers_.add(o.peer, 1);
+    }
+  }
+  if (o.has_port) {
+    const std::uint64_t port_hash =
+        (static_cast<std::uint64_t>(o.protocol) << 17 | static_cast<std::uint64_t>(o.service_port) << 1 |
+         (o.inbound ? 1u : 0u)) * 0x9e3779b97f4a7c15ULL;
+    ports_.add(port_hash);
+    ports_by_flows_.add(PortKey{o.service_port, o.protocol}, w);
+    if (!o.rejected && history.add_port(port_hash)) {
+      new_port_count_ += 1;
+      new_ports_.add(PortKey{o.service_port, o.protocol}, 1);
+    }
+  }
+}
+
+FeatureVector WindowAccumulator::features() const {
+  return FeatureVector{flows_,          packets_,         bytes_in_,        bytes_out_,      peers_.estimate(),
+                       ports_.estimate(), rejected_,      external_,        new_peer_count_, new_port_count_};
+}
+
+}  // namespace flowlier::models
