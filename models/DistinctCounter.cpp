@@ -87,4 +87,28 @@ double DistinctCounter::estimate() const {
   return std::max(estimate, static_cast<double>(exact_capacity));
 }
 
+void DistinctCounter::save(detectors::StateWriter& w) const {
+  w.put(exact_size_);
+  w.put(exact_);
+  w.put<std::uint8_t>(registers_ ? 1 : 0);
+  if (registers_) w.put_bytes(registers_.get(), hll_registers);
+}
+
+bool DistinctCounter::load(detectors::StateReader& r) {
+  std::uint8_t has_registers = 0;
+  r.get(exact_size_);
+  r.get(exact_);
+  r.get(has_registers);
+  if (!r.ok()) return false;
+  if (exact_size_ > exact_capacity || has_registers > 1) return r.fail("distinct counter state is out of range");
+  registers_.reset();
+  if (has_registers) {
+    std::array<std::uint8_t, hll_registers> bytes{};
+    if (!r.get(bytes)) return false;
+    registers_ = std::make_unique<std::uint8_t[]>(hll_registers);
+    std::memcpy(registers_.get(), bytes.data(), hll_registers);
+  }
+  return true;
+}
+
 }  // namespace flowlier::models

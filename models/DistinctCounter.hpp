@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "detectors/StateIo.hpp"
+
 namespace flowlier::models {
 
 class DistinctCounter {
@@ -25,6 +27,8 @@ class DistinctCounter {
   double estimate() const;
   void clear();
   bool is_exact() const { return !registers_; }
+  void save(detectors::StateWriter& w) const;
+  bool load(detectors::StateReader& r);
   std::size_t memory_usage() const { return sizeof(*this) + (registers_ ? hll_registers : 0); }
 
  private:

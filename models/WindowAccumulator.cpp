@@ -10,6 +10,7 @@ void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
   bytes_out_ += static_cast<double>(o.bytes_out) * w;
   if (o.rejected) rejected_ += w;
   if (o.external_peer) external_ += w;
+  if (o.inbound) inbound_flows_ += w;
   if (o.has_peer) {
     peers_.add(o.peer_hash);
     peers_by_flows_.add(o.peer, w);
@@ -36,6 +37,34 @@ void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
 FeatureVector WindowAccumulator::features() const {
   return FeatureVector{flows_,          packets_,         bytes_in_,        bytes_out_,      peers_.estimate(),
                        ports_.estimate(), rejected_,      external_,        new_peer_count_, new_port_count_};
+}
+
+void WindowAccumulator::save(detectors::StateWriter& w) const {
+  for (double v : {flows_, packets_, bytes_in_, bytes_out_, rejected_, external_, new_peer_count_, new_port_count_,
+                   inbound_flows_}) {
+    w.put(v);
+  }
+  peers_.save(w);
+  ports_.save(w);
+  w.put(peers_by_flows_);
+  w.put(peers_by_bytes_);
+  w.put(ports_by_flows_);
+  w.put(new_peers_);
+  w.put(new_ports_);
+}
+
+bool WindowAccumulator::load(detectors::StateReader& r) {
+  for (double* v : {&flows_, &packets_, &bytes_in_, &bytes_out_, &rejected_, &external_, &new_peer_count_,
+                    &new_port_count_, &inbound_flows_}) {
+    r.get(*v);
+  }
+  if (!peers_.load(r) || !ports_.load(r)) return false;
+  r.get(peers_by_flows_);
+  r.get(peers_by_bytes_);
+  r.get(ports_by_flows_);
+  r.get(new_peers_);
+  r.get(new_ports_);
+  return r.ok();
 }
 
 }  // namespace flowlier::models

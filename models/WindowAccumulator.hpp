@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 
+#include "detectors/StateIo.hpp"
 #include "models/DistinctCounter.hpp"
 #include "models/Feature.hpp"
 #include "models/Observation.hpp"
@@ -25,6 +26,11 @@ class WindowAccumulator {
   void add(const Observation& o, SeenHistory& history);
 
   FeatureVector features() const;
+  // Share of the window's flows in which the entity was the destination.
+  double inbound_share() const { return flows_ > 0 ? inbound_flows_ / flows_ : 0.0; }
+
+  void save(detectors::StateWriter& w) const;
+  bool load(detectors::StateReader& r);
   const TopContributors<PeerAddress, 4>& peers_by_flows() const { return peers_by_flows_; }
   const TopContributors<PeerAddress, 4>& peers_by_bytes() const { return peers_by_bytes_; }
   const TopContributors<PortKey, 4>& ports_by_flows() const { return ports_by_flows_; }
@@ -33,7 +39,7 @@ class WindowAccumulator {
 
  private:
   double flows_ = 0, packets_ = 0, bytes_in_ = 0, bytes_out_ = 0, rejected_ = 0, external_ = 0;
-  double new_peer_count_ = 0, new_port_count_ = 0;
+  double new_peer_count_ = 0, new_port_count_ = 0, inbound_flows_ = 0;
   DistinctCounter peers_;
   DistinctCounter ports_;
   TopContributors<PeerAddress, 4> peers_by_flows_;

@@ -134,6 +134,98 @@ void Windower::flush(const CloseHandler& on_closed) {
   close_until(windows_.rbegin()->first + config_.window_seconds, on_closed);
 }
 
+void Windower::save(detectors::StateWriter& w) const {
+  w.put<std::uint64_t>(slots_.size());
+  for (const Slot& s : slots_) {
+    w.put(s.key.kind);
+    w.put_string(s.key.id.view());
+    w.put(s.last_seen);
+    w.put(s.busy_until);
+    w.put(s.prev);
+    w.put(s.next);
+    w.put(s.seen);
+  }
+  w.put_vector(free_);
+  w.put(lru_head_);
+  w.put(lru_tail_);
+  w.put(max_event_time_);
+  w.put(closed_until_);
+  w.put(stats_);
+  w.put<std::uint64_t>(windows_.size());
+  for (const auto& [start, window] : windows_) {
+    w.put(start);
+    std::vector<std::uint32_t> order;
+    for (const auto& entry : window) order.push_back(entry.first);
+    std::sort(order.begin(), order.end());
+    w.put<std::uint64_t>(order.size());
+    for (std::uint32_t s : order) {
+      w.put(s);
+      window.at(s).save(w);
+    }
+  }
+}
+
+std::string Windower::load(detectors::StateReader& r) {
+  Windower next(config_);
+  std::uint64_t slot_count = 0;
+  if (!r.get(slot_count)) return r.error();
+  if (slot_count > (std::uint64_t{1} << 32) - 2) return "entity table state is too large";
+  next.slots_.resize(slot_count);
+  for (Slot& s : next.slots_) {
+    std::string id;
+    r.get(s.key.kind);
+    r.get_string(id, Symbol::capacity);
+    s.key.id.assign(id);
+    r.get(s.last_seen);
+    r.get(s.busy_until);
+    r.get(s.prev);
+    r.get(s.next);
+    r.get(s.seen);
+    if (!r.ok()) return r.error();
+    if (static_cast<std::size_t>(s.key.kind) >= kEntityKindCount) return "entity table state has an unknown entity kind";
+  }
+  r.get_vector(next.free_, slot_count);
+  r.get(next.lru_head_);
+  r.get(next.lru_tail_);
+  r.get(next.max_event_time_);
+  r.get(next.closed_until_);
+  r.get(next.stats_);
+  if (!r.ok()) return r.error();
+  std::vector<bool> is_free(slot_count, false);
+  for (std::uint32_t f : next.free_) {
+    if (f >= slot_count) return "entity table state has a free slot out of range";
+    is_free[f] = true;
+  }
+  for (std::uint32_t i = 0; i < slot_count; ++i) {
+    if (is_free[i]) continue;
+    const Slot& s = next.slots_[i];
+    if ((s.prev != kNone && s.prev >= slot_count) || (s.next != kNone && s.next >= slot_count)) {
+      return "entity table state has a broken LRU link";
+    }
+    next.index_.emplace(s.key, i);
+  }
+  std::uint64_t window_count = 0;
+  r.get(window_count);
+  for (std::uint64_t i = 0; i < window_count && r.ok(); ++i) {
+    std::int64_t start = 0;
+    std::uint64_t entries = 0;
+    r.get(start);
+    r.get(entries);
+    if (entries > slot_count) return "window state names more entities than the table holds";
+    auto& window = next.windows_[start];
+    for (std::uint64_t k = 0; k < entries && r.ok(); ++k) {
+      std::uint32_t s = 0;
+      r.get(s);
+      if (s >= slot_count || is_free[s]) return "window state names an entity slot that is not in use";
+      if (!window[s].load(r)) break;
+    }
+  }
+  if (!r.ok()) return r.error();
+  next.on_evict_ = std::move(on_evict_);
+  *this = std::move(next);
+  return {};
+}
+
 std::size_t Windower::memory_usage() const {
   std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
   // unordered_map node: key + value + next pointer + cached hash, plus a bucket pointer.

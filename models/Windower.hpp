@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "detectors/StateIo.hpp"
 #include "models/EntityKey.hpp"
 #include "models/Observation.hpp"
 #include "models/SeenHistory.hpp"
@@ -73,6 +75,12 @@ class Windower {
   const WindowerConfig& config() const { return config_; }
   std::size_t slot_capacity() const { return slots_.size(); }
   const EntityKey& key_of(std::uint32_t slot) const { return slots_[slot].key; }
+
+  // The whole table and every open window, so a restored Windower continues exactly
+  // where this one stopped (same slots, same LRU order, same partial windows).
+  void save(detectors::StateWriter& w) const;
+  // On failure returns the reason and leaves this Windower unchanged.
+  std::string load(detectors::StateReader& r);
 
   // Approximate bytes held: the table plus open windows.
   std::size_t memory_usage() const;

@@ -1,5 +1,6 @@
 #include "pipeline/EntityRouter.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace flowlier::pipeline {
@@ -66,6 +67,34 @@ bool EntityRouter::is_internal(const IpAddress& address) const {
     if (net.contains(address)) return true;
   }
   return false;
+}
+
+void EntityRouter::save(detectors::StateWriter& w) const {
+  std::vector<const decltype(votes_)::value_type*> entries;
+  for (const auto& entry : votes_) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first.view() < b->first.view(); });
+  w.put<std::uint64_t>(entries.size());
+  for (const auto* entry : entries) {
+    w.put_string(entry->first.view());
+    w.put(entry->second);
+  }
+}
+
+std::string EntityRouter::load(detectors::StateReader& r) {
+  std::uint64_t count = 0;
+  if (!r.get(count)) return r.error();
+  if (count > config_.max_learned_interfaces) return "router state holds more interfaces than allowed";
+  decltype(votes_) next;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string id;
+    AddressVotes v;
+    r.get_string(id, Symbol::capacity);
+    r.get(v);
+    if (!r.ok()) return r.error();
+    next.emplace(Symbol(id), v);
+  }
+  votes_ = std::move(next);
+  return {};
 }
 
 bool EntityRouter::source_is_local(const FlowRecord& r) {

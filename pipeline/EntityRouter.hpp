@@ -8,9 +8,11 @@
 // one of its records, so it is a >1/3 heavy hitter: a 2-counter Misra-Gries summary
 // per interface finds it), with "the private side" as the fallback.
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "detectors/StateIo.hpp"
 #include "models/Observation.hpp"
 #include "pipeline/FlowRecord.hpp"
 
@@ -32,6 +34,10 @@ class EntityRouter {
   void route(const FlowRecord& record, std::vector<models::Observation>& out);
 
   bool is_internal(const IpAddress& address) const;
+
+  // The learned interface addresses (they decide later records' local side).
+  void save(detectors::StateWriter& w) const;
+  std::string load(detectors::StateReader& r);
   const RouterConfig& config() const { return config_; }
 
  private:

@@ -1,0 +1,249 @@
+#include "pipeline/Engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <ostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "detectors/StateIo.hpp"
+#include "pipeline/Explanation.hpp"
+
+namespace flowlier::pipeline {
+
+namespace {
+using models::Feature;
+
+// Episodes are tracked per entity and feature group, so a scan and an unrelated
+// volume spike on the same host are two episodes, while bytes and packets of one
+// transfer are one.
+constexpr std::uint8_t kGroupCount = 5;
+constexpr std::uint8_t kIsolationGroup = 4;
+std::uint8_t group_of(Feature f) {
+  switch (f) {
+    case Feature::flows:
+    case Feature::packets:
+    case Feature::bytes_in:
+    case Feature::bytes_out: return 0;
+    case Feature::distinct_peers:
+    case Feature::distinct_ports: return 1;
+    case Feature::rejected_flows: return 2;
+    case Feature::new_peers:
+    case Feature::new_ports:
+    case Feature::external_flows: return 3;
+  }
+  return 0;
+}
+constexpr const char* kEngineTag = "engine";
+}  // namespace
+
+Engine::Engine(EngineConfig config)
+    : config_(std::move(config)),
+      router_(config_.router),
+      windower_(config_.windows),
+      episodes_(config_.episodes, config_.windows.window_seconds) {
+  windower_.set_evict_handler([this](std::uint32_t slot, const models::EntityKey&) {
+    if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
+  });
+  isolation_.resize(models::kEntityKindCount);
+}
+
+Engine::~Engine() = default;
+
+void Engine::ingest(const FlowRecord& record) {
+  ++stats_.records;
+  if (!record.is_traffic()) {
+    ++stats_.status_records;
+    return;
+  }
+  router_.route(record, scratch_);
+  for (const auto& o : scratch_) {
+    if (!owns(o.entity)) {
+      ++stats_.other_shard;
+      continue;
+    }
+    ++stats_.observations;
+    windower_.ingest(o);
+  }
+}
+
+void Engine::advance(std::int64_t close_point) {
+  if (close_point <= last_close_point_) return;
+  last_close_point_ = close_point;
+  windower_.close_until(close_point, [this](const models::ClosedWindow& w) { on_window_closed(w); });
+  episodes_.expire(close_point, step_);
+  emit(step_);
+}
+
+void Engine::flush() {
+  std::int64_t last_end = last_close_point_;
+  windower_.flush([&](const models::ClosedWindow& w) {
+    on_window_closed(w);
+    last_end = std::max(last_end, w.end);
+  });
+  if (last_end > last_close_point_) last_close_point_ = last_end;
+  episodes_.expire(last_close_point_, step_);
+  emit(step_);
+}
+
+std::vector<AnomalyEvent> Engine::take_events() {
+  std::vector<AnomalyEvent> out;
+  out.swap(pending_);
+  return out;
+}
+
+void Engine::emit(std::vector<AnomalyEvent>& events) {
+  for (auto& e : events) {
+    if (e.status == EventStatus::firing) ++stats_.events_firing;
+    else ++stats_.events_resolved;
+    ++stats_.events_by_severity[static_cast<int>(e.severity)];
+    pending_.push_back(std::move(e));
+  }
+  events.clear();
+}
+
+void Engine::on_window_closed(const models::ClosedWindow& w) {
+  if (baselines_.size() <= w.slot) baselines_.resize(windower_.slot_capacity(), models::EntityBaseline(config_.baseline));
+  models::EntityBaseline& baseline = baselines_[w.slot];
+  const models::FeatureVector x = w.accumulator.features();
+  const models::WindowScores scores = baseline.score(x, w.end, config_.baseline);
+
+  // The strongest deviation per group, and the one behind a population finding.
+  std::array<int, kGroupCount> best;
+  best.fill(-1);
+  int strongest = -1;
+  for (std::size_t i = 0; i < models::kFeatureCount; ++i) {
+    const auto& r = scores[i].result;
+    if (r.warming_up) continue;
+    const auto g = group_of(scores[i].feature);
+    if (best[g] < 0 || r.tail_probability < scores[best[g]].result.tail_probability) best[g] = static_cast<int>(i);
+    if (strongest < 0 || r.tail_probability < scores[strongest].result.tail_probability) strongest = static_cast<int>(i);
+  }
+
+  auto finding = [&](int feature_index, const char* detector, double p, double score) {
+    const auto& fs = scores[feature_index];
+    AnomalyEvent e;
+    e.time = w.end;
+    e.window_start = w.start;
+    e.window_end = w.end;
+    e.entity_kind = std::string(models::to_string(w.key.kind));
+    e.entity_id = std::string(w.key.id.view());
+    e.detector = detector;
+    e.feature = std::string(models::to_string(fs.feature));
+    e.value = fs.result.value;
+    e.expected = fs.result.expected;
+    e.bounds = std::make_pair(fs.result.lower, fs.result.upper);
+    e.tail_probability = p;
+    e.score = score;
+    e.severity = severity_from_score(score, config_.scoring);
+    e.contributors = contributors_for(fs.feature, w.accumulator);
+    e.category = categorize(fs.feature, x, scores, w.accumulator, e.contributors);
+    e.explanation = explain(e, e.contributors);
+    return e;
+  };
+
+  const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
+  for (std::uint8_t g = 0; g < 4; ++g) {
+    if (best[g] < 0) continue;
+    const double p = scores[best[g]].result.tail_probability;
+    const double score = score_from_probability(p, config_.scoring);
+    if (score < keep) continue;
+    episodes_.observe(w.key, g, finding(best[g], scores[best[g]].detector, p, score), step_);
+  }
+
+  if (config_.isolation.enabled) {
+    auto& trees = isolation_[static_cast<std::size_t>(w.key.kind)];
+    if (!trees) trees = std::make_unique<detectors::HalfSpaceTrees>(config_.isolation.trees);
+    Eigen::VectorXd v(static_cast<Eigen::Index>(models::kFeatureCount));
+    for (std::size_t i = 0; i < models::kFeatureCount; ++i) v[static_cast<Eigen::Index>(i)] = std::log1p(x[i]);
+    const auto r = trees->score(v, w.end);
+    trees->update(v, w.end);
+    if (!r.warming_up && strongest >= 0) {
+      const double score = score_from_probability(r.tail_probability, config_.scoring);
+      if (score >= config_.isolation.min_alert_score) {
+        episodes_.observe(w.key, kIsolationGroup, finding(strongest, "isolation", r.tail_probability, score), step_);
+      }
+    }
+  }
+
+  baseline.update(x, scores, w.end, config_.baseline);
+}
+
+std::size_t Engine::memory_usage() const {
+  std::size_t bytes = sizeof(*this) + windower_.memory_usage() + baselines_.capacity() * sizeof(models::EntityBaseline);
+  for (const auto& trees : isolation_) {
+    if (trees) bytes += trees->memory_usage();
+  }
+  return bytes;
+}
+
+void Engine::save(std::ostream& out) const {
+  detectors::StateWriter w;
+  w.put(last_close_point_);
+  w.put(stats_);
+  windower_.save(w);
+  router_.save(w);
+  std::ostringstream parts;
+  std::uint64_t used = 0;
+  for (std::size_t s = 0; s < baselines_.size(); ++s) used += s < windower_.slot_capacity() ? 1 : 0;
+  w.put(used);
+  for (std::size_t s = 0; s < used; ++s) baselines_[s].save(parts);
+  episodes_.save(parts);
+  for (const auto& trees : isolation_) {
+    const bool present = trees != nullptr;
+    parts.put(present ? 1 : 0);
+    if (present) trees->save(parts);
+  }
+  w.put_string(parts.str());
+  detectors::save_record(out, kEngineTag, kStateVersion, w.bytes());
+}
+
+std::string Engine::restore(std::istream& in) {
+  std::string payload;
+  if (auto error = detectors::load_record(in, kEngineTag, kStateVersion, payload); !error.empty()) {
+    return "engine state: " + error;
+  }
+  detectors::StateReader r(payload);
+  auto next = std::make_unique<Engine>(config_);
+  r.get(next->last_close_point_);
+  r.get(next->stats_);
+  if (auto error = next->windower_.load(r); !error.empty()) return "engine state (windows): " + error;
+  if (auto error = next->router_.load(r); !error.empty()) return "engine state (router): " + error;
+  std::uint64_t used = 0;
+  std::string parts_text;
+  r.get(used);
+  r.get_string(parts_text, std::size_t{1} << 40);
+  if (auto error = r.finish(); !error.empty()) return "engine state: " + error;
+  if (used > next->windower_.slot_capacity()) return "engine state: more baselines than entity slots";
+  std::istringstream parts(parts_text);
+  next->baselines_.assign(used, models::EntityBaseline(config_.baseline));
+  for (auto& b : next->baselines_) {
+    if (auto error = b.restore(parts, config_.baseline); !error.empty()) return "engine state (baseline): " + error;
+  }
+  if (auto error = next->episodes_.restore(parts); !error.empty()) return "engine state (episodes): " + error;
+  for (auto& trees : next->isolation_) {
+    const int present = parts.get();
+    if (present != 0 && present != 1) return "engine state (isolation): truncated";
+    if (present == 1) {
+      trees = std::make_unique<detectors::HalfSpaceTrees>(config_.isolation.trees);
+      if (auto error = trees->restore(parts); !error.empty()) return "engine state (isolation): " + error;
+    }
+  }
+  // Commit: move the restored parts into this engine (the evict handler stays bound to `this`).
+  last_close_point_ = next->last_close_point_;
+  stats_ = next->stats_;
+  auto handler = [this](std::uint32_t slot, const models::EntityKey&) {
+    if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
+  };
+  windower_ = std::move(next->windower_);
+  windower_.set_evict_handler(handler);
+  router_ = std::move(next->router_);
+  baselines_ = std::move(next->baselines_);
+  episodes_ = std::move(next->episodes_);
+  isolation_ = std::move(next->isolation_);
+  return {};
+}
+
+}  // namespace flowlier::pipeline

@@ -1,0 +1,155 @@
+#include "pipeline/EpisodeTracker.hpp"
+
+#include <istream>
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "detectors/StateIo.hpp"
+#include "pipeline/formats/Rfc3339.hpp"
+
+namespace flowlier::pipeline {
+
+namespace {
+std::string episode_id(const models::EntityKey& key, std::uint8_t group, std::int64_t window_start) {
+  std::string text = fmt::format("{}|{}|{}|{}", models::to_string(key.kind), key.id.view(), group, window_start);
+  return fmt::format("{:016x}", detectors::fnv1a64(text));
+}
+
+// Events are persisted as their JSON; only the fields the resolve event reuses.
+AnomalyEvent event_from_json(const std::string& text) {
+  AnomalyEvent e;
+  auto j = nlohmann::json::parse(text);
+  e.id = j.value("id", "");
+  e.episode = j.value("episode", "");
+  e.entity_kind = j["entity"].value("kind", "");
+  e.entity_id = j["entity"].value("id", "");
+  if (j["entity"].contains("labels")) e.labels = j["entity"]["labels"].get<std::map<std::string, std::string>>();
+  e.detector = j.value("detector", "");
+  e.feature = j.value("feature", "");
+  e.value = j.value("value", 0.0);
+  e.expected = j.value("expected", 0.0);
+  if (j.contains("bounds")) e.bounds = std::make_pair(j["bounds"][0].get<double>(), j["bounds"][1].get<double>());
+  e.score = j.value("score", 0.0);
+  e.severity = parse_severity(j.value("severity", "info")).value_or(Severity::info);
+  e.category = j.value("category", "");
+  e.explanation = j.value("explanation", "");
+  for (const auto& c : j.value("contributors", nlohmann::json::array())) {
+    e.contributors.push_back({c.value("key", ""), c.value("value", ""), c.value("share", 0.0)});
+  }
+  e.tail_probability = j.value("tail_probability", 1.0);
+  e.windows = j.value("windows", 1u);
+  e.time = parse_rfc3339(j.value("time", "")).value_or(0) / 1'000'000'000;
+  e.window_start = parse_rfc3339(j["window"].value("start", "")).value_or(0) / 1'000'000'000;
+  e.window_end = parse_rfc3339(j["window"].value("end", "")).value_or(0) / 1'000'000'000;
+  return e;
+}
+}  // namespace
+
+EpisodeTracker::EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds)
+    : config_(config), window_seconds_(window_seconds) {}
+
+void EpisodeTracker::observe(const models::EntityKey& key, std::uint8_t group, const AnomalyEvent& finding,
+                             std::vector<AnomalyEvent>& out) {
+  const Key k{static_cast<std::uint8_t>(key.kind), std::string(key.id.view()), group};
+  auto it = open_.find(k);
+  if (it == open_.end()) {
+    if (finding.score < config_.open_score) return;
+    Episode e;
+    e.id = episode_id(key, group, finding.window_start);
+    it = open_.emplace(k, std::move(e)).first;
+  } else if (finding.score < config_.keep_score) {
+    return;
+  }
+  Episode& e = it->second;
+  ++e.windows;
+  e.last_active_end = finding.window_end;
+  e.peak_score = std::max(e.peak_score, finding.score);
+  e.last = finding;
+  e.last.episode = e.id;
+  e.last.windows = e.windows;
+  if (e.events == 0 || finding.severity > e.max_sent) {
+    AnomalyEvent event = e.last;
+    event.status = EventStatus::firing;
+    event.id = fmt::format("{}-{}", e.id, e.events++);
+    e.max_sent = std::max(e.max_sent, finding.severity);
+    out.push_back(std::move(event));
+  }
+}
+
+void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>& out) {
+  const std::int64_t quiet = static_cast<std::int64_t>(config_.quiet_windows) * window_seconds_;
+  for (auto it = open_.begin(); it != open_.end();) {
+    Episode& e = it->second;
+    if (e.last_active_end + quiet > close_point) {
+      ++it;
+      continue;
+    }
+    AnomalyEvent event = e.last;
+    event.status = EventStatus::resolved;
+    event.id = fmt::format("{}-r", e.id);
+    event.time = e.last_active_end + quiet;
+    event.window_start = event.time - window_seconds_;
+    event.window_end = event.time;
+    event.score = e.peak_score;
+    event.explanation = fmt::format("resolved: {} quiet windows after {} anomalous window(s); {}",
+                                    config_.quiet_windows, e.windows, e.last.explanation);
+    out.push_back(std::move(event));
+    it = open_.erase(it);
+  }
+}
+
+void EpisodeTracker::save(std::ostream& out) const {
+  detectors::StateWriter w;
+  w.put<std::uint64_t>(open_.size());
+  for (const auto& [key, e] : open_) {
+    w.put(std::get<0>(key));
+    w.put_string(std::get<1>(key));
+    w.put(std::get<2>(key));
+    w.put_string(e.id);
+    w.put(e.events);
+    w.put(e.windows);
+    w.put(e.last_active_end);
+    w.put(e.max_sent);
+    w.put(e.peak_score);
+    w.put_string(e.last.to_json());
+  }
+  detectors::save_record(out, kTag, kVersion, w.bytes());
+}
+
+std::string EpisodeTracker::restore(std::istream& in) {
+  std::string payload;
+  if (auto error = detectors::load_record(in, kTag, kVersion, payload); !error.empty()) return error;
+  detectors::StateReader r(payload);
+  std::map<Key, Episode> next;
+  std::uint64_t count = 0;
+  r.get(count);
+  for (std::uint64_t i = 0; i < count && r.ok(); ++i) {
+    std::uint8_t kind = 0, group = 0;
+    std::string id, json;
+    Episode e;
+    r.get(kind);
+    r.get_string(id, 4096);
+    r.get(group);
+    r.get_string(e.id, 64);
+    r.get(e.events);
+    r.get(e.windows);
+    r.get(e.last_active_end);
+    r.get(e.max_sent);
+    r.get(e.peak_score);
+    r.get_string(json, 1 << 20);
+    if (!r.ok()) break;
+    try {
+      e.last = event_from_json(json);
+    } catch (const std::exception& error) {
+      return fmt::format("episode state holds an unreadable event: {}", error.what());
+    }
+    next.emplace(Key{kind, id, group}, std::move(e));
+  }
+  if (auto error = r.finish(); !error.empty()) return error;
+  open_ = std::move(next);
+  return {};
+}
+
+}  // namespace flowlier::pipeline

@@ -1,0 +1,63 @@
+#pragma once
+// Turns per-window findings into episodes, so one incident is one firing event, a
+// few updates when it gets worse, and one resolved event - not an event per window.
+//
+// Per (entity, feature group): a finding with score >= open_score opens an episode
+// (event "firing"); while open, findings >= keep_score keep it alive (hysteresis) and
+// an update is emitted only when the severity rises; after quiet_windows windows
+// without such a finding (an idle entity counts as quiet) it resolves.
+// Deterministic: episodes are kept in key order; ids derive from entity, group and
+// the opening window.
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "models/EntityKey.hpp"
+#include "pipeline/AnomalyEvent.hpp"
+
+namespace flowlier::pipeline {
+
+struct EpisodeConfig {
+  double open_score = 50;
+  double keep_score = 30;
+  std::uint32_t quiet_windows = 5;
+};
+
+class EpisodeTracker {
+ public:
+  static constexpr const char* kTag = "episodes";
+  static constexpr std::uint32_t kVersion = 1;
+
+  EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds);
+
+  // One finding: the group's strongest deviation in one closed window of one entity.
+  void observe(const models::EntityKey& key, std::uint8_t group, const AnomalyEvent& finding,
+               std::vector<AnomalyEvent>& out);
+  // Resolves episodes quiet since `close_point` - quiet_windows windows.
+  void expire(std::int64_t close_point, std::vector<AnomalyEvent>& out);
+  std::size_t open_count() const { return open_.size(); }
+
+  void save(std::ostream& out) const;
+  std::string restore(std::istream& in);
+
+ private:
+  struct Episode {
+    std::string id;
+    std::uint32_t events = 0;
+    std::uint32_t windows = 0;
+    std::int64_t last_active_end = 0;
+    Severity max_sent = Severity::info;
+    double peak_score = 0;
+    AnomalyEvent last;  // the latest finding that kept it open, for the resolve event
+  };
+  using Key = std::tuple<std::uint8_t, std::string, std::uint8_t>;  // kind, id, group
+
+  EpisodeConfig config_;
+  std::int64_t window_seconds_;
+  std::map<Key, Episode> open_;
+};
+
+}  // namespace flowlier::pipeline

@@ -1,0 +1,162 @@
+#include "pipeline/Explanation.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "pipeline/IpAddress.hpp"
+
+namespace flowlier::pipeline {
+
+namespace {
+using models::Feature;
+
+std::string peer_text(const models::PeerAddress& bytes) {
+  IpAddress a;
+  static_assert(sizeof(a) == sizeof(bytes));
+  std::memcpy(static_cast<void*>(&a), bytes.data(), bytes.size());
+  return a.str();
+}
+
+std::string port_text(const models::PortKey& key) {
+  switch (key.protocol) {
+    case 6: return fmt::format("tcp/{}", key.port);
+    case 17: return fmt::format("udp/{}", key.port);
+    default: return fmt::format("{}/{}", key.protocol, key.port);
+  }
+}
+
+template <typename Top, typename Format>
+void append_top(std::vector<Contributor>& out, const char* key, const Top& top, Format format, std::size_t limit) {
+  std::size_t count = 0;
+  const auto entries = top.sorted(count);
+  const double total = top.total();
+  for (std::size_t i = 0; i < count && i < limit; ++i) {
+    if (entries[i].weight <= 0) continue;
+    out.push_back({key, format(entries[i].key), total > 0 ? entries[i].weight / total : 0.0});
+  }
+}
+
+bool is_login_port(std::uint16_t port) {
+  switch (port) {
+    case 21: case 22: case 23: case 3389: case 5900: case 1433: case 3306: case 5432: case 445: return true;
+    default: return false;
+  }
+}
+
+bool significant(const models::WindowScores& scores, Feature f, double p = 1e-4) {
+  const auto& r = scores[static_cast<std::size_t>(f)].result;
+  return !r.warming_up && r.tail_probability < p;
+}
+}  // namespace
+
+std::vector<Contributor> contributors_for(Feature feature, const models::WindowAccumulator& w) {
+  std::vector<Contributor> out;
+  switch (feature) {
+    case Feature::bytes_in:
+    case Feature::bytes_out:
+    case Feature::packets:
+      append_top(out, "peer", w.peers_by_bytes(), peer_text, 3);
+      append_top(out, "port", w.ports_by_flows(), port_text, 2);
+      break;
+    case Feature::new_peers:
+      append_top(out, "new_peer", w.new_peers(), peer_text, 3);
+      append_top(out, "port", w.ports_by_flows(), port_text, 2);
+      break;
+    case Feature::new_ports:
+      append_top(out, "new_port", w.new_ports(), port_text, 3);
+      append_top(out, "peer", w.peers_by_flows(), peer_text, 2);
+      break;
+    default:
+      append_top(out, "peer", w.peers_by_flows(), peer_text, 3);
+      append_top(out, "port", w.ports_by_flows(), port_text, 3);
+      break;
+  }
+  return out;
+}
+
+std::string categorize(Feature feature, const models::FeatureVector& x, const models::WindowScores& scores,
+                       const models::WindowAccumulator& w, const std::vector<Contributor>&) {
+  std::size_t count = 0;
+  const auto peers = w.peers_by_flows().sorted(count);
+  const double top_peer_share = count > 0 && w.peers_by_flows().total() > 0
+                                    ? peers[0].weight / w.peers_by_flows().total() : 0.0;
+  std::size_t port_count = 0;
+  const auto ports = w.ports_by_flows().sorted(port_count);
+  const double top_port_share = port_count > 0 && w.ports_by_flows().total() > 0
+                                    ? ports[0].weight / w.ports_by_flows().total() : 0.0;
+  const bool inbound = w.inbound_share() >= 0.5;
+  const double flows = x[static_cast<std::size_t>(Feature::flows)];
+  const double rejected = x[static_cast<std::size_t>(Feature::rejected_flows)];
+
+  switch (feature) {
+    case Feature::distinct_ports:
+      return "port-scan";
+    case Feature::distinct_peers:
+      if (!inbound) return "sweep";
+      return significant(scores, Feature::flows) || significant(scores, Feature::packets) ? "ddos" : "";
+    case Feature::rejected_flows:
+      if (significant(scores, Feature::distinct_ports)) return "port-scan";
+      if (top_peer_share >= 0.5 && port_count > 0 && is_login_port(ports[0].key.port)) return "brute-force";
+      return "reject-storm";
+    case Feature::bytes_out: {
+      std::size_t n = 0;
+      const auto by_bytes = w.peers_by_bytes().sorted(n);
+      const double share = n > 0 && w.peers_by_bytes().total() > 0 ? by_bytes[0].weight / w.peers_by_bytes().total()
+                                                                   : 0.0;
+      IpAddress top;
+      if (n > 0) std::memcpy(static_cast<void*>(&top), by_bytes[0].key.data(), 16);
+      if (n > 0 && share >= 0.5 && !top.is_private()) return "exfiltration";
+      return "";
+    }
+    case Feature::flows:
+    case Feature::packets:
+    case Feature::bytes_in:
+      if (inbound && top_peer_share >= 0.5 && top_port_share >= 0.5 && port_count > 0 &&
+          is_login_port(ports[0].key.port)) {
+        return "brute-force";
+      }
+      if (inbound && significant(scores, Feature::distinct_peers)) return "ddos";
+      if (rejected > 0.5 * flows && significant(scores, Feature::rejected_flows)) return "reject-storm";
+      if (!inbound && significant(scores, Feature::distinct_peers)) return "sweep";
+      return "";
+    case Feature::new_ports:
+      return "unusual-port";
+    case Feature::new_peers:
+    case Feature::external_flows:
+      return significant(scores, Feature::new_ports) ? "unusual-port" : "rare-peer";
+  }
+  return "";
+}
+
+std::string human_value(Feature feature, double v) {
+  if (feature == Feature::bytes_in || feature == Feature::bytes_out) {
+    static constexpr const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    while (std::abs(v) >= 1000 && u < 5) {
+      v /= 1000;
+      ++u;
+    }
+    return u == 0 ? fmt::format("{:.0f} B", v) : fmt::format("{:.3g} {}", v, units[u]);
+  }
+  if (std::abs(v) >= 100 || v == std::floor(v)) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.2g}", v);
+}
+
+std::string explain(const AnomalyEvent& e, const std::vector<Contributor>& contributors) {
+  const auto feature = models::parse_feature(e.feature).value_or(Feature::flows);
+  std::string text = fmt::format("{} {} {}: {} against {} expected", e.entity_kind, e.entity_id, e.feature,
+                                 human_value(feature, e.value), human_value(feature, e.expected));
+  if (e.bounds) text += fmt::format(" (normal up to {})", human_value(feature, e.bounds->second));
+  text += fmt::format(", p={:.1e} ({})", e.tail_probability, e.detector);
+  if (!e.category.empty()) text += fmt::format("; looks like {}", e.category);
+  std::string tops;
+  for (const auto& c : contributors) {
+    if (tops.size() > 160) break;
+    tops += fmt::format("{}{} {} {:.0f}%", tops.empty() ? "" : ", ", c.key, c.value, 100 * c.share);
+  }
+  if (!tops.empty()) text += "; top: " + tops;
+  return text;
+}
+
+}  // namespace flowlier::pipeline
