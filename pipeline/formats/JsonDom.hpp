@@ -66,6 +66,7 @@ std::string minified_excerpt(element value, std::size_t max_bytes = 1024);
 // was consumed. `text` gains simdjson's padding in its capacity (its content is kept).
 template <class OnValue>
 std::optional<std::string> for_each_document(simdjson::dom::parser& parser, std::string& text, OnValue&& on_value) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return std::nullopt;  // nothing to parse
   const std::size_t size = text.size();
   text.reserve(size + simdjson::SIMDJSON_PADDING);
   // The batch must hold the largest document; the whole buffer always does.
