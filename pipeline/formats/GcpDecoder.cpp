@@ -122,17 +122,28 @@ void add_extra_if(FlowRecord& r, std::string_view name, std::string_view value) 
   if (!value.empty()) r.add_extra(name, value);
 }
 
-void add_gke_extras(FlowRecord& r, object payload, std::string_view side) {
-  const std::string key = std::string(side) + "_gke_details";
-  auto gke = json::member_object(payload, key);
+// The payload keys of one side of the connection, spelled out so lookups build no strings.
+struct SideKeys {
+  std::string_view instance, vpc, gateway, location, country, gke, gke_cluster, gke_namespace, gke_pod;
+};
+constexpr SideKeys kSrcKeys{"src_instance", "src_vpc",         "src_gateway",           "src_location", "src_country",
+                            "src_gke_details", "src_gke_cluster", "src_gke_namespace", "src_gke_pod"};
+constexpr SideKeys kDestKeys{"dest_instance",    "dest_vpc",         "dest_gateway",           "dest_location",
+                             "dest_country",     "dest_gke_details", "dest_gke_cluster",       "dest_gke_namespace",
+                             "dest_gke_pod"};
+
+void add_side_extras(FlowRecord& r, object payload, const SideKeys& keys) {
+  if (auto location = json::member_object(payload, keys.location)) {
+    add_extra_if(r, keys.country, json::member_string(*location, "country"));
+  }
+  auto gke = json::member_object(payload, keys.gke);
   if (!gke) return;
-  const std::string base = std::string(side) + "_gke_";
   if (auto cluster = json::member_object(*gke, "cluster")) {
-    add_extra_if(r, base + "cluster", json::member_string(*cluster, "cluster_name"));
+    add_extra_if(r, keys.gke_cluster, json::member_string(*cluster, "cluster_name"));
   }
   if (auto pod = json::member_object(*gke, "pod")) {
-    add_extra_if(r, base + "namespace", json::member_string(*pod, "pod_namespace"));
-    add_extra_if(r, base + "pod", json::member_string(*pod, "pod_name"));
+    add_extra_if(r, keys.gke_namespace, json::member_string(*pod, "pod_namespace"));
+    add_extra_if(r, keys.gke_pod, json::member_string(*pod, "pod_name"));
   }
 }
 
@@ -153,7 +164,7 @@ DecodeResult decode_entry(element entry, FlowRecord& r) {
   }
   auto conn = json::member_object(payload, "connection");
   if (!conn) return error(RejectReason::missing_field, prefix, "connection", "missing or not an object");
-  const std::string conn_prefix = std::string(prefix) + "connection.";
+  const std::string_view conn_prefix = wrapped ? "jsonPayload.connection." : "connection.";
 
   r.format = Format::gcp_vpc;
   if (auto e = read_address(*conn, conn_prefix, "src_ip", r.srcaddr)) return e;
@@ -210,7 +221,7 @@ DecodeResult decode_entry(element entry, FlowRecord& r) {
     return error(RejectReason::bad_time, prefix, "end_time", "before start_time");
   }
 
-  std::string_view side;  // the reporting side: "src" or "dest"
+  const SideKeys* side = nullptr;  // the reporting side's keys
   if (auto value = json::member(payload, "reporter")) {
     std::string_view reporter;
     if (value->get_string().get(reporter) != simdjson::SUCCESS) reporter = {};
@@ -227,7 +238,7 @@ DecodeResult decode_entry(element entry, FlowRecord& r) {
                    "'" + shown(*value) + "' is not SRC, DEST, SRC_GATEWAY or DEST_GATEWAY");
     }
     const bool is_src = r.reporter == Reporter::src || r.reporter == Reporter::src_gateway;
-    side = is_src ? "src" : "dest";
+    side = is_src ? &kSrcKeys : &kDestKeys;
     r.direction = is_src ? Direction::egress : Direction::ingress;
   }
 
@@ -250,31 +261,30 @@ DecodeResult decode_entry(element entry, FlowRecord& r) {
     break;
   }
 
-  if (!side.empty()) {
-    const std::string self(side);
-    const std::string_view peer = side == "src" ? "dest" : "src";
-    if (auto instance = json::member_object(payload, self + "_instance")) {
+  if (side != nullptr) {
+    const SideKeys& peer = side == &kSrcKeys ? kDestKeys : kSrcKeys;
+    if (auto instance = json::member_object(payload, side->instance)) {
       assign_if_empty(r.interface_id, json::member_string(*instance, "vm_name"));
       assign_if_empty(r.account_id, json::member_string(*instance, "project_id"));
       assign_if_empty(r.region, json::member_string(*instance, "region"));
       assign_if_empty(r.az_id, json::member_string(*instance, "zone"));
     }
-    if (auto gateway = json::member_object(payload, self + "_gateway")) {
+    if (auto gateway = json::member_object(payload, side->gateway)) {
       assign_if_empty(r.interface_id, json::member_string(*gateway, "name"));
       assign_if_empty(r.account_id, json::member_string(*gateway, "project_id"));
       assign_if_empty(r.region, json::member_string(*gateway, "region"));
       assign_if_empty(r.vpc_id, json::member_string(*gateway, "vpc_name"));
     }
-    if (auto vpc = json::member_object(payload, self + "_vpc")) {
+    if (auto vpc = json::member_object(payload, side->vpc)) {
       assign_if_empty(r.vpc_id, json::member_string(*vpc, "vpc_name"));
       assign_if_empty(r.subnet_id, json::member_string(*vpc, "subnetwork_name"));
       assign_if_empty(r.account_id, json::member_string(*vpc, "project_id"));
     }
-    if (auto instance = json::member_object(payload, std::string(peer) + "_instance")) {
+    if (auto instance = json::member_object(payload, peer.instance)) {
       add_extra_if(r, "peer_vm", json::member_string(*instance, "vm_name"));
       add_extra_if(r, "peer_project", json::member_string(*instance, "project_id"));
     }
-    if (auto vpc = json::member_object(payload, std::string(peer) + "_vpc")) {
+    if (auto vpc = json::member_object(payload, peer.vpc)) {
       add_extra_if(r, "peer_vpc", json::member_string(*vpc, "vpc_name"));
     }
   }
@@ -287,14 +297,8 @@ DecodeResult decode_entry(element entry, FlowRecord& r) {
     }
   }
 
-  if (auto location = json::member_object(payload, "src_location")) {
-    add_extra_if(r, "src_country", json::member_string(*location, "country"));
-  }
-  if (auto location = json::member_object(payload, "dest_location")) {
-    add_extra_if(r, "dest_country", json::member_string(*location, "country"));
-  }
-  add_gke_extras(r, payload, "src");
-  add_gke_extras(r, payload, "dest");
+  add_side_extras(r, payload, kSrcKeys);
+  add_side_extras(r, payload, kDestKeys);
   return std::nullopt;
 }
 
