@@ -69,7 +69,8 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 
 void append_datetime(std::string& out, std::int64_t unix_ns, bool millis) {
   const std::int64_t seconds = floor_div(unix_ns, kNsPerSecond);
-  const std::int64_t sub_ns = unix_ns - seconds * kNsPerSecond;
+  std::int64_t sub_ns = unix_ns % kNsPerSecond;  // not unix_ns - seconds * 1e9: that overflows at INT64_MIN
+  if (sub_ns < 0) sub_ns += kNsPerSecond;
   const std::int64_t days = floor_div(seconds, kSecondsPerDay);
   const std::int64_t sod = seconds - days * kSecondsPerDay;
   const CivilDate date = civil_from_days(days);
