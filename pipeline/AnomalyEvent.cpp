@@ -32,9 +32,9 @@ std::string AnomalyEvent::to_json() const {
   j["id"] = id;
   j["episode"] = episode;
   j["status"] = to_string(status);
-  j["time"] = format_rfc3339(time * 1'000'000'000);
-  j["window"] = {{"start", format_rfc3339(window_start * 1'000'000'000)},
-                 {"end", format_rfc3339(window_end * 1'000'000'000)}};
+  j["time"] = formats::format_rfc3339(time * 1'000'000'000);
+  j["window"] = {{"start", formats::format_rfc3339(window_start * 1'000'000'000)},
+                 {"end", formats::format_rfc3339(window_end * 1'000'000'000)}};
   nlohmann::ordered_json entity = {{"kind", entity_kind}, {"id", entity_id}};
   if (!labels.empty()) entity["labels"] = labels;
   j["entity"] = entity;

@@ -40,9 +40,9 @@ AnomalyEvent event_from_json(const std::string& text) {
   }
   e.tail_probability = j.value("tail_probability", 1.0);
   e.windows = j.value("windows", 1u);
-  e.time = parse_rfc3339(j.value("time", "")).value_or(0) / 1'000'000'000;
-  e.window_start = parse_rfc3339(j["window"].value("start", "")).value_or(0) / 1'000'000'000;
-  e.window_end = parse_rfc3339(j["window"].value("end", "")).value_or(0) / 1'000'000'000;
+  e.time = formats::parse_rfc3339(j.value("time", "")).value_or(0) / 1'000'000'000;
+  e.window_start = formats::parse_rfc3339(j["window"].value("start", "")).value_or(0) / 1'000'000'000;
+  e.window_end = formats::parse_rfc3339(j["window"].value("end", "")).value_or(0) / 1'000'000'000;
   return e;
 }
 }  // namespace
