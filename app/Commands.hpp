@@ -5,5 +5,7 @@
 namespace flowlier::app {
 
 void add_normalize_command(CLI::App& app);
+void add_replay_command(CLI::App& app);
+void add_config_command(CLI::App& app);
 
 }  // namespace flowlier::app

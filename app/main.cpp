@@ -8,6 +8,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "flowlier " FLOWLIER_VERSION);
   app.require_subcommand(1);
   flowlier::app::add_normalize_command(app);
+  flowlier::app::add_replay_command(app);
+  flowlier::app::add_config_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The few heaviest keys of a stream (space-saving, Metwally et al. 2005) with a fixed
 // number of slots: which peers or ports drove a window, at constant memory.
-#include <algorithm>
+#include <utility>
 #include <array>
 #include <cstdint>
 
@@ -37,8 +37,10 @@ class TopContributors {
   // Entries by weight, heaviest first.
   std::array<Entry, Slots> sorted(std::size_t& count) const {
     auto out = entries_;
-    std::sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(size_),
-              [](const Entry& a, const Entry& b) { return a.weight > b.weight; });
+    // Insertion sort: a handful of slots (std::sort trips a GCC 12 bounds warning here).
+    for (std::size_t i = 1; i < size_; ++i) {
+      for (std::size_t j = i; j > 0 && out[j].weight > out[j - 1].weight; --j) std::swap(out[j], out[j - 1]);
+    }
     count = size_;
     return out;
   }

@@ -43,7 +43,8 @@ Engine::Engine(EngineConfig config)
     : config_(std::move(config)),
       router_(config_.router),
       windower_(config_.windows),
-      episodes_(config_.episodes, config_.windows.window_seconds) {
+      episodes_(config_.episodes, config_.windows.window_seconds),
+      watermark_(config_.windows.window_seconds, config_.windows.allowed_lateness_seconds) {
   windower_.set_evict_handler([this](std::uint32_t slot, const models::EntityKey&) {
     if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
   });
@@ -182,6 +183,8 @@ std::size_t Engine::memory_usage() const {
 void Engine::save(std::ostream& out) const {
   detectors::StateWriter w;
   w.put(last_close_point_);
+  w.put(watermark_.newest());
+  w.put(watermark_.close_point());
   w.put(stats_);
   windower_.save(w);
   router_.save(w);
@@ -207,7 +210,10 @@ std::string Engine::restore(std::istream& in) {
   }
   detectors::StateReader r(payload);
   auto next = std::make_unique<Engine>(config_);
+  std::int64_t newest = 0, close_point = 0;
   r.get(next->last_close_point_);
+  r.get(newest);
+  r.get(close_point);
   r.get(next->stats_);
   if (auto error = next->windower_.load(r); !error.empty()) return "engine state (windows): " + error;
   if (auto error = next->router_.load(r); !error.empty()) return "engine state (router): " + error;
@@ -233,6 +239,7 @@ std::string Engine::restore(std::istream& in) {
   }
   // Commit: move the restored parts into this engine (the evict handler stays bound to `this`).
   last_close_point_ = next->last_close_point_;
+  watermark_.restore(newest, close_point);
   stats_ = next->stats_;
   auto handler = [this](std::uint32_t slot, const models::EntityKey&) {
     if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);

@@ -28,16 +28,25 @@
 #include "pipeline/EpisodeTracker.hpp"
 #include "pipeline/FlowRecord.hpp"
 #include "pipeline/Scoring.hpp"
+#include "pipeline/WatermarkTracker.hpp"
 
 namespace flowlier::pipeline {
 
 struct IsolationConfig {
   bool enabled = true;
-  detectors::HalfSpaceTreesConfig trees{.dimension = models::kFeatureCount, .trees = 25, .depth = 10,
-                                        .window_size = 256};
+  detectors::HalfSpaceTreesConfig trees = default_trees();
   // Its tail probabilities are empirical (at best 1/calibration_size), so it alerts
   // only through this score floor; by default it explains rather than pages.
   double min_alert_score = 101;
+
+  static detectors::HalfSpaceTreesConfig default_trees() {
+    detectors::HalfSpaceTreesConfig c;
+    c.dimension = models::kFeatureCount;
+    c.trees = 25;
+    c.depth = 10;
+    c.window_size = 256;
+    return c;
+  }
 };
 
 struct EngineConfig {
@@ -70,6 +79,13 @@ class Engine {
 
   void ingest(const FlowRecord& record);
   void advance(std::int64_t close_point);
+  // ingest() then advance() wherever the engine's own watermark crosses a window
+  // boundary: what replay does, and what a sharded run reproduces with broadcast
+  // close points.
+  void process(const FlowRecord& record) {
+    ingest(record);
+    if (auto close_point = watermark_.observe(record)) advance(*close_point);
+  }
   // End of input: closes every open window and resolves episodes whose quiet
   // period has passed by then.
   void flush();
@@ -100,6 +116,7 @@ class Engine {
   std::vector<models::EntityBaseline> baselines_;  // by windower slot
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
   EpisodeTracker episodes_;
+  WatermarkTracker watermark_;
   std::vector<models::Observation> scratch_;
   std::vector<AnomalyEvent> pending_;
   std::vector<AnomalyEvent> step_;

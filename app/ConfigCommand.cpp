@@ -1,0 +1,33 @@
+// flowlier config: print the default configuration, or check a file.
+#include <fmt/format.h>
+
+#include "app/Commands.hpp"
+#include "pipeline/Config.hpp"
+
+namespace flowlier::app {
+
+void add_config_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("config", "Print the default configuration or check a configuration file");
+  auto defaults = std::make_shared<bool>(false);
+  auto check = std::make_shared<std::string>();
+  cmd->add_flag("--defaults", *defaults, "Print the full default configuration, with comments");
+  cmd->add_option("--check", *check, "Validate FILE and exit non-zero naming the first problem");
+  cmd->callback([defaults, check] {
+    if (!check->empty()) {
+      auto loaded = pipeline::load_config_file(*check);
+      if (!loaded.error.empty()) {
+        fmt::print(stderr, "config error: {}\n", loaded.error);
+        throw CLI::RuntimeError(2);
+      }
+      fmt::print("{}: ok\n", *check);
+      return;
+    }
+    if (*defaults) {
+      fmt::print("{}", pipeline::default_config_text());
+      return;
+    }
+    throw CLI::CallForHelp();
+  });
+}
+
+}  // namespace flowlier::app

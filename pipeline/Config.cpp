@@ -1,0 +1,257 @@
+#include "pipeline/Config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace flowlier::pipeline {
+
+namespace {
+// Reads known keys out of a TOML table and remembers which were read, so every
+// other key can be reported as unknown with its line.
+class Reader {
+ public:
+  Reader(const toml::table& root, std::string source) : root_(root), source_(std::move(source)) {}
+
+  template <typename T>
+  void get(std::string_view path, T& out) {
+    if (!error_.empty()) return;
+    const toml::node* node = root_.at_path(path).node();
+    if (!node) return;
+    seen_.insert(std::string(path));
+    if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value<bool>()) out = *v;
+      else fail(*node, path, "a boolean");
+    } else if constexpr (std::is_integral_v<T>) {
+      auto v = node->value<std::int64_t>();
+      if (!v || *v < 0) return fail(*node, path, "a non-negative integer");
+      out = static_cast<T>(*v);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (auto v = node->value<double>()) out = *v;
+      else fail(*node, path, "a number");
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) out = *v;
+      else fail(*node, path, "a string");
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      const auto* array = node->as_array();
+      if (!array) return fail(*node, path, "an array of strings");
+      out.clear();
+      for (const auto& item : *array) {
+        auto v = item.value<std::string>();
+        if (!v) return fail(item, path, "an array of strings");
+        out.push_back(*v);
+      }
+    }
+  }
+
+  void check(bool ok, std::string_view path, std::string_view message) {
+    if (!error_.empty() || ok) return;
+    const toml::node* node = root_.at_path(path).node();
+    error_ = fmt::format("{}:{}: '{}' {}", source_, node ? node->source().begin.line : 0, path, message);
+  }
+
+  // Reports the first key (in file order) that no get() asked for.
+  void reject_unknown() { walk(root_, ""); }
+  const std::string& error() const { return error_; }
+
+ private:
+  void fail(const toml::node& node, std::string_view path, std::string_view expected) {
+    error_ = fmt::format("{}:{}: '{}' must be {}", source_, node.source().begin.line, path, expected);
+  }
+  void walk(const toml::table& table, const std::string& prefix) {
+    std::vector<std::pair<std::uint32_t, std::string>> unknown;
+    for (const auto& [key, node] : table) {
+      const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+      if (const auto* sub = node.as_table(); sub && !seen_.count(path)) {
+        walk(*sub, path);
+        continue;
+      }
+      if (!seen_.count(path)) unknown.emplace_back(node.source().begin.line, path);
+    }
+    if (!unknown.empty() && error_.empty()) {
+      std::sort(unknown.begin(), unknown.end());
+      error_ = fmt::format("{}:{}: unknown key '{}'", source_, unknown[0].first, unknown[0].second);
+    }
+  }
+
+  const toml::table& root_;
+  std::string source_;
+  std::set<std::string> seen_;
+  std::string error_;
+};
+
+constexpr const char* kDefaults = R"(# flowlier configuration. Every key is optional; these are the defaults.
+
+[input]
+format = "auto"            # auto, aws, aws-cloudwatch, aws-firehose, gcp, azure-nsg, azure-vnet
+aws_format = ""            # AWS field list for lines without a header; "" = the version-2 default
+max_line_bytes = 1048576   # longer text lines are rejected (line_too_long)
+
+[window]
+seconds = 60                    # tumbling event-time windows
+allowed_lateness_seconds = 120  # windows close when the newest record is this much past their end
+
+[entities]
+kinds = ["interface", "address"]  # also: srcaddr, dstaddr, subnet, vpc, account, service-port
+internal_networks = []            # CIDRs counted as internal besides RFC 1918, ULA, CGNAT, link-local
+max_entities = 1000000            # per scorer; least recently seen idle entities are evicted beyond it
+idle_ttl_seconds = 604800         # an entity silent this long is forgotten
+
+[detectors]
+winsorize_probability = 0.0001    # a window this improbable enters the baseline clipped to its band
+
+[detectors.ewma]                  # volumes (packets, bytes) in log space
+half_life_windows = 30.0
+min_windows = 30                  # warming up (no alerts) before this many windows
+band_sigma = 3.0
+
+[detectors.count]                 # counts (flows, distinct peers/ports, rejects, external flows)
+half_life_windows = 30.0
+min_windows = 30
+prior_mean = 0.5
+
+[detectors.rarity]                # first-seen peers and ports
+min_windows = 30
+max_concentration = 5000.0
+
+[detectors.isolation]             # half-space trees over each entity kind's population
+enabled = true
+trees = 25
+depth = 10
+window_size = 256
+seed = 42
+min_alert_score = 101.0           # > 100: explains, never pages on its own
+
+[scoring]
+multiplicity = 10.0   # features tested per window (Bonferroni)
+decades = 12.0        # -log10 of the adjusted tail probability that scores 100
+low = 50.0
+medium = 60.0
+high = 75.0
+critical = 90.0
+
+[episodes]
+open_score = 50.0     # a window scoring this opens an episode (p * 10 <= 1e-6 by default)
+keep_score = 30.0     # while open, windows scoring this keep it open
+quiet_windows = 5     # resolved after this many windows below keep_score
+
+[state]
+path = ""                         # snapshot file for `run`; "" = none
+snapshot_interval_seconds = 300
+
+[endpoints]
+flows_in = "tcp://127.0.0.1:7701"
+events_out = "tcp://127.0.0.1:7702"
+metrics = "127.0.0.1:9477"
+)";
+}  // namespace
+
+const char* default_config_text() { return kDefaults; }
+
+ConfigResult parse_config(std::string_view text, const std::string& source_name) {
+  ConfigResult result;
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    result.error = fmt::format("{}:{}: {}", source_name, e.source().begin.line, e.description());
+    return result;
+  }
+  Reader r(root, source_name);
+  Config& c = result.config;
+  auto& e = c.engine;
+
+  r.get("input.format", c.input_format);
+  r.check(c.input_format == "auto" || parse_input_format(c.input_format).has_value(), "input.format",
+          "names no supported format");
+  r.get("input.aws_format", c.decoder.aws_fields);
+  r.get("input.max_line_bytes", c.decoder.max_line_bytes);
+
+  r.get("window.seconds", e.windows.window_seconds);
+  r.check(e.windows.window_seconds >= 1 && e.windows.window_seconds <= 86400, "window.seconds",
+          "must be between 1 and 86400");
+  r.get("window.allowed_lateness_seconds", e.windows.allowed_lateness_seconds);
+
+  std::vector<std::string> kinds;
+  r.get("entities.kinds", kinds);
+  if (!kinds.empty()) {
+    e.router.kinds.clear();
+    for (const auto& k : kinds) {
+      auto kind = models::parse_entity_kind(k);
+      r.check(kind.has_value(), "entities.kinds", fmt::format("names an unknown entity kind '{}'", k));
+      if (kind) e.router.kinds.push_back(*kind);
+    }
+  }
+  std::vector<std::string> networks;
+  r.get("entities.internal_networks", networks);
+  for (const auto& n : networks) {
+    auto cidr = Cidr::parse(n);
+    r.check(cidr.has_value(), "entities.internal_networks", fmt::format("holds '{}', which is not a CIDR", n));
+    if (cidr) e.router.internal_networks.push_back(*cidr);
+  }
+  r.get("entities.max_entities", e.windows.max_entities);
+  r.check(e.windows.max_entities >= 1, "entities.max_entities", "must be at least 1");
+  r.get("entities.idle_ttl_seconds", e.windows.idle_ttl_seconds);
+
+  auto& b = e.baseline;
+  r.get("detectors.winsorize_probability", b.winsorize_probability);
+  r.get("detectors.ewma.half_life_windows", b.volume.half_life);
+  r.get("detectors.ewma.min_windows", b.volume.min_samples);
+  r.get("detectors.ewma.band_sigma", b.volume.band_sigma);
+  r.check(b.volume.validate().empty(), "detectors.ewma", b.volume.validate());
+  r.get("detectors.count.half_life_windows", b.counts.half_life);
+  r.get("detectors.count.min_windows", b.counts.min_samples);
+  r.get("detectors.count.prior_mean", b.counts.prior_mean);
+  r.check(b.counts.validate().empty(), "detectors.count", b.counts.validate());
+  r.get("detectors.rarity.min_windows", b.rarity.min_windows);
+  r.get("detectors.rarity.max_concentration", b.rarity.max_concentration);
+  r.check(b.rarity.validate().empty(), "detectors.rarity", b.rarity.validate());
+  auto& iso = e.isolation;
+  r.get("detectors.isolation.enabled", iso.enabled);
+  r.get("detectors.isolation.trees", iso.trees.trees);
+  r.get("detectors.isolation.depth", iso.trees.depth);
+  r.get("detectors.isolation.window_size", iso.trees.window_size);
+  r.get("detectors.isolation.seed", iso.trees.seed);
+  r.get("detectors.isolation.min_alert_score", iso.min_alert_score);
+  r.check(iso.trees.validate().empty(), "detectors.isolation", iso.trees.validate());
+
+  r.get("scoring.multiplicity", e.scoring.multiplicity);
+  r.get("scoring.decades", e.scoring.decades);
+  r.get("scoring.low", e.scoring.low);
+  r.get("scoring.medium", e.scoring.medium);
+  r.get("scoring.high", e.scoring.high);
+  r.get("scoring.critical", e.scoring.critical);
+  r.check(e.scoring.multiplicity >= 1 && e.scoring.decades > 0, "scoring", "needs multiplicity >= 1 and decades > 0");
+
+  r.get("episodes.open_score", e.episodes.open_score);
+  r.get("episodes.keep_score", e.episodes.keep_score);
+  r.get("episodes.quiet_windows", e.episodes.quiet_windows);
+  r.check(e.episodes.keep_score <= e.episodes.open_score, "episodes.keep_score", "must not exceed open_score");
+
+  r.get("state.path", c.state.path);
+  r.get("state.snapshot_interval_seconds", c.state.snapshot_interval_seconds);
+  r.get("endpoints.flows_in", c.endpoints.flows_in);
+  r.get("endpoints.events_out", c.endpoints.events_out);
+  r.get("endpoints.metrics", c.endpoints.metrics);
+
+  r.reject_unknown();
+  result.error = r.error();
+  return result;
+}
+
+ConfigResult load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigResult result;
+    result.error = fmt::format("{}: cannot read the config file", path);
+    return result;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace flowlier::pipeline
