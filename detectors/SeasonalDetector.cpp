@@ -25,6 +25,7 @@ SeasonalConfig sanitized(SeasonalConfig c) {
   c.min_samples = std::max<std::uint32_t>(c.min_samples, 2);
   c.min_history_s = std::clamp<std::int64_t>(c.min_history_s, 0, 366 * kDay);
   if (!(c.prior_samples >= 0.0) || !std::isfinite(c.prior_samples)) c.prior_samples = 5.0;
+  if (!(c.weekly_prior_samples >= 0.0) || !std::isfinite(c.weekly_prior_samples)) c.weekly_prior_samples = 2.0;
   c.weekly_after_s = std::clamp<std::int64_t>(c.weekly_after_s, 0, 366 * kDay);
   c.utc_offset_s = std::clamp<std::int64_t>(c.utc_offset_s, -kDay, kDay);
   if (c.tail != Tail::lower && c.tail != Tail::both) c.tail = Tail::upper;
@@ -61,12 +62,11 @@ Estimate estimate(const SeasonalDetector::Bin& bin, double alpha) {
 Estimate blend(const Estimate& specific, const Estimate& fallback, double prior) {
   const double w = specific.n_eff / (specific.n_eff + prior);
   if (!(w > 0.0)) return fallback;
-  const double mean = w * specific.mean + (1.0 - w) * fallback.mean;
-  // Mixture variance: each part's variance plus the spread between the two means.
-  const double spread = (specific.mean - mean) * (specific.mean - mean) * w +
-                        (fallback.mean - mean) * (fallback.mean - mean) * (1.0 - w);
-  return {mean, w * specific.variance + (1.0 - w) * fallback.variance + spread,
-          std::max(specific.n_eff, 1.0)};
+  // The fallback acts as a prior for the bin: a young bin borrows its level and its
+  // (wider) variance. No extra spread term: the fallback variance already holds the
+  // spread between bins, so adding it again would blunt well-populated bins.
+  return {w * specific.mean + (1.0 - w) * fallback.mean,
+          w * specific.variance + (1.0 - w) * fallback.variance, std::max(specific.n_eff, 1.0)};
 }
 
 bool valid_bin(const SeasonalDetector::Bin& bin) {
@@ -83,6 +83,9 @@ std::string SeasonalConfig::validate() const {
   if (min_samples < 2) return "min_samples must be >= 2";
   if (min_history_s < 0 || min_history_s > 366 * kDay) return "min_history_s must be in [0, 366 days]";
   if (!(prior_samples >= 0.0) || !std::isfinite(prior_samples)) return "prior_samples must be >= 0";
+  if (!(weekly_prior_samples >= 0.0) || !std::isfinite(weekly_prior_samples)) {
+    return "weekly_prior_samples must be >= 0";
+  }
   if (weekly_after_s < 0 || weekly_after_s > 366 * kDay) return "weekly_after_s must be in [0, 366 days]";
   if (utc_offset_s < -kDay || utc_offset_s > kDay) return "utc_offset_s must be within one day";
   if (!(band_sigma > 0.0) || !std::isfinite(band_sigma)) return "band_sigma must be > 0";
@@ -150,7 +153,7 @@ DetectorResult SeasonalDetector::score(double value, std::int64_t time_s) const 
                      config_.prior_samples);
   if (!weekly_.empty() && last_time_s_ - first_time_s_ >= config_.weekly_after_s) {
     e = blend(estimate(weekly_[static_cast<std::size_t>(week_bin_of(time_s))], bin_alpha_), e,
-              config_.prior_samples);
+              config_.weekly_prior_samples);
   }
   const double sd = std::max(std::sqrt(std::max(e.variance, 0.0)), config_.min_log_std);
   result.expected = from_log(e.mean);

@@ -6,7 +6,9 @@
 // an EW mean, EW variance and a sample count; with `weekly`, 168 day-of-week x hour
 // bins are kept too and consulted only once `weekly_after_s` of event time has been
 // seen (two weeks by default). A global EW level backs bins with few samples:
-//   expected = w * bin + (1 - w) * global,  w = n_bin / (n_bin + prior_samples).
+//   expected = w * bin + (1 - w) * global,  w = n_bin / (n_bin + prior_samples),
+// (variance blended the same way), and a week
+// bin likewise over the hour profile with weekly_prior_samples.
 // So a peak several times the night-time level scores as normal once a day or two of
 // history exists. Times are Unix seconds (UTC + utc_offset_s decides the bin).
 // Memory: ~0.4 KB hourly only, ~2.4 KB with weekly bins (floats). O(1) update/score.
@@ -25,7 +27,8 @@ struct SeasonalConfig {
   double global_half_life = 120.0;   // samples overall
   std::uint32_t min_samples = 24;    // overall observations before scoring
   std::int64_t min_history_s = 86400;  // event-time span before scoring (one full day)
-  double prior_samples = 5.0;        // bins with fewer samples lean on the global level
+  double prior_samples = 5.0;        // hour bins with fewer samples lean on the global level
+  double weekly_prior_samples = 2.0;  // week bins with fewer samples lean on the hour profile
   bool weekly = true;                // keep day-of-week x hour bins
   std::int64_t weekly_after_s = 14 * 86400;  // use them once this much history exists
   std::int64_t utc_offset_s = 0;     // local time for the bins
