@@ -2,8 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <cstring>
 #include <iterator>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace flowlier::pipeline::formats {
 
@@ -47,6 +52,74 @@ bool looks_like_header(std::string_view line) {
   return known >= 2;
 }
 
+// Bit i set when block[i] is a separator (space or tab).
+#if defined(__SSE2__)
+inline std::uint64_t separator_mask(const char* block) {
+  const __m128i space = _mm_set1_epi8(' ');
+  const __m128i tab = _mm_set1_epi8('\t');
+  std::uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
+    const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(chunk, space), _mm_cmpeq_epi8(chunk, tab));
+    mask |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(hit))) << (16 * i);
+  }
+  return mask;
+}
+#else
+inline std::uint64_t separator_mask(const char* block) {
+  std::uint64_t mask = 0;
+  for (int i = 0; i < 64; ++i) mask |= static_cast<std::uint64_t>(is_space(block[i])) << i;
+  return mask;
+}
+#endif
+
+// Splits `line` on runs of separators. Stores the first `capacity` tokens and returns
+// how many there are in all. Works on 64-byte blocks with a separator bitmask, so the
+// cost is a few operations per token instead of a branch per byte (token lengths are
+// unpredictable, and a byte loop mispredicts at nearly every token end).
+std::size_t split(std::string_view line, std::string_view* tokens, std::size_t capacity) {
+  const char* const data = line.data();
+  const std::size_t size = line.size();
+  std::size_t starts_seen = 0;  // tokens begun so far
+  std::size_t ends_seen = 0;    // tokens ended so far (token k's end is the k-th end)
+  std::uint64_t carry = 0;      // 1 when the previous block ended inside a token
+  char tail[64];
+  for (std::size_t base = 0; base < size; base += 64) {
+    const char* block = data + base;
+    if (size - base < 64) {
+      // Pad the last partial block with separators so the final token ends inside it.
+      std::memset(tail, ' ', sizeof tail);
+      std::memcpy(tail, block, size - base);
+      block = tail;
+    }
+    const std::uint64_t inside = ~separator_mask(block);
+    std::uint64_t starts = inside & ~((inside << 1) | carry);
+    std::uint64_t ends = ~inside & ((inside << 1) | carry);
+    carry = inside >> 63;
+    // Starts and ends alternate, so the k-th start and the k-th end bound token k:
+    // no comparison between them is needed.
+    while (starts != 0) {
+      if (starts_seen < capacity) tokens[starts_seen] = std::string_view(data + base + std::countr_zero(starts), 0);
+      ++starts_seen;
+      starts &= starts - 1;
+    }
+    while (ends != 0) {
+      if (ends_seen < capacity) {
+        const char* begin = tokens[ends_seen].data();
+        tokens[ends_seen] =
+            std::string_view(begin, static_cast<std::size_t>(data + base + std::countr_zero(ends) - begin));
+      }
+      ++ends_seen;
+      ends &= ends - 1;
+    }
+  }
+  if (carry != 0 && ends_seen < capacity) {  // the line ends at a block boundary inside a token
+    const char* begin = tokens[ends_seen].data();
+    tokens[ends_seen] = std::string_view(begin, static_cast<std::size_t>(data + size - begin));
+  }
+  return starts_seen;
+}
+
 }  // namespace
 
 AwsTextDecoder::AwsTextDecoder(const DecoderOptions& options) : max_line_bytes_(options.max_line_bytes) {
@@ -69,6 +142,7 @@ void AwsTextDecoder::set_format(AwsFormat format) {
   current_ = std::move(format);
   format_usable_ = true;
   tokens_.assign(current_.size() + 1, std::string_view{});
+  record_.reset();  // clear_aws_fields only knows the slots of the current format
 }
 
 void AwsTextDecoder::feed(std::string_view lines, std::uint64_t first_line, DecodeSink& sink) {
@@ -115,22 +189,10 @@ void AwsTextDecoder::decode_line(std::string_view line, std::uint64_t line_numbe
     return;
   }
 
-  // Split on runs of separators, keeping at most columns + 1 tokens but counting all.
-  const char* p = line.data();
-  const char* const end = p + line.size();
-  std::string_view* const tokens = tokens_.data();
-  const std::size_t capacity = tokens_.size();
-  std::size_t count = 0;
-  for (;;) {
-    while (p < end && is_space(*p)) ++p;
-    if (p == end) break;
-    const char* start = p;
-    while (p < end && !is_space(*p)) ++p;
-    if (count < capacity) tokens[count] = std::string_view(start, static_cast<std::size_t>(p - start));
-    ++count;
-  }
+  const std::size_t count = split(line, tokens_.data(), tokens_.size());
   if (count == 0) return;  // blank line
 
+  std::string_view* const tokens = tokens_.data();
   if (is_lower(tokens[0].front()) && try_header(line, line_number, sink)) return;
 
   if (!format_usable_) {
@@ -146,8 +208,9 @@ void AwsTextDecoder::decode_line(std::string_view line, std::uint64_t line_numbe
     return;
   }
 
-  record_.reset();
-  const auto error = apply_aws_fields(current_.columns(), std::span<const std::string_view>(tokens, columns), record_);
+  clear_aws_fields(current_, record_);
+  const auto error =
+      apply_aws_fields(current_, std::span<const std::string_view>(tokens, columns), line.data() + line.size(), record_);
   if (error) {
     message_.clear();
     fmt::format_to(std::back_inserter(message_), "field '{}' ({}): \"{}\" {}", current_.columns()[error->column].name,
