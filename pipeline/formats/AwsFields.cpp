@@ -229,6 +229,12 @@ inline bool is_digits(std::string_view text) {
   return true;
 }
 
+// A comparison the compiler inlines (std::string_view == calls memcmp here).
+template <std::size_t N>
+[[gnu::always_inline]] inline bool equals(std::string_view v, const char (&word)[N]) {
+  return v.size() == N - 1 && std::memcmp(v.data(), word, N - 1) == 0;
+}
+
 inline bool fail(AwsFieldError& error, std::size_t column, RejectReason reason, std::string_view what) {
   error = AwsFieldError{column, reason, what};
   return false;
@@ -393,20 +399,20 @@ namespace {
       break;
     }
     case AwsField::action:
-      if (v == "ACCEPT") {
+      if (equals(v, "ACCEPT")) {
         record.action = Action::accept;
-      } else if (v == "REJECT") {
+      } else if (equals(v, "REJECT")) {
         record.action = Action::reject;
       } else {
         return fail(error, i, RejectReason::bad_value, "is not ACCEPT or REJECT");
       }
       break;
     case AwsField::log_status:
-      if (v == "OK") {
+      if (equals(v, "OK")) {
         record.status = LogStatus::ok;
-      } else if (v == "NODATA") {
+      } else if (equals(v, "NODATA")) {
         record.status = LogStatus::nodata;
-      } else if (v == "SKIPDATA") {
+      } else if (equals(v, "SKIPDATA")) {
         record.status = LogStatus::skipdata;
       } else {
         return fail(error, i, RejectReason::bad_value, "is not OK, NODATA or SKIPDATA");
@@ -422,11 +428,11 @@ namespace {
       record.set(Field::tcp_flags);
       break;
     case AwsField::type:
-      if (v == "IPv4") {
+      if (equals(v, "IPv4")) {
         record.traffic_type = TrafficType::ipv4;
-      } else if (v == "IPv6") {
+      } else if (equals(v, "IPv6")) {
         record.traffic_type = TrafficType::ipv6;
-      } else if (v == "EFA") {
+      } else if (equals(v, "EFA")) {
         record.traffic_type = TrafficType::efa;
       } else {
         return fail(error, i, RejectReason::bad_value, "is not IPv4, IPv6 or EFA");
@@ -437,9 +443,9 @@ namespace {
     case AwsField::pkt_src_aws_service: record.pkt_src_aws_service.assign(v); break;
     case AwsField::pkt_dst_aws_service: record.pkt_dst_aws_service.assign(v); break;
     case AwsField::flow_direction:
-      if (v == "ingress") {
+      if (equals(v, "ingress")) {
         record.direction = Direction::ingress;
-      } else if (v == "egress") {
+      } else if (equals(v, "egress")) {
         record.direction = Direction::egress;
       } else {
         return fail(error, i, RejectReason::bad_value, "is not ingress or egress");

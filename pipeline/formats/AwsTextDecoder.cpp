@@ -77,7 +77,9 @@ inline std::uint64_t separator_mask(const char* block) {
 // how many there are in all. Works on 64-byte blocks with a separator bitmask, so the
 // cost is a few operations per token instead of a branch per byte (token lengths are
 // unpredictable, and a byte loop mispredicts at nearly every token end).
-std::size_t split(std::string_view line, std::string_view* tokens, std::size_t capacity) {
+// Bytes up to readable_end may be loaded (and ignored) past the line's end; that
+// spares the copy of the last partial block for every line but the last of a chunk.
+std::size_t split(std::string_view line, const char* readable_end, std::string_view* tokens, std::size_t capacity) {
   const char* const data = line.data();
   const std::size_t size = line.size();
   std::size_t starts_seen = 0;  // tokens begun so far
@@ -86,13 +88,18 @@ std::size_t split(std::string_view line, std::string_view* tokens, std::size_t c
   char tail[64];
   for (std::size_t base = 0; base < size; base += 64) {
     const char* block = data + base;
+    std::uint64_t in_line = ~std::uint64_t{0};
     if (size - base < 64) {
-      // Pad the last partial block with separators so the final token ends inside it.
-      std::memset(tail, ' ', sizeof tail);
-      std::memcpy(tail, block, size - base);
-      block = tail;
+      if (readable_end - block >= 64) {
+        in_line = (std::uint64_t{1} << (size - base)) - 1;  // bytes past the line count as separators
+      } else {
+        // Pad the last partial block with separators so the final token ends inside it.
+        std::memset(tail, ' ', sizeof tail);
+        std::memcpy(tail, block, size - base);
+        block = tail;
+      }
     }
-    const std::uint64_t inside = ~separator_mask(block);
+    const std::uint64_t inside = ~separator_mask(block) & in_line;
     std::uint64_t starts = inside & ~((inside << 1) | carry);
     std::uint64_t ends = ~inside & ((inside << 1) | carry);
     carry = inside >> 63;
@@ -152,7 +159,7 @@ void AwsTextDecoder::feed(std::string_view lines, std::uint64_t first_line, Deco
   while (p < end) {
     const auto* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     const char* line_end = newline != nullptr ? newline : end;
-    decode_line(std::string_view(p, static_cast<std::size_t>(line_end - p)), line_number, sink);
+    decode_line(std::string_view(p, static_cast<std::size_t>(line_end - p)), end, line_number, sink);
     ++line_number;
     p = newline != nullptr ? newline + 1 : end;
   }
@@ -180,6 +187,11 @@ bool AwsTextDecoder::try_header(std::string_view line, std::uint64_t line_number
 }
 
 void AwsTextDecoder::decode_line(std::string_view line, std::uint64_t line_number, DecodeSink& sink) {
+  decode_line(line, line.data() + line.size(), line_number, sink);
+}
+
+void AwsTextDecoder::decode_line(std::string_view line, const char* readable_end, std::uint64_t line_number,
+                                 DecodeSink& sink) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.size() > max_line_bytes_) {
     message_.clear();
@@ -189,7 +201,7 @@ void AwsTextDecoder::decode_line(std::string_view line, std::uint64_t line_numbe
     return;
   }
 
-  const std::size_t count = split(line, tokens_.data(), tokens_.size());
+  const std::size_t count = split(line, readable_end, tokens_.data(), tokens_.size());
   if (count == 0) return;  // blank line
 
   std::string_view* const tokens = tokens_.data();
@@ -210,7 +222,7 @@ void AwsTextDecoder::decode_line(std::string_view line, std::uint64_t line_numbe
 
   clear_aws_fields(current_, record_);
   const auto error =
-      apply_aws_fields(current_, std::span<const std::string_view>(tokens, columns), line.data() + line.size(), record_);
+      apply_aws_fields(current_, std::span<const std::string_view>(tokens, columns), readable_end, record_);
   if (error) {
     message_.clear();
     fmt::format_to(std::back_inserter(message_), "field '{}' ({}): \"{}\" {}", current_.columns()[error->column].name,

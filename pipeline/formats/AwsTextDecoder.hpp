@@ -45,6 +45,8 @@ class AwsTextDecoder final : public Decoder {
   const std::string& configuration_error() const { return configuration_error_; }
 
  private:
+  // As decode_line, with bytes up to readable_end (>= the line's end) safe to load.
+  void decode_line(std::string_view line, const char* readable_end, std::uint64_t line_number, DecodeSink& sink);
   void set_format(AwsFormat format);
   bool try_header(std::string_view line, std::uint64_t line_number, DecodeSink& sink);
   void reject(RejectReason reason, std::string_view line, std::uint64_t line_number, DecodeSink& sink);
