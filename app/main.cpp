@@ -1,8 +1,12 @@
 #include <CLI/CLI.hpp>
 
+#include "app/Commands.hpp"
+
 int main(int argc, char** argv) {
   CLI::App app{"flowlier: anomaly detection for cloud network flow logs"};
   app.require_subcommand(1);
+  flowlier::app::add_sim_command(app);
+  flowlier::app::add_eval_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
