@@ -232,6 +232,11 @@ class Planner {
     std::vector<IncidentType> order;
     for (std::uint8_t t = 0; t < incident_names.size(); ++t) order.push_back(static_cast<IncidentType>(t));
     std::shuffle(order.begin(), order.end(), rng);
+    // The beacon runs for hours: keep it out of the last two slots so it is not cut short.
+    const auto beacon = std::find(order.begin(), order.end(), IncidentType::beacon);
+    if (beacon - order.begin() > static_cast<std::ptrdiff_t>(order.size()) - 3) {
+      std::iter_swap(beacon, order.begin() + uniform_int(rng, 0, static_cast<int>(order.size()) - 3));
+    }
     const std::int64_t slot = region_len / static_cast<std::int64_t>(order.size());
     for (std::size_t k = 0; k < order.size(); ++k) {
       const std::int64_t slot_start = region_start + static_cast<std::int64_t>(k) * slot;
