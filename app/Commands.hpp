@@ -7,5 +7,9 @@ namespace flowlier::app {
 void add_normalize_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
 void add_config_command(CLI::App& app);
+// `flowlier sim`: labelled AWS VPC flow log simulator (lab/Simulator.hpp).
+void add_sim_command(CLI::App& app);
+// `flowlier eval`: scores anomaly events against simulator labels (lab/Evaluator.hpp).
+void add_eval_command(CLI::App& app);
 
 }  // namespace flowlier::app

@@ -1,0 +1,54 @@
+#pragma once
+// Ground truth written by the simulator (labels.json, schema "flowlier.labels.v1") and
+// read back by the evaluator. The schema is documented in lab/README.md.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace flowlier::lab {
+
+// An entity as anomaly events name it: kind "interface" (eni-...) or "address" (dotted IPv4).
+struct LabelEntity {
+  std::string kind;
+  std::string id;
+  friend bool operator==(const LabelEntity&, const LabelEntity&) = default;
+};
+
+// One injected incident or one benign change; times are Unix seconds, [start, end).
+struct LabelledSpan {
+  std::string id;    // "inc-01" / "chg-01"
+  std::string type;  // incident: port-scan|sweep|exfiltration|ddos|brute-force|unusual-port|
+                     // beacon|reject-storm; change: deploy|new-clients
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+  std::vector<LabelEntity> entities;
+  std::vector<std::string> actors;  // addresses of the external (or internal) actors
+  std::string description;
+  friend bool operator==(const LabelledSpan&, const LabelledSpan&) = default;
+};
+
+struct Labels {
+  std::uint64_t seed = 0;
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+  std::int64_t window_seconds = 60;
+  std::int64_t warmup_end = 0;
+  std::vector<LabelledSpan> incidents;
+  std::vector<LabelledSpan> benign_changes;
+  friend bool operator==(const Labels&, const Labels&) = default;
+};
+
+inline constexpr std::string_view labels_schema = "flowlier.labels.v1";
+
+// Pretty JSON text (2-space indent, trailing newline); key order is fixed.
+std::string labels_to_json(const Labels& labels);
+
+// Parses labels.json text. On failure returns nullopt and sets `error` to a message naming
+// the offending key. Never throws.
+std::optional<Labels> parse_labels(std::string_view text, std::string& error);
+
+}  // namespace flowlier::lab
