@@ -90,9 +90,14 @@ DetectorResult CountDetector::score(double x, const CountConfig& c) const {
   const double v = std::max(variance_, m);
   r.expected = count_ == 0 ? r.value : m;
   r.lower = 0;
-  r.upper = count_upper_quantile(c.band_probability, m, v);
+  r.upper = std::numeric_limits<double>::infinity();
   if (!r.warming_up) r.tail_probability = count_upper_tail(r.value, m, v);
   return r;
+}
+
+double CountDetector::upper_bound(const CountConfig& c) const {
+  const double m = shrunk_mean(mean_, count_, c);
+  return count_upper_quantile(c.band_probability, m, std::max(variance_, m));
 }
 
 void CountDetector::save(std::ostream& out) const {

@@ -13,6 +13,7 @@
 // per-entity part stays 24 bytes).
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 #include <string>
 
 #include "detectors/DetectorResult.hpp"
@@ -34,8 +35,11 @@ class CountDetector {
   static constexpr std::uint32_t kVersion = 1;
 
   void update(double count, const CountConfig& config);
-  // value = count; expected = m; upper = the band quantile; tail = P(X >= count).
+  // value = count; expected = m; tail = P(X >= count). upper is left at +infinity:
+  // the band quantile costs a search, so callers ask upper_bound() when they need it.
   DetectorResult score(double count, const CountConfig& config) const;
+  // The band's upper edge: the smallest count with P(X >= count) <= band_probability.
+  double upper_bound(const CountConfig& config) const;
 
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);

@@ -55,23 +55,30 @@ WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const
 void EntityBaseline::update(const FeatureVector& x, const WindowScores& scores, std::int64_t t,
                             const BaselineConfig& config) {
   // Winsorize: an improbable value enters the baseline clipped to its band edge.
-  auto absorbed = [&](Feature f, double value, double edge) {
+  auto improbable = [&](Feature f) {
     const auto& r = scores[at(f)].result;
-    return !r.warming_up && r.tail_probability < config.winsorize_probability ? std::min(value, edge) : value;
+    return !r.warming_up && r.tail_probability < config.winsorize_probability;
   };
   for (std::size_t i = 0; i < kVolume.size(); ++i) {
     const Feature f = kVolume[i];
-    const double v = absorbed(f, x[at(f)], scores[at(f)].result.upper);
+    const double v = improbable(f) ? std::min(x[at(f)], scores[at(f)].result.upper) : x[at(f)];
     volume_[i].update(std::log1p(v), t);
   }
   for (std::size_t i = 0; i < kCounts.size(); ++i) {
     const Feature f = kCounts[i];
-    counts_[i].update(absorbed(f, x[at(f)], scores[at(f)].result.upper), config.counts);
+    const double v = improbable(f) ? std::min(x[at(f)], counts_[i].upper_bound(config.counts)) : x[at(f)];
+    counts_[i].update(v, config.counts);
   }
   const double new_peers = x[at(Feature::new_peers)], new_ports = x[at(Feature::new_ports)];
   novelty_[0].update(rounded(new_peers), rounded(std::max(0.0, x[at(Feature::distinct_peers)] - new_peers)), t);
   novelty_[1].update(rounded(new_ports), rounded(std::max(0.0, x[at(Feature::distinct_ports)] - new_ports)), t);
   if (windows_ < UINT32_MAX) ++windows_;
+}
+
+void EntityBaseline::complete_bounds(FeatureScore& score, const BaselineConfig& config) const {
+  for (std::size_t i = 0; i < kCounts.size(); ++i) {
+    if (kCounts[i] == score.feature) score.result.upper = counts_[i].upper_bound(config.counts);
+  }
 }
 
 void EntityBaseline::save(std::ostream& out) const {

@@ -51,6 +51,10 @@ class EntityBaseline {
   void update(const FeatureVector& features, const WindowScores& scores, std::int64_t time_s,
               const BaselineConfig& config);
 
+  // Fills in band edges that score() leaves open because they cost a search
+  // (count features); call it only for findings that will be reported.
+  void complete_bounds(FeatureScore& score, const BaselineConfig& config) const;
+
   std::uint32_t windows() const { return windows_; }
   void save(std::ostream& out) const;
   std::string restore(std::istream& in, const BaselineConfig& config);

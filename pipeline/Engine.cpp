@@ -124,7 +124,8 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   }
 
   auto finding = [&](int feature_index, const char* detector, double p, double score) {
-    const auto& fs = scores[feature_index];
+    models::FeatureScore fs = scores[feature_index];
+    baseline.complete_bounds(fs, config_.baseline);
     AnomalyEvent e;
     e.time = w.end;
     e.window_start = w.start;
