@@ -77,9 +77,11 @@ void CountDetector::update(double x, const CountConfig& c) {
   if (!std::isfinite(x) || x < 0) return;
   if (count_ < UINT32_MAX) ++count_;
   const double a = std::max(alpha_for(c.half_life), 1.0 / count_);
+  const double b = std::max(c.variance_half_life >= 1.0 ? alpha_for(c.variance_half_life) : alpha_for(c.half_life),
+                            1.0 / count_);
   const double diff = x - mean_;
   mean_ += a * diff;
-  variance_ = (1.0 - a) * (variance_ + diff * a * diff);
+  variance_ = (1.0 - b) * variance_ + b * (1.0 - a) * diff * diff;
 }
 
 DetectorResult CountDetector::score(double x, const CountConfig& c) const {

@@ -22,6 +22,7 @@ namespace flowlier::detectors {
 
 struct CountConfig {
   double half_life = 30.0;         // in windows
+  double variance_half_life = 0.0;  // the spread's memory; 0 = half_life
   std::uint32_t min_samples = 20;  // warming up before this many windows
   double prior_mean = 0.5;         // pseudo-observation pulled into the mean...
   double prior_weight = 1.0;       // ...with this many windows of weight

@@ -34,6 +34,9 @@ EwmaDetector::EwmaDetector(const EwmaConfig& config)
     : min_samples_(config.min_samples),
       // Weight of a sample halves after half_life later samples: (1 - a)^h = 1/2.
       alpha_(static_cast<float>(1.0 - std::exp2(-1.0 / std::max(1.0, finite_or(config.half_life, 30.0))))),
+      variance_alpha_(config.variance_half_life >= 1.0 && std::isfinite(config.variance_half_life)
+                          ? static_cast<float>(1.0 - std::exp2(-1.0 / config.variance_half_life))
+                          : alpha_),
       band_sigma_(static_cast<float>(config.band_sigma > 0.0 ? finite_or(config.band_sigma, 3.0) : 3.0)),
       min_relative_std_(static_cast<float>(std::max(0.0, finite_or(config.min_relative_std, 0.0)))),
       min_std_(static_cast<float>(config.min_std > 0.0 ? finite_or(config.min_std, 1e-6) : 1e-6)),
@@ -44,10 +47,12 @@ void EwmaDetector::update(double value, std::int64_t /*time_s*/) {
   if (!std::isfinite(value)) return;
   if (count_ < UINT32_MAX) ++count_;
   const double a = std::max(static_cast<double>(alpha_), 1.0 / count_);
+  const double b = std::max(static_cast<double>(variance_alpha_), 1.0 / count_);
   const double diff = value - mean_;
-  const double increment = a * diff;
-  mean_ += increment;
-  variance_ = (1.0 - a) * (variance_ + diff * increment);
+  mean_ += a * diff;
+  // West's EW variance with its own (possibly slower) forgetting b; when b == a it
+  // is the classic (1 - a)(v + a d^2).
+  variance_ = (1.0 - b) * variance_ + b * (1.0 - a) * diff * diff;
 }
 
 DetectorResult EwmaDetector::score(double value, std::int64_t /*time_s*/) const {

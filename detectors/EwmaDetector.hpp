@@ -23,6 +23,10 @@ namespace flowlier::detectors {
 
 struct EwmaConfig {
   double half_life = 30.0;          // in samples; must be >= 1
+  // The spread may be remembered longer than the level: a level that follows the
+  // daily cycle, judged against the spread of the last day (bursts a few times a
+  // day stay normal). 0 = the same as half_life.
+  double variance_half_life = 0.0;
   std::uint32_t min_samples = 20;   // warming up before this many observations
   Tail tail = Tail::upper;
   double band_sigma = 3.0;          // band = expected +- band_sigma * sd
@@ -63,6 +67,7 @@ class EwmaDetector {
   std::uint32_t count_ = 0;
   std::uint32_t min_samples_;
   float alpha_;
+  float variance_alpha_;
   float band_sigma_;
   float min_relative_std_;
   float min_std_;

@@ -23,8 +23,9 @@
 namespace flowlier::models {
 
 struct BaselineConfig {
-  detectors::EwmaConfig volume{.half_life = 30.0, .min_samples = 30, .tail = detectors::Tail::upper};
-  detectors::CountConfig counts{.half_life = 30.0, .min_samples = 30};
+  detectors::EwmaConfig volume{
+      .half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30, .tail = detectors::Tail::upper};
+  detectors::CountConfig counts{.half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30};
   detectors::RarityConfig rarity{.min_windows = 30};
   // A window whose feature is this improbable updates the baseline with the band
   // edge instead of its value, so an attack is not learned as normal while it lasts.

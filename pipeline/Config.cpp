@@ -104,12 +104,14 @@ idle_ttl_seconds = 604800         # an entity silent this long is forgotten
 winsorize_probability = 0.0001    # a window this improbable enters the baseline clipped to its band
 
 [detectors.ewma]                  # volumes (packets, bytes) in log space
-half_life_windows = 30.0
+half_life_windows = 30.0          # the level follows the daily cycle...
+variance_half_life_windows = 720.0  # ...judged against the spread of about a day
 min_windows = 30                  # warming up (no alerts) before this many windows
 band_sigma = 3.0
 
 [detectors.count]                 # counts (flows, distinct peers/ports, rejects, external flows)
 half_life_windows = 30.0
+variance_half_life_windows = 720.0
 min_windows = 30
 prior_mean = 0.5
 
@@ -199,10 +201,12 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   auto& b = e.baseline;
   r.get("detectors.winsorize_probability", b.winsorize_probability);
   r.get("detectors.ewma.half_life_windows", b.volume.half_life);
+  r.get("detectors.ewma.variance_half_life_windows", b.volume.variance_half_life);
   r.get("detectors.ewma.min_windows", b.volume.min_samples);
   r.get("detectors.ewma.band_sigma", b.volume.band_sigma);
   r.check(b.volume.validate().empty(), "detectors.ewma", b.volume.validate());
   r.get("detectors.count.half_life_windows", b.counts.half_life);
+  r.get("detectors.count.variance_half_life_windows", b.counts.variance_half_life);
   r.get("detectors.count.min_windows", b.counts.min_samples);
   r.get("detectors.count.prior_mean", b.counts.prior_mean);
   r.check(b.counts.validate().empty(), "detectors.count", b.counts.validate());

@@ -37,6 +37,27 @@ std::uint8_t group_of(Feature f) {
   return 0;
 }
 constexpr const char* kEngineTag = "engine";
+
+// When two features of a group are equally improbable (both at the probability
+// floor), report the one an operator reads most directly.
+int preference(Feature f) {
+  switch (f) {
+    case Feature::bytes_out: return 0;
+    case Feature::distinct_ports: return 0;
+    case Feature::rejected_flows: return 0;
+    case Feature::new_ports: return 0;
+    case Feature::bytes_in: return 1;
+    case Feature::distinct_peers: return 1;
+    case Feature::new_peers: return 1;
+    case Feature::flows: return 2;
+    case Feature::external_flows: return 2;
+    case Feature::packets: return 3;
+  }
+  return 4;
+}
+
+// Below this a novelty probability counts as evidence for the joint reading.
+constexpr double kNoveltyEvidence = 0.05;
 }  // namespace
 
 Engine::Engine(EngineConfig config)
@@ -115,12 +136,17 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   std::array<int, kGroupCount> best;
   best.fill(-1);
   int strongest = -1;
+  auto stronger = [&](int a, int b) {
+    const double pa = scores[a].result.tail_probability, pb = scores[b].result.tail_probability;
+    return pa != pb ? pa < pb : preference(scores[a].feature) < preference(scores[b].feature);
+  };
   for (std::size_t i = 0; i < models::kFeatureCount; ++i) {
     const auto& r = scores[i].result;
     if (r.warming_up) continue;
     const auto g = group_of(scores[i].feature);
-    if (best[g] < 0 || r.tail_probability < scores[best[g]].result.tail_probability) best[g] = static_cast<int>(i);
-    if (strongest < 0 || r.tail_probability < scores[strongest].result.tail_probability) strongest = static_cast<int>(i);
+    const int index = static_cast<int>(i);
+    if (best[g] < 0 || stronger(index, best[g])) best[g] = index;
+    if (strongest < 0 || stronger(index, strongest)) strongest = index;
   }
 
   auto finding = [&](int feature_index, const char* detector, double p, double score) {
@@ -149,7 +175,17 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
   for (std::uint8_t g = 0; g < 4; ++g) {
     if (best[g] < 0) continue;
-    const double p = scores[best[g]].result.tail_probability;
+    double p = scores[best[g]].result.tail_probability;
+    if (g == group_of(Feature::new_ports)) {
+      // A new peer on a new port is the unusual-port / first-contact pattern: two
+      // separate histories (peers, ports) each saying "never before" are combined.
+      const auto& peers = scores[static_cast<std::size_t>(Feature::new_peers)].result;
+      const auto& ports = scores[static_cast<std::size_t>(Feature::new_ports)].result;
+      if (!peers.warming_up && !ports.warming_up && peers.tail_probability < kNoveltyEvidence &&
+          ports.tail_probability < kNoveltyEvidence) {
+        p = std::min(p, peers.tail_probability * ports.tail_probability);
+      }
+    }
     const double score = score_from_probability(p, config_.scoring);
     if (score < keep) continue;
     episodes_.observe(w.key, g, finding(best[g], scores[best[g]].detector, p, score), step_);

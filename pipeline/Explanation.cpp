@@ -1,6 +1,8 @@
 #include "pipeline/Explanation.hpp"
 
 #include <cmath>
+#include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -75,57 +77,47 @@ std::vector<Contributor> contributors_for(Feature feature, const models::WindowA
   return out;
 }
 
-std::string categorize(Feature feature, const models::FeatureVector& x, const models::WindowScores& scores,
+std::string categorize(Feature feature, const models::FeatureVector&, const models::WindowScores& scores,
                        const models::WindowAccumulator& w, const std::vector<Contributor>&) {
-  std::size_t count = 0;
-  const auto peers = w.peers_by_flows().sorted(count);
-  const double top_peer_share = count > 0 && w.peers_by_flows().total() > 0
-                                    ? peers[0].weight / w.peers_by_flows().total() : 0.0;
-  std::size_t port_count = 0;
-  const auto ports = w.ports_by_flows().sorted(port_count);
-  const double top_port_share = port_count > 0 && w.ports_by_flows().total() > 0
-                                    ? ports[0].weight / w.ports_by_flows().total() : 0.0;
+  // Reads the whole window, not only the reported feature: a brute force shows as
+  // flows, rejects or external flows, whichever is the most improbable.
+  auto top = [](const auto& contributors, double& share) {
+    std::size_t n = 0;
+    const auto entries = contributors.sorted(n);
+    share = n > 0 && contributors.total() > 0 ? entries[0].weight / contributors.total() : 0.0;
+    return n > 0 ? std::optional(entries[0].key) : std::nullopt;
+  };
+  double peer_share = 0, port_share = 0, byte_share = 0;
+  const auto top_peer = top(w.peers_by_flows(), peer_share);
+  const auto top_port = top(w.ports_by_flows(), port_share);
+  const auto top_byte_peer = top(w.peers_by_bytes(), byte_share);
   const bool inbound = w.inbound_share() >= 0.5;
-  const double flows = x[static_cast<std::size_t>(Feature::flows)];
-  const double rejected = x[static_cast<std::size_t>(Feature::rejected_flows)];
+  auto sig = [&](Feature f) { return significant(scores, f); };
+  auto is_external = [](const models::PeerAddress& bytes) {
+    IpAddress a;
+    std::memcpy(static_cast<void*>(&a), bytes.data(), bytes.size());
+    return !a.is_private();
+  };
+  const bool busy = sig(Feature::flows) || sig(Feature::packets) || sig(Feature::external_flows) ||
+                    sig(Feature::rejected_flows);
 
-  switch (feature) {
-    case Feature::distinct_ports:
-      return "port-scan";
-    case Feature::distinct_peers:
-      if (!inbound) return "sweep";
-      return significant(scores, Feature::flows) || significant(scores, Feature::packets) ? "ddos" : "";
-    case Feature::rejected_flows:
-      if (significant(scores, Feature::distinct_ports)) return "port-scan";
-      if (top_peer_share >= 0.5 && port_count > 0 && is_login_port(ports[0].key.port)) return "brute-force";
-      return "reject-storm";
-    case Feature::bytes_out: {
-      std::size_t n = 0;
-      const auto by_bytes = w.peers_by_bytes().sorted(n);
-      const double share = n > 0 && w.peers_by_bytes().total() > 0 ? by_bytes[0].weight / w.peers_by_bytes().total()
-                                                                   : 0.0;
-      IpAddress top;
-      if (n > 0) std::memcpy(static_cast<void*>(&top), by_bytes[0].key.data(), 16);
-      if (n > 0 && share >= 0.5 && !top.is_private()) return "exfiltration";
-      return "";
-    }
-    case Feature::flows:
-    case Feature::packets:
-    case Feature::bytes_in:
-      if (inbound && top_peer_share >= 0.5 && top_port_share >= 0.5 && port_count > 0 &&
-          is_login_port(ports[0].key.port)) {
-        return "brute-force";
-      }
-      if (inbound && significant(scores, Feature::distinct_peers)) return "ddos";
-      if (rejected > 0.5 * flows && significant(scores, Feature::rejected_flows)) return "reject-storm";
-      if (!inbound && significant(scores, Feature::distinct_peers)) return "sweep";
-      return "";
-    case Feature::new_ports:
-      return "unusual-port";
-    case Feature::new_peers:
-    case Feature::external_flows:
-      return significant(scores, Feature::new_ports) ? "unusual-port" : "rare-peer";
+  if (sig(Feature::distinct_ports) && (feature == Feature::distinct_ports || feature == Feature::rejected_flows ||
+                                       peer_share >= 0.5)) {
+    return "port-scan";
   }
+  if (sig(Feature::distinct_peers) && !inbound) return "sweep";
+  if (inbound && busy && top_port && port_share >= 0.5 && is_login_port(top_port->port) && peer_share >= 0.5) {
+    return "brute-force";
+  }
+  if (inbound && sig(Feature::distinct_peers) && (busy || sig(Feature::bytes_in))) return "ddos";
+  if ((feature == Feature::bytes_out || feature == Feature::packets || sig(Feature::bytes_out)) && top_byte_peer &&
+      byte_share >= 0.5 && is_external(*top_byte_peer) && !inbound) {
+    return "exfiltration";
+  }
+  if (sig(Feature::rejected_flows)) return peer_share >= 0.5 ? "port-scan" : "reject-storm";
+  if (sig(Feature::new_ports) || feature == Feature::new_ports) return "unusual-port";
+  if (feature == Feature::new_peers || feature == Feature::external_flows) return "rare-peer";
+  (void)top_peer;
   return "";
 }
 
