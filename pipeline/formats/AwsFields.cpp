@@ -97,12 +97,10 @@ inline bool parse_v4_sse(const char* p, std::size_t len, std::uint32_t& out) {
   if (len < 7 || len > 15) return false;
   const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const unsigned in = (1u << len) - 1;
-  const unsigned dots =
-      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('.')))) & in;
+  const unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('.')))) & in;
   const __m128i values = _mm_sub_epi8(chunk, _mm_set1_epi8('0'));
-  const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(
-                              _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values))) &
-                          in;
+  const unsigned digits =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values))) & in;
   const unsigned r1 = dots & (dots - 1);
   const unsigned r2 = r1 & (r1 - 1);
   // Exactly three dots (std::popcount would be a libgcc call without -mpopcnt).
@@ -220,7 +218,8 @@ slow:
 }
 
 // Parses a number no larger than `max`; `out` is meaningful only when true.
-[[gnu::always_inline]] inline bool parse_bounded(std::string_view text, const char* readable_end, std::uint64_t max, std::uint64_t& out) {
+[[gnu::always_inline]] inline bool parse_bounded(std::string_view text, const char* readable_end, std::uint64_t max,
+                                                 std::uint64_t& out) {
   return parse_number(text, readable_end, out) && out <= max;
 }
 
@@ -258,7 +257,8 @@ inline bool fail(AwsFieldError& error, std::size_t column, RejectReason reason, 
   return false;
 }
 
-constexpr std::uint64_t kMaxSeconds = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 1'000'000'000;
+constexpr std::uint64_t kMaxSeconds =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 1'000'000'000;
 
 }  // namespace
 
@@ -385,13 +385,14 @@ namespace {
                                              const char* readable_end, std::size_t i, FlowRecord& record,
                                              AwsFieldError& error) {
   if (v.size() == 1 && v[0] == '-') {  // "-": not applicable, in any field
-    clear_one(field, record);           // the slot may hold the previous record's value
+    clear_one(field, record);          // the slot may hold the previous record's value
     return true;
   }
   std::uint64_t number = 0;
   switch (field) {
     case AwsField::version:
-      if (!parse_number(v, readable_end, number)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, number))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       if (number > 255) return fail(error, i, RejectReason::bad_number, "is not a format version");
       record.version = static_cast<std::uint8_t>(number);
       record.set(Field::version);
@@ -405,36 +406,51 @@ namespace {
       IpAddress* slot = &record.pkt_dstaddr;
       Field bit = Field::pkt_dstaddr;
       switch (field) {
-        case AwsField::srcaddr: slot = &record.srcaddr; bit = Field::srcaddr; break;
-        case AwsField::dstaddr: slot = &record.dstaddr; bit = Field::dstaddr; break;
-        case AwsField::pkt_srcaddr: slot = &record.pkt_srcaddr; bit = Field::pkt_srcaddr; break;
+        case AwsField::srcaddr:
+          slot = &record.srcaddr;
+          bit = Field::srcaddr;
+          break;
+        case AwsField::dstaddr:
+          slot = &record.dstaddr;
+          bit = Field::dstaddr;
+          break;
+        case AwsField::pkt_srcaddr:
+          slot = &record.pkt_srcaddr;
+          bit = Field::pkt_srcaddr;
+          break;
         default: break;
       }
-      if (!parse_address(v, readable_end, *slot)) return fail(error, i, RejectReason::bad_address, "is not an IP address");
+      if (!parse_address(v, readable_end, *slot))
+        return fail(error, i, RejectReason::bad_address, "is not an IP address");
       record.set(bit);
       break;
     }
     case AwsField::srcport:
-      if (!parse_bounded(v, readable_end, 65535, number)) return fail(error, i, RejectReason::bad_port, "is not a port");
+      if (!parse_bounded(v, readable_end, 65535, number))
+        return fail(error, i, RejectReason::bad_port, "is not a port");
       record.srcport = static_cast<std::uint16_t>(number);
       record.set(Field::srcport);
       break;
     case AwsField::dstport:
-      if (!parse_bounded(v, readable_end, 65535, number)) return fail(error, i, RejectReason::bad_port, "is not a port");
+      if (!parse_bounded(v, readable_end, 65535, number))
+        return fail(error, i, RejectReason::bad_port, "is not a port");
       record.dstport = static_cast<std::uint16_t>(number);
       record.set(Field::dstport);
       break;
     case AwsField::protocol:
-      if (!parse_bounded(v, readable_end, 255, number)) return fail(error, i, RejectReason::bad_protocol, "is not a protocol number");
+      if (!parse_bounded(v, readable_end, 255, number))
+        return fail(error, i, RejectReason::bad_protocol, "is not a protocol number");
       record.protocol = static_cast<std::uint8_t>(number);
       record.set(Field::protocol);
       break;
     case AwsField::packets:
-      if (!parse_number(v, readable_end, record.packets)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, record.packets))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       record.set(Field::packets);
       break;
     case AwsField::bytes:
-      if (!parse_number(v, readable_end, record.bytes)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, record.bytes))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       record.set(Field::bytes);
       break;
     case AwsField::start:
@@ -478,7 +494,8 @@ namespace {
     case AwsField::subnet_id: record.subnet_id.assign(v); break;
     case AwsField::instance_id: record.instance_id.assign(v); break;
     case AwsField::tcp_flags:
-      if (!parse_number(v, readable_end, number)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, number))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       if (number > 0xffff) return fail(error, i, RejectReason::bad_value, "is not a TCP flag mask");
       record.tcp_flags = static_cast<std::uint16_t>(number);
       record.set(Field::tcp_flags);
@@ -509,7 +526,8 @@ namespace {
       break;
     case AwsField::traffic_path:
       // Codes 1-8 are documented; newer codes are kept rather than refused.
-      if (!parse_number(v, readable_end, number)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, number))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       if (number > 255) return fail(error, i, RejectReason::bad_value, "is not a traffic path code");
       record.traffic_path = static_cast<std::uint8_t>(number);
       record.set(Field::traffic_path);

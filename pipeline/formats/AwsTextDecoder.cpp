@@ -167,8 +167,7 @@ void AwsTextDecoder::feed(std::string_view lines, std::uint64_t first_line, Deco
 
 void AwsTextDecoder::finish(DecodeSink&) {}
 
-void AwsTextDecoder::reject(RejectReason reason, std::string_view line, std::uint64_t line_number,
-                            DecodeSink& sink) {
+void AwsTextDecoder::reject(RejectReason reason, std::string_view line, std::uint64_t line_number, DecodeSink& sink) {
   sink.on_reject(Reject{reason, line_number, line.substr(0, kMaxRawBytes), message_});
 }
 

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -23,10 +22,10 @@ std::filesystem::path aws_sample(const char* name) {
 }
 
 // Catch2 2.x has no SKIP: say why and leave the test case.
-#define REQUIRE_SAMPLE(path)                                                  \
-  if (!std::filesystem::exists(path)) {                                      \
-    WARN("skipped: shared sample data not found at " << (path).string());   \
-    return;                                                                   \
+#define REQUIRE_SAMPLE(path)                                              \
+  if (!std::filesystem::exists(path)) {                                   \
+    WARN("skipped: shared sample data not found at " << (path).string()); \
+    return;                                                               \
   }
 
 IpAddress ip(std::string_view text) {
@@ -591,8 +590,8 @@ TEST_CASE("AWS text: numbers and addresses read the same at a buffer's end and i
     CHECK(sink.records[0].srcaddr == ip(address));
     CHECK(sink.records[0].dstaddr == ip(address));
   }
-  const char* bad_addresses[] = {"1.2.3",   "1.2.3.4.5", "256.1.1.1", "1..2.3",   "1.2.3.4a",
-                                 "1.2.3.-", "1234.1.1.1", ".1.2.3.4", "1.2.3.4.", "1.2.3.1000"};
+  const char* bad_addresses[] = {"1.2.3",   "1.2.3.4.5",  "256.1.1.1", "1..2.3",   "1.2.3.4a",
+                                 "1.2.3.-", "1234.1.1.1", ".1.2.3.4",  "1.2.3.4.", "1.2.3.1000"};
   for (const char* address : bad_addresses) {
     INFO(address);
     const auto sink = decode_text(std::string("srcaddr dstaddr\n") + address + " 1.1.1.1\n" + std::string(80, ' '));

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <string>
 
@@ -35,7 +34,8 @@ std::string event(const std::string& message) {
 }
 
 const std::string kLine =
-    "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";
+    "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT "
+    "OK";
 
 }  // namespace
 
@@ -65,10 +65,10 @@ TEST_CASE("CloudWatch fixture: a gzip'd, pretty-printed payload", "[aws][cloudwa
 TEST_CASE("CloudWatch: configured format, bad messages and events without a message", "[aws][cloudwatch]") {
   DecoderOptions options;
   options.aws_fields = "${srcaddr} ${dstaddr} ${bytes}";
-  const auto sink = decode_cloudwatch(
-      gzip(payload(event("10.0.0.1 10.0.0.2 100") + "," + event("10.0.0.1 10.0.0.2 lots") + "," +
-                   R"({"id":"3","timestamp":1})" + "," + event("10.0.0.3 10.0.0.4 7\\n"))),
-      options);
+  const auto sink =
+      decode_cloudwatch(gzip(payload(event("10.0.0.1 10.0.0.2 100") + "," + event("10.0.0.1 10.0.0.2 lots") + "," +
+                                     R"({"id":"3","timestamp":1})" + "," + event("10.0.0.3 10.0.0.4 7\\n"))),
+                        options);
   REQUIRE(sink.records.size() == 2);
   CHECK(sink.records[0].bytes == 100);
   CHECK(sink.records[1].bytes == 7);  // a trailing newline in the message is tolerated

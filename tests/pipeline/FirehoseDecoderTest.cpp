@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <string>
 
@@ -34,7 +33,8 @@ std::string request(const std::vector<std::string>& data) {
 }
 
 const std::string kLine =
-    "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";
+    "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT "
+    "OK";
 
 std::string cloudwatch_payload(const std::string& message) {
   return R"({"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":")" +
@@ -44,7 +44,8 @@ std::string cloudwatch_payload(const std::string& message) {
 }  // namespace
 
 TEST_CASE("Firehose fixture: gzip'd CloudWatch, plain text, plain CloudWatch, control message", "[aws][firehose]") {
-  const auto sink = decode_firehose(read_file(std::filesystem::path(FLOWLIER_TEST_DATA) / "aws" / "firehose_request.json"));
+  const auto sink =
+      decode_firehose(read_file(std::filesystem::path(FLOWLIER_TEST_DATA) / "aws" / "firehose_request.json"));
   REQUIRE(sink.rejects.empty());
   REQUIRE(sink.records.size() == 6);
   // Record 1: a gzip'd CloudWatch payload with three events.
@@ -62,8 +63,7 @@ TEST_CASE("Firehose fixture: gzip'd CloudWatch, plain text, plain CloudWatch, co
   CHECK(sink.records[5].source_index == 5);
 }
 
-TEST_CASE("Firehose: bad base64 and bad gzip are rejected, the next record still decodes",
-          "[aws][firehose][errors]") {
+TEST_CASE("Firehose: bad base64 and bad gzip are rejected, the next record still decodes", "[aws][firehose][errors]") {
   const std::string gz = gzip(cloudwatch_payload(kLine));
   const auto sink = decode_firehose(request({
       "not*base64",
@@ -99,8 +99,7 @@ TEST_CASE("Firehose: invalid JSON and wrong shapes", "[aws][firehose][errors]") 
     CHECK(sink.rejects[0].message == "a Firehose request must be an object with a records array");
   }
   SECTION("a record without data") {
-    const auto sink = decode_firehose(request({base64_encode(kLine)}) + "\n" +
-                                      R"({"records":[{"nodata":1}]})");
+    const auto sink = decode_firehose(request({base64_encode(kLine)}) + "\n" + R"({"records":[{"nodata":1}]})");
     REQUIRE(sink.records.size() == 1);
     REQUIRE(sink.rejects.size() == 1);
     CHECK(sink.rejects[0].line == 2);  // records are counted across requests

@@ -25,7 +25,8 @@ class CollectingSink final : public pipeline::DecodeSink {
  public:
   void on_record(const pipeline::FlowRecord& record) override { records.push_back(record); }
   void on_reject(const pipeline::Reject& reject) override {
-    rejects.push_back(CollectedReject{reject.reason, reject.line, std::string(reject.raw), std::string(reject.message)});
+    rejects.push_back(
+        CollectedReject{reject.reason, reject.line, std::string(reject.raw), std::string(reject.message)});
   }
 
   std::size_t count(pipeline::RejectReason reason) const {
