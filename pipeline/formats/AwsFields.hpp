@@ -116,15 +116,17 @@ struct AwsFieldError {
 };
 
 // Stores values[i] into `record` as column i of `format` says, for every i (values
-// has format.size() non-empty tokens). Every column's slot is written, "-" resetting
-// it to its default, and presence bits and extra are reset; so a record reused line
-// after line needs no FlowRecord::reset() (a ~700-byte rebuild) as long as it was
-// default-constructed or reset() when the format last changed. Bytes up to `readable_end` may be read past a
-// token (numbers are read eight bytes at a time); nullptr allows no over-read. "-" means absent: the presence bit stays
-// unset and extra fields skip it. Only what is present is validated; the one cross-
-// field check is end >= start when both are present. Returns the first error, else
-// nullopt. Sets record.format and version. Allocation-free except for extra fields.
-// Cost: one pass over the tokens, a switch per column.
+// has format.size() non-empty tokens). "-" means absent: the presence bit stays unset,
+// the slot goes back to its default and extra fields skip it. Only what is present is
+// validated; the one cross-field check is end >= start when both are present. Returns
+// the first error, else nullopt. Sets record.format, resets presence bits and extra.
+//
+// Every column's slot is written, so a record reused line after line needs no
+// FlowRecord::reset() (a ~700-byte rebuild) provided it was reset() when the format
+// last changed. Bytes up to `readable_end` may be loaded past a token (numbers eight
+// bytes at a time, IPv4 sixteen); nullptr allows no over-read. Allocation-free except
+// for extra fields. The default v2 order takes a straight-line path, others a switch
+// per column.
 std::optional<AwsFieldError> apply_aws_fields(const AwsFormat& format, std::span<const std::string_view> values,
                                               const char* readable_end, FlowRecord& record);
 
