@@ -27,7 +27,9 @@ class CountingSink final : public DecodeSink {
 // Deterministic default-format (v2) lines: a header, then varied addresses, ports,
 // counters, times, actions and a NODATA record every 50 lines.
 std::string make_v2_lines(std::size_t count) {
-  std::string out = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+  std::string out =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+      "log-status\n";
   std::uint64_t state = 0x9e3779b97f4a7c15ULL;
   auto next = [&state] {
     state ^= state << 13;
@@ -43,7 +45,8 @@ std::string make_v2_lines(std::size_t count) {
                      start, start + 60);
       continue;
     }
-    fmt::format_to(std::back_inserter(out), "2 123456789012 eni-0d6bdc1a4942cb7{:02} 10.{}.{}.{} {}.{}.{}.{} {} {} {} {} {} {} {} {} OK\n",
+    fmt::format_to(std::back_inserter(out),
+                   "2 123456789012 eni-0d6bdc1a4942cb7{:02} 10.{}.{}.{} {}.{}.{}.{} {} {} {} {} {} {} {} {} OK\n",
                    r % 64, (r >> 8) & 255, (r >> 16) & 255, (r >> 24) & 255, 3 + ((r >> 32) & 200), (r >> 40) & 255,
                    (r >> 48) & 255, (r >> 56) & 255, 1024 + (r % 60000), (r & 1) != 0 ? 443 : 53, (r & 2) != 0 ? 6 : 17,
                    1 + (r >> 20) % 1000, 40 + (r >> 30) % 1500000, start, start + 30 + (r >> 5) % 30,

@@ -90,19 +90,17 @@ inline bool parse_u64(std::string_view text, std::uint64_t& out) {
 }
 
 #if defined(__SSE2__)
-// Dotted-quad IPv4 of 7-15 bytes with 16 bytes readable at p, without a branch per
+// Dotted-quad IPv4 of 7-15 bytes with 18 bytes readable at p, without a branch per
 // digit: dots and digits are found with one compare each, octets are weighted sums.
 // False when the text is not exactly a.b.c.d with 1-3 digit octets up to 255.
 inline bool parse_v4_sse(const char* p, std::size_t len, std::uint32_t& out) {
   if (len < 7 || len > 15) return false;
   const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const unsigned in = (1u << len) - 1;
-  const unsigned dots =
-      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('.')))) & in;
+  const unsigned dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('.')))) & in;
   const __m128i values = _mm_sub_epi8(chunk, _mm_set1_epi8('0'));
-  const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(
-                              _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values))) &
-                          in;
+  const unsigned digits =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values))) & in;
   const unsigned r1 = dots & (dots - 1);
   const unsigned r2 = r1 & (r1 - 1);
   // Exactly three dots (std::popcount would be a libgcc call without -mpopcnt).
@@ -112,12 +110,15 @@ inline bool parse_v4_sse(const char* p, std::size_t len, std::uint32_t& out) {
   const auto d3 = static_cast<unsigned>(std::countr_zero(r2));
   const unsigned l0 = d1, l1 = d2 - d1 - 1, l2 = d3 - d2 - 1, l3 = static_cast<unsigned>(len) - d3 - 1;
   if ((l0 - 1) > 2 || (l1 - 1) > 2 || (l2 - 1) > 2 || (l3 - 1) > 2) return false;  // 1-3 digits each
-  alignas(16) unsigned char b[32] = {};
-  _mm_store_si128(reinterpret_cast<__m128i*>(b), values);
-  static constexpr std::uint32_t kWeights[4][3] = {{0, 0, 0}, {1, 0, 0}, {10, 1, 0}, {100, 10, 1}};
-  auto octet = [&b](unsigned start, unsigned length) {
-    const std::uint32_t* w = kWeights[length];
-    return b[start] * w[0] + b[start + 1] * w[1] + b[start + 2] * w[2];
+  // Each octet from a 4-byte load at its start: XOR turns digits into values (and does
+  // not borrow into the next byte as subtraction would), the shift right-aligns 1-3
+  // digits into the low three bytes as hundreds, tens and units.
+  auto octet = [p](unsigned start, unsigned length) {
+    std::uint32_t w;
+    std::memcpy(&w, p + start, 4);
+    if constexpr (std::endian::native != std::endian::little) w = __builtin_bswap32(w);
+    w = ((w ^ 0x30303030u) << ((3 - length) * 8)) & 0x00FFFFFFu;
+    return (w & 0xFFu) * 100 + ((w >> 8) & 0xFFu) * 10 + (w >> 16);
   };
   const std::uint32_t o0 = octet(0, l0), o1 = octet(d1 + 1, l1), o2 = octet(d2 + 1, l2), o3 = octet(d3 + 1, l3);
   if ((o0 | o1 | o2 | o3) > 255) return false;
@@ -130,7 +131,7 @@ inline bool parse_v4_sse(const char* p, std::size_t len, std::uint32_t& out) {
 // or text that is not a valid address) goes through IpAddress::parse.
 [[gnu::always_inline]] inline bool parse_address(std::string_view text, const char* readable_end, IpAddress& out) {
 #if defined(__SSE2__)
-  if (readable_end != nullptr && readable_end - text.data() >= 16) {
+  if (readable_end != nullptr && readable_end - text.data() >= 18) {
     std::uint32_t v4 = 0;
     if (parse_v4_sse(text.data(), text.size(), v4)) {
       out = IpAddress::from_v4(v4);
@@ -217,7 +218,8 @@ slow:
 }
 
 // Parses a number no larger than `max`; `out` is meaningful only when true.
-[[gnu::always_inline]] inline bool parse_bounded(std::string_view text, const char* readable_end, std::uint64_t max, std::uint64_t& out) {
+[[gnu::always_inline]] inline bool parse_bounded(std::string_view text, const char* readable_end, std::uint64_t max,
+                                                 std::uint64_t& out) {
   return parse_number(text, readable_end, out) && out <= max;
 }
 
@@ -229,10 +231,25 @@ inline bool is_digits(std::string_view text) {
   return true;
 }
 
-// A comparison the compiler inlines (std::string_view == calls memcmp here).
+// Compares with a literal using two overlapping 4-byte loads (GCC 12 calls memcmp for
+// std::string_view == and for memcmp of 6 or 8 bytes).
 template <std::size_t N>
 [[gnu::always_inline]] inline bool equals(std::string_view v, const char (&word)[N]) {
-  return v.size() == N - 1 && std::memcmp(v.data(), word, N - 1) == 0;
+  constexpr std::size_t n = N - 1;
+  if (v.size() != n) return false;
+  if constexpr (n >= 4 && n <= 8) {
+    std::uint32_t a, b, c, d;
+    std::memcpy(&a, v.data(), 4);
+    std::memcpy(&b, word, 4);
+    std::memcpy(&c, v.data() + n - 4, 4);
+    std::memcpy(&d, word + n - 4, 4);
+    return ((a ^ b) | (c ^ d)) == 0;
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (v[i] != word[i]) return false;
+    }
+    return true;
+  }
 }
 
 inline bool fail(AwsFieldError& error, std::size_t column, RejectReason reason, std::string_view what) {
@@ -240,7 +257,8 @@ inline bool fail(AwsFieldError& error, std::size_t column, RejectReason reason, 
   return false;
 }
 
-constexpr std::uint64_t kMaxSeconds = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 1'000'000'000;
+constexpr std::uint64_t kMaxSeconds =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 1'000'000'000;
 
 }  // namespace
 
@@ -326,16 +344,55 @@ bool AwsFormat::has(AwsField field) const {
 
 namespace {
 
+// Undoes what apply_one(field, ...) may have stored; inlined like apply_one.
+[[gnu::always_inline]] inline void clear_one(AwsField field, FlowRecord& record) {
+  switch (field) {
+    case AwsField::version: record.version = 0; break;
+    case AwsField::account_id: record.account_id.clear(); break;
+    case AwsField::interface_id: record.interface_id.clear(); break;
+    case AwsField::srcaddr: record.srcaddr = IpAddress{}; break;
+    case AwsField::dstaddr: record.dstaddr = IpAddress{}; break;
+    case AwsField::pkt_srcaddr: record.pkt_srcaddr = IpAddress{}; break;
+    case AwsField::pkt_dstaddr: record.pkt_dstaddr = IpAddress{}; break;
+    case AwsField::srcport: record.srcport = 0; break;
+    case AwsField::dstport: record.dstport = 0; break;
+    case AwsField::protocol: record.protocol = 0; break;
+    case AwsField::packets: record.packets = 0; break;
+    case AwsField::bytes: record.bytes = 0; break;
+    case AwsField::start: record.start_ns = 0; break;
+    case AwsField::end: record.end_ns = 0; break;
+    case AwsField::action: record.action = Action::unknown; break;
+    case AwsField::log_status: record.status = LogStatus::ok; break;
+    case AwsField::vpc_id: record.vpc_id.clear(); break;
+    case AwsField::subnet_id: record.subnet_id.clear(); break;
+    case AwsField::instance_id: record.instance_id.clear(); break;
+    case AwsField::tcp_flags: record.tcp_flags = 0; break;
+    case AwsField::type: record.traffic_type = TrafficType::unknown; break;
+    case AwsField::region: record.region.clear(); break;
+    case AwsField::az_id: record.az_id.clear(); break;
+    case AwsField::pkt_src_aws_service: record.pkt_src_aws_service.clear(); break;
+    case AwsField::pkt_dst_aws_service: record.pkt_dst_aws_service.clear(); break;
+    case AwsField::flow_direction: record.direction = Direction::unknown; break;
+    case AwsField::traffic_path: record.traffic_path = 0; break;
+    case AwsField::reject_reason: record.rule.clear(); break;
+    default: break;  // extra fields: cleared with `extra`
+  }
+}
+
 // Stores one value. Always inlined: with a constant `field` (the default-format path)
 // the switch folds away, leaving straight-line code with no indirect branch.
 [[gnu::always_inline]] inline bool apply_one(AwsField field, const AwsColumn& column, std::string_view v,
                                              const char* readable_end, std::size_t i, FlowRecord& record,
                                              AwsFieldError& error) {
-  if (v.size() == 1 && v[0] == '-') return true;  // "-": not applicable, in any field
+  if (v.size() == 1 && v[0] == '-') {  // "-": not applicable, in any field
+    clear_one(field, record);          // the slot may hold the previous record's value
+    return true;
+  }
   std::uint64_t number = 0;
   switch (field) {
     case AwsField::version:
-      if (!parse_number(v, readable_end, number)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, number))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       if (number > 255) return fail(error, i, RejectReason::bad_number, "is not a format version");
       record.version = static_cast<std::uint8_t>(number);
       record.set(Field::version);
@@ -349,36 +406,51 @@ namespace {
       IpAddress* slot = &record.pkt_dstaddr;
       Field bit = Field::pkt_dstaddr;
       switch (field) {
-        case AwsField::srcaddr: slot = &record.srcaddr; bit = Field::srcaddr; break;
-        case AwsField::dstaddr: slot = &record.dstaddr; bit = Field::dstaddr; break;
-        case AwsField::pkt_srcaddr: slot = &record.pkt_srcaddr; bit = Field::pkt_srcaddr; break;
+        case AwsField::srcaddr:
+          slot = &record.srcaddr;
+          bit = Field::srcaddr;
+          break;
+        case AwsField::dstaddr:
+          slot = &record.dstaddr;
+          bit = Field::dstaddr;
+          break;
+        case AwsField::pkt_srcaddr:
+          slot = &record.pkt_srcaddr;
+          bit = Field::pkt_srcaddr;
+          break;
         default: break;
       }
-      if (!parse_address(v, readable_end, *slot)) return fail(error, i, RejectReason::bad_address, "is not an IP address");
+      if (!parse_address(v, readable_end, *slot))
+        return fail(error, i, RejectReason::bad_address, "is not an IP address");
       record.set(bit);
       break;
     }
     case AwsField::srcport:
-      if (!parse_bounded(v, readable_end, 65535, number)) return fail(error, i, RejectReason::bad_port, "is not a port");
+      if (!parse_bounded(v, readable_end, 65535, number))
+        return fail(error, i, RejectReason::bad_port, "is not a port");
       record.srcport = static_cast<std::uint16_t>(number);
       record.set(Field::srcport);
       break;
     case AwsField::dstport:
-      if (!parse_bounded(v, readable_end, 65535, number)) return fail(error, i, RejectReason::bad_port, "is not a port");
+      if (!parse_bounded(v, readable_end, 65535, number))
+        return fail(error, i, RejectReason::bad_port, "is not a port");
       record.dstport = static_cast<std::uint16_t>(number);
       record.set(Field::dstport);
       break;
     case AwsField::protocol:
-      if (!parse_bounded(v, readable_end, 255, number)) return fail(error, i, RejectReason::bad_protocol, "is not a protocol number");
+      if (!parse_bounded(v, readable_end, 255, number))
+        return fail(error, i, RejectReason::bad_protocol, "is not a protocol number");
       record.protocol = static_cast<std::uint8_t>(number);
       record.set(Field::protocol);
       break;
     case AwsField::packets:
-      if (!parse_number(v, readable_end, record.packets)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, record.packets))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       record.set(Field::packets);
       break;
     case AwsField::bytes:
-      if (!parse_number(v, readable_end, record.bytes)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, record.bytes))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       record.set(Field::bytes);
       break;
     case AwsField::start:
@@ -422,7 +494,8 @@ namespace {
     case AwsField::subnet_id: record.subnet_id.assign(v); break;
     case AwsField::instance_id: record.instance_id.assign(v); break;
     case AwsField::tcp_flags:
-      if (!parse_number(v, readable_end, number)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, number))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       if (number > 0xffff) return fail(error, i, RejectReason::bad_value, "is not a TCP flag mask");
       record.tcp_flags = static_cast<std::uint16_t>(number);
       record.set(Field::tcp_flags);
@@ -453,7 +526,8 @@ namespace {
       break;
     case AwsField::traffic_path:
       // Codes 1-8 are documented; newer codes are kept rather than refused.
-      if (!parse_number(v, readable_end, number)) return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
+      if (!parse_number(v, readable_end, number))
+        return fail(error, i, RejectReason::bad_number, "is not an unsigned integer");
       if (number > 255) return fail(error, i, RejectReason::bad_value, "is not a traffic path code");
       record.traffic_path = static_cast<std::uint8_t>(number);
       record.set(Field::traffic_path);
@@ -478,41 +552,6 @@ namespace {
   return true;
 }
 
-// Undoes what apply_one(field, ...) may have stored; inlined like apply_one.
-[[gnu::always_inline]] inline void clear_one(AwsField field, FlowRecord& record) {
-  switch (field) {
-    case AwsField::version: record.version = 0; break;
-    case AwsField::account_id: record.account_id.clear(); break;
-    case AwsField::interface_id: record.interface_id.clear(); break;
-    case AwsField::srcaddr: record.srcaddr = IpAddress{}; break;
-    case AwsField::dstaddr: record.dstaddr = IpAddress{}; break;
-    case AwsField::pkt_srcaddr: record.pkt_srcaddr = IpAddress{}; break;
-    case AwsField::pkt_dstaddr: record.pkt_dstaddr = IpAddress{}; break;
-    case AwsField::srcport: record.srcport = 0; break;
-    case AwsField::dstport: record.dstport = 0; break;
-    case AwsField::protocol: record.protocol = 0; break;
-    case AwsField::packets: record.packets = 0; break;
-    case AwsField::bytes: record.bytes = 0; break;
-    case AwsField::start: record.start_ns = 0; break;
-    case AwsField::end: record.end_ns = 0; break;
-    case AwsField::action: record.action = Action::unknown; break;
-    case AwsField::log_status: record.status = LogStatus::ok; break;
-    case AwsField::vpc_id: record.vpc_id.clear(); break;
-    case AwsField::subnet_id: record.subnet_id.clear(); break;
-    case AwsField::instance_id: record.instance_id.clear(); break;
-    case AwsField::tcp_flags: record.tcp_flags = 0; break;
-    case AwsField::type: record.traffic_type = TrafficType::unknown; break;
-    case AwsField::region: record.region.clear(); break;
-    case AwsField::az_id: record.az_id.clear(); break;
-    case AwsField::pkt_src_aws_service: record.pkt_src_aws_service.clear(); break;
-    case AwsField::pkt_dst_aws_service: record.pkt_dst_aws_service.clear(); break;
-    case AwsField::flow_direction: record.direction = Direction::unknown; break;
-    case AwsField::traffic_path: record.traffic_path = 0; break;
-    case AwsField::reject_reason: record.rule.clear(); break;
-    default: break;  // extra fields: cleared with `extra`
-  }
-}
-
 bool check_times(const AwsFormat& format, FlowRecord& record, AwsFieldError& error) {
   if (record.has(Field::start) && record.has(Field::end) && record.end_ns < record.start_ns) {
     std::size_t end_column = 0;
@@ -530,6 +569,8 @@ bool check_times(const AwsFormat& format, FlowRecord& record, AwsFieldError& err
 std::optional<AwsFieldError> apply_aws_fields(const AwsFormat& format, std::span<const std::string_view> values,
                                               const char* readable_end, FlowRecord& record) {
   record.format = Format::aws_vpc;
+  record.present = 0;
+  record.extra.clear();
   AwsFieldError error;
   const auto& columns = format.columns();
   if (format.is_default_v2() && values.size() == 14) {
@@ -558,16 +599,6 @@ std::optional<AwsFieldError> apply_aws_fields(const AwsFormat& format, std::span
   }
   if (!check_times(format, record, error)) return error;
   return std::nullopt;
-}
-
-void clear_aws_fields(const AwsFormat& format, FlowRecord& record) {
-  record.present = 0;
-  record.extra.clear();
-  if (format.is_default_v2()) {
-    for (std::size_t i = 1; i <= 14; ++i) clear_one(static_cast<AwsField>(i), record);  // unrolled, folded
-    return;
-  }
-  for (const AwsColumn& column : format.columns()) clear_one(column.field, record);
 }
 
 }  // namespace flowlier::pipeline::formats

@@ -116,20 +116,18 @@ struct AwsFieldError {
 };
 
 // Stores values[i] into `record` as column i of `format` says, for every i (values
-// has format.size() non-empty tokens). Bytes up to `readable_end` may be read past a
-// token (numbers are read eight bytes at a time); nullptr allows no over-read. "-" means absent: the presence bit stays
-// unset and extra fields skip it. Only what is present is validated; the one cross-
-// field check is end >= start when both are present. Returns the first error, else
-// nullopt. Sets record.format and version. Allocation-free except for extra fields.
-// Cost: one pass over the tokens, a switch per column.
+// has format.size() non-empty tokens). "-" means absent: the presence bit stays unset,
+// the slot goes back to its default and extra fields skip it. Only what is present is
+// validated; the one cross-field check is end >= start when both are present. Returns
+// the first error, else nullopt. Sets record.format, resets presence bits and extra.
+//
+// Every column's slot is written, so a record reused line after line needs no
+// FlowRecord::reset() (a ~700-byte rebuild) provided it was reset() when the format
+// last changed. Bytes up to `readable_end` may be loaded past a token (numbers eight
+// bytes at a time, IPv4 sixteen); nullptr allows no over-read. Allocation-free except
+// for extra fields. The default v2 order takes a straight-line path, others a switch
+// per column.
 std::optional<AwsFieldError> apply_aws_fields(const AwsFormat& format, std::span<const std::string_view> values,
                                               const char* readable_end, FlowRecord& record);
-
-// Returns `record` to its default state, as far as apply_aws_fields with `format` can
-// have changed it: presence bits, extra, and the slots of the format's columns. Far
-// cheaper per line than FlowRecord::reset() (which rebuilds the whole ~700-byte value);
-// valid only when nothing but apply_aws_fields with this format wrote to the record
-// since its last reset().
-void clear_aws_fields(const AwsFormat& format, FlowRecord& record);
 
 }  // namespace flowlier::pipeline::formats

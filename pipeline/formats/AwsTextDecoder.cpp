@@ -149,7 +149,7 @@ void AwsTextDecoder::set_format(AwsFormat format) {
   current_ = std::move(format);
   format_usable_ = true;
   tokens_.assign(current_.size() + 1, std::string_view{});
-  record_.reset();  // clear_aws_fields only knows the slots of the current format
+  record_.reset();  // apply_aws_fields resets only the slots of the current format
 }
 
 void AwsTextDecoder::feed(std::string_view lines, std::uint64_t first_line, DecodeSink& sink) {
@@ -167,8 +167,7 @@ void AwsTextDecoder::feed(std::string_view lines, std::uint64_t first_line, Deco
 
 void AwsTextDecoder::finish(DecodeSink&) {}
 
-void AwsTextDecoder::reject(RejectReason reason, std::string_view line, std::uint64_t line_number,
-                            DecodeSink& sink) {
+void AwsTextDecoder::reject(RejectReason reason, std::string_view line, std::uint64_t line_number, DecodeSink& sink) {
   sink.on_reject(Reject{reason, line_number, line.substr(0, kMaxRawBytes), message_});
 }
 
@@ -220,7 +219,6 @@ void AwsTextDecoder::decode_line(std::string_view line, const char* readable_end
     return;
   }
 
-  clear_aws_fields(current_, record_);
   const auto error =
       apply_aws_fields(current_, std::span<const std::string_view>(tokens, columns), readable_end, record_);
   if (error) {

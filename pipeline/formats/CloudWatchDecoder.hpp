@@ -51,10 +51,10 @@ class CloudWatchDecoder final : public Decoder {
   std::size_t max_document_bytes_;
   AwsTextDecoder text_;
   std::unique_ptr<simdjson::dom::parser> parser_;
-  std::string buffer_;     // input collected by feed()
+  std::string buffer_;         // input collected by feed()
   std::size_t fed_bytes_ = 0;  // including what was not kept once over the limit
-  std::string inflated_;   // gunzip output / padded copy for simdjson
-  std::uint64_t events_ = 0;  // log events seen so far (the ordinal of the last one)
+  std::string inflated_;       // gunzip output / padded copy for simdjson
+  std::uint64_t events_ = 0;   // log events seen so far (the ordinal of the last one)
   std::string message_;
 };
 

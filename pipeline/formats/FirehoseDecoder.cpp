@@ -15,7 +15,8 @@ namespace {
 
 std::uint64_t line_at(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
-  return 1 + static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  return 1 +
+         static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 constexpr std::size_t kMinBatch = 1 << 16;
@@ -44,12 +45,12 @@ void FirehoseDecoder::finish(DecodeSink& sink) {
   cloudwatch_.set_source_index(source_index_);
   cloudwatch_.text().set_source_index(source_index_);
   const std::size_t length = buffer_.size();
+  buffer_.append(simdjson::SIMDJSON_PADDING, '\0');  // before taking views: it may reallocate
   const std::string_view text(buffer_.data(), length);
   if (fed_bytes_ > max_document_bytes_) {
     reject(RejectReason::line_too_long, text, 1,
            fmt::format("input is {} bytes, over the document limit of {}", fed_bytes_, max_document_bytes_), sink);
   } else if (text.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-    buffer_.append(simdjson::SIMDJSON_PADDING, '\0');
     simdjson::dom::document_stream stream;
     if (auto stream_error = parser_->parse_many(buffer_.data(), length, std::max(length, kMinBatch)).get(stream)) {
       reject(RejectReason::invalid_json, text, 1,
