@@ -37,7 +37,14 @@ std::string CountConfig::validate() const {
   if (!(prior_mean > 0.0) || !std::isfinite(prior_mean)) return "prior_mean must be > 0";
   if (!(prior_weight >= 0.0) || !std::isfinite(prior_weight)) return "prior_weight must be >= 0";
   if (!(band_probability > 0.0 && band_probability < 0.5)) return "band_probability must be in (0, 0.5)";
+  if (!(min_dispersion >= 0.0) || !std::isfinite(min_dispersion)) return "min_dispersion must be >= 0";
   return {};
+}
+
+double count_scoring_variance(double mean, double variance, const CountConfig& c) noexcept {
+  double v = std::max(variance, mean);
+  if (c.min_dispersion > 0) v = std::max(v, mean + mean * mean / c.min_dispersion);
+  return v;
 }
 
 double count_upper_tail(double x, double mean, double variance) noexcept {
@@ -89,7 +96,7 @@ DetectorResult CountDetector::score(double x, const CountConfig& c) const {
   r.value = std::isfinite(x) ? x : 0.0;
   r.warming_up = !is_warm(c);
   const double m = shrunk_mean(mean_, count_, c);
-  const double v = std::max(variance_, m);
+  const double v = count_scoring_variance(m, variance_, c);
   r.expected = count_ == 0 ? r.value : m;
   r.lower = 0;
   r.upper = std::numeric_limits<double>::infinity();
@@ -99,7 +106,7 @@ DetectorResult CountDetector::score(double x, const CountConfig& c) const {
 
 double CountDetector::upper_bound(const CountConfig& c) const {
   const double m = shrunk_mean(mean_, count_, c);
-  return count_upper_quantile(c.band_probability, m, std::max(variance_, m));
+  return count_upper_quantile(c.band_probability, m, count_scoring_variance(m, variance_, c));
 }
 
 void CountDetector::save(std::ostream& out) const {

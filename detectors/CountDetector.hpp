@@ -27,6 +27,10 @@ struct CountConfig {
   double prior_mean = 0.5;         // pseudo-observation pulled into the mean...
   double prior_weight = 1.0;       // ...with this many windows of weight
   double band_probability = 1e-3;  // bounds: the (1 - p) quantile of the predictive
+  // Real traffic counts are never as regular as Poisson: the variance is at least
+  // m + m^2 / min_dispersion (a gamma-Poisson with shape min_dispersion), so a
+  // doubling of a busy count is unusual, not impossible. 0 = no floor.
+  double min_dispersion = 10.0;
   std::string validate() const;
 };
 
@@ -56,6 +60,10 @@ class CountDetector {
   double variance_ = 0.0;
   std::uint32_t count_ = 0;
 };
+
+// The variance used for scoring: the estimate, floored by Poisson and by the
+// minimum overdispersion of the config.
+double count_scoring_variance(double mean, double variance, const CountConfig& config) noexcept;
 
 // P(X >= x) for a negative binomial with mean m and variance v (Poisson when v <= m),
 // clamped to [1e-300, 1]. Non-integer x is rounded up.

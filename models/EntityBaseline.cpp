@@ -43,7 +43,7 @@ WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const
     out[at(f)] = {f, "count", counts_[i].score(x[at(f)], config.counts)};
   }
   const double new_peers = x[at(Feature::new_peers)], new_ports = x[at(Feature::new_ports)];
-  const double known_peers = std::max(0.0, x[at(Feature::distinct_peers)] - new_peers);
+  const double known_peers = std::max(0.0, x[at(Feature::fanout_peers)] - new_peers);
   const double known_ports = std::max(0.0, x[at(Feature::distinct_ports)] - new_ports);
   out[at(Feature::new_peers)] = {Feature::new_peers, "rare",
                                  novelty_[0].score(rounded(new_peers), rounded(known_peers), t)};
@@ -70,7 +70,7 @@ void EntityBaseline::update(const FeatureVector& x, const WindowScores& scores, 
     counts_[i].update(v, config.counts);
   }
   const double new_peers = x[at(Feature::new_peers)], new_ports = x[at(Feature::new_ports)];
-  novelty_[0].update(rounded(new_peers), rounded(std::max(0.0, x[at(Feature::distinct_peers)] - new_peers)), t);
+  novelty_[0].update(rounded(new_peers), rounded(std::max(0.0, x[at(Feature::fanout_peers)] - new_peers)), t);
   novelty_[1].update(rounded(new_ports), rounded(std::max(0.0, x[at(Feature::distinct_ports)] - new_ports)), t);
   if (windows_ < UINT32_MAX) ++windows_;
 }

@@ -24,7 +24,8 @@ namespace flowlier::models {
 
 struct BaselineConfig {
   detectors::EwmaConfig volume{
-      .half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30, .tail = detectors::Tail::upper};
+      .half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30, .tail = detectors::Tail::upper,
+      .min_std = 0.1};  // log space: volumes always wobble by 10%
   detectors::CountConfig counts{.half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30};
   detectors::RarityConfig rarity{.min_windows = 30};
   // A window whose feature is this improbable updates the baseline with the band
@@ -64,10 +65,11 @@ class EntityBaseline {
 
  private:
   static constexpr std::array<Feature, 3> kVolume{Feature::packets, Feature::bytes_in, Feature::bytes_out};
-  static constexpr std::array<Feature, 5> kCounts{Feature::flows, Feature::distinct_peers, Feature::distinct_ports,
-                                                  Feature::rejected_flows, Feature::external_flows};
+  static constexpr std::array<Feature, 6> kCounts{Feature::flows,          Feature::distinct_peers,
+                                                  Feature::distinct_ports, Feature::rejected_flows,
+                                                  Feature::external_flows, Feature::fanout_peers};
   std::array<detectors::EwmaDetector, 3> volume_;
-  std::array<detectors::CountDetector, 5> counts_;
+  std::array<detectors::CountDetector, 6> counts_;
   std::array<detectors::RarityDetector, 2> novelty_;  // new_peers, new_ports
   std::uint32_t windows_ = 0;
 };

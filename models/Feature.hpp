@@ -16,10 +16,11 @@ enum class Feature : std::uint8_t {
   distinct_ports,  // service ports (the non-ephemeral side of each flow)
   rejected_flows,  // flows with action REJECT
   external_flows,  // flows whose peer is outside the internal networks
-  new_peers,       // peers never seen before by this entity
-  new_ports,       // service ports never seen before by this entity
+  new_peers,       // peers the entity never connected to before (as a client)
+  new_ports,       // service ports the entity never connected to before (as a client)
+  fanout_peers,    // peers the entity connected to as a client (lateral movement, sweeps)
 };
-inline constexpr std::size_t kFeatureCount = 10;
+inline constexpr std::size_t kFeatureCount = 11;
 
 using FeatureVector = std::array<double, kFeatureCount>;
 

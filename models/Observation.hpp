@@ -24,6 +24,7 @@ struct Observation {
   bool rejected = false;
   bool external_peer = false;  // the remote side is outside the internal networks
   bool inbound = false;        // the entity is the destination
+  bool client = false;         // the entity's own port is the ephemeral one: it initiated
   double weight = 1.0;         // 1 / sampling rate: sampled sources (GCP) scale volumes
 };
 

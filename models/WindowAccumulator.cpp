@@ -13,10 +13,13 @@ void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
   if (o.inbound) inbound_flows_ += w;
   if (o.has_peer) {
     peers_.add(o.peer_hash);
+    if (o.client) fanout_.add(o.peer_hash);
     peers_by_flows_.add(o.peer, w);
     peers_by_bytes_.add(o.peer, static_cast<double>(o.bytes_in + o.bytes_out) * w);
-    // Rejected traffic never becomes "known": a blocked scanner must stay novel.
-    if (!o.rejected && history.add_peer(o.peer_hash)) {
+    // Novelty is about whom the entity reaches out to (a web server meets new
+    // clients all day; a new destination is news). Rejected traffic never becomes
+    // "known".
+    if (!o.rejected && o.client && history.add_peer(o.peer_hash)) {
       new_peer_count_ += 1;
       new_peers_.add(o.peer, 1);
     }
@@ -27,7 +30,9 @@ void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
          (o.inbound ? 1u : 0u)) * 0x9e3779b97f4a7c15ULL;
     ports_.add(port_hash);
     ports_by_flows_.add(PortKey{o.service_port, o.protocol}, w);
-    if (!o.rejected && history.add_port(port_hash)) {
+    // Only ports the entity connects to: a new port a server is probed on is the
+    // scan's business (distinct ports, rejects), not a change in what it talks to.
+    if (!o.rejected && o.client && history.add_port(port_hash)) {
       new_port_count_ += 1;
       new_ports_.add(PortKey{o.service_port, o.protocol}, 1);
     }
@@ -36,7 +41,8 @@ void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
 
 FeatureVector WindowAccumulator::features() const {
   return FeatureVector{flows_,          packets_,         bytes_in_,        bytes_out_,      peers_.estimate(),
-                       ports_.estimate(), rejected_,      external_,        new_peer_count_, new_port_count_};
+                       ports_.estimate(), rejected_,      external_,        new_peer_count_, new_port_count_,
+                       fanout_.estimate()};
 }
 
 void WindowAccumulator::save(detectors::StateWriter& w) const {
@@ -46,6 +52,7 @@ void WindowAccumulator::save(detectors::StateWriter& w) const {
   }
   peers_.save(w);
   ports_.save(w);
+  fanout_.save(w);
   w.put(peers_by_flows_);
   w.put(peers_by_bytes_);
   w.put(ports_by_flows_);
@@ -58,7 +65,7 @@ bool WindowAccumulator::load(detectors::StateReader& r) {
                     &new_port_count_, &inbound_flows_}) {
     r.get(*v);
   }
-  if (!peers_.load(r) || !ports_.load(r)) return false;
+  if (!peers_.load(r) || !ports_.load(r) || !fanout_.load(r)) return false;
   r.get(peers_by_flows_);
   r.get(peers_by_bytes_);
   r.get(ports_by_flows_);

@@ -42,6 +42,7 @@ class WindowAccumulator {
   double new_peer_count_ = 0, new_port_count_ = 0, inbound_flows_ = 0;
   DistinctCounter peers_;
   DistinctCounter ports_;
+  DistinctCounter fanout_;
   TopContributors<PeerAddress, 4> peers_by_flows_;
   TopContributors<PeerAddress, 4> peers_by_bytes_;
   TopContributors<PortKey, 4> ports_by_flows_;

@@ -108,12 +108,14 @@ half_life_windows = 30.0          # the level follows the daily cycle...
 variance_half_life_windows = 720.0  # ...judged against the spread of about a day
 min_windows = 30                  # warming up (no alerts) before this many windows
 band_sigma = 3.0
+min_std = 0.1                     # log-space spread floor: volumes always wobble by ~10%
 
 [detectors.count]                 # counts (flows, distinct peers/ports, rejects, external flows)
 half_life_windows = 30.0
 variance_half_life_windows = 720.0
 min_windows = 30
 prior_mean = 0.5
+min_dispersion = 10.0             # variance >= m + m^2/10: counts are burstier than Poisson
 
 [detectors.rarity]                # first-seen peers and ports
 min_windows = 30
@@ -128,7 +130,7 @@ seed = 42
 min_alert_score = 101.0           # > 100: explains, never pages on its own
 
 [scoring]
-multiplicity = 10.0   # features tested per window (Bonferroni)
+multiplicity = 11.0   # features tested per window (Bonferroni)
 decades = 12.0        # -log10 of the adjusted tail probability that scores 100
 low = 50.0
 medium = 60.0
@@ -204,11 +206,13 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("detectors.ewma.variance_half_life_windows", b.volume.variance_half_life);
   r.get("detectors.ewma.min_windows", b.volume.min_samples);
   r.get("detectors.ewma.band_sigma", b.volume.band_sigma);
+  r.get("detectors.ewma.min_std", b.volume.min_std);
   r.check(b.volume.validate().empty(), "detectors.ewma", b.volume.validate());
   r.get("detectors.count.half_life_windows", b.counts.half_life);
   r.get("detectors.count.variance_half_life_windows", b.counts.variance_half_life);
   r.get("detectors.count.min_windows", b.counts.min_samples);
   r.get("detectors.count.prior_mean", b.counts.prior_mean);
+  r.get("detectors.count.min_dispersion", b.counts.min_dispersion);
   r.check(b.counts.validate().empty(), "detectors.count", b.counts.validate());
   r.get("detectors.rarity.min_windows", b.rarity.min_windows);
   r.get("detectors.rarity.max_concentration", b.rarity.max_concentration);

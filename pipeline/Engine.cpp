@@ -16,26 +16,11 @@ namespace flowlier::pipeline {
 namespace {
 using models::Feature;
 
-// Episodes are tracked per entity and feature group, so a scan and an unrelated
-// volume spike on the same host are two episodes, while bytes and packets of one
-// transfer are one.
-constexpr std::uint8_t kGroupCount = 5;
-constexpr std::uint8_t kIsolationGroup = 4;
-std::uint8_t group_of(Feature f) {
-  switch (f) {
-    case Feature::flows:
-    case Feature::packets:
-    case Feature::bytes_in:
-    case Feature::bytes_out: return 0;
-    case Feature::distinct_peers:
-    case Feature::distinct_ports: return 1;
-    case Feature::rejected_flows: return 2;
-    case Feature::new_peers:
-    case Feature::new_ports:
-    case Feature::external_flows: return 3;
-  }
-  return 0;
-}
+// Episodes are tracked per entity and detector family: one incident on one host is
+// one episode whichever features it moves (a scan raises ports, rejects and flows at
+// once); population findings, a different judgement, keep their own.
+constexpr std::uint8_t kBaselineGroup = 0;
+constexpr std::uint8_t kIsolationGroup = 1;
 constexpr const char* kEngineTag = "engine";
 
 // When two features of a group are equally improbable (both at the probability
@@ -48,6 +33,7 @@ int preference(Feature f) {
     case Feature::new_ports: return 0;
     case Feature::bytes_in: return 1;
     case Feature::distinct_peers: return 1;
+    case Feature::fanout_peers: return 1;
     case Feature::new_peers: return 1;
     case Feature::flows: return 2;
     case Feature::external_flows: return 2;
@@ -132,24 +118,34 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   const models::FeatureVector x = w.accumulator.features();
   const models::WindowScores scores = baseline.score(x, w.end, config_.baseline);
 
-  // The strongest deviation per group, and the one behind a population finding.
-  std::array<int, kGroupCount> best;
-  best.fill(-1);
+  // Each feature's evidence, then the single strongest deviation of the window. A
+  // new peer on a new port (the unusual-port / first-contact pattern) combines two
+  // separate histories, peers and ports, that each say "never before".
+  std::array<double, models::kFeatureCount> p;
+  for (std::size_t i = 0; i < models::kFeatureCount; ++i) p[i] = scores[i].result.tail_probability;
+  const auto& new_peers = scores[static_cast<std::size_t>(Feature::new_peers)].result;
+  const auto& new_ports = scores[static_cast<std::size_t>(Feature::new_ports)].result;
+  if (!new_peers.warming_up && !new_ports.warming_up && new_peers.tail_probability < kNoveltyEvidence &&
+      new_ports.tail_probability < kNoveltyEvidence) {
+    auto& joint = p[static_cast<std::size_t>(Feature::new_ports)];
+    joint = std::min(joint, new_peers.tail_probability * new_ports.tail_probability);
+  }
+  // Compared on the capped score, so features that are all "certainly anomalous"
+  // tie and the most readable one (bytes over packets) is reported.
   int strongest = -1;
-  auto stronger = [&](int a, int b) {
-    const double pa = scores[a].result.tail_probability, pb = scores[b].result.tail_probability;
-    return pa != pb ? pa < pb : preference(scores[a].feature) < preference(scores[b].feature);
-  };
+  double strongest_score = -1;
   for (std::size_t i = 0; i < models::kFeatureCount; ++i) {
-    const auto& r = scores[i].result;
-    if (r.warming_up) continue;
-    const auto g = group_of(scores[i].feature);
+    if (scores[i].result.warming_up) continue;
+    const double score = score_from_probability(p[i], config_.scoring);
     const int index = static_cast<int>(i);
-    if (best[g] < 0 || stronger(index, best[g])) best[g] = index;
-    if (strongest < 0 || stronger(index, strongest)) strongest = index;
+    if (score > strongest_score ||
+        (score == strongest_score && preference(scores[i].feature) < preference(scores[strongest].feature))) {
+      strongest = index;
+      strongest_score = score;
+    }
   }
 
-  auto finding = [&](int feature_index, const char* detector, double p, double score) {
+  auto finding = [&](int feature_index, const char* detector, double probability, double score) {
     models::FeatureScore fs = scores[feature_index];
     baseline.complete_bounds(fs, config_.baseline);
     AnomalyEvent e;
@@ -163,7 +159,7 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     e.value = fs.result.value;
     e.expected = fs.result.expected;
     e.bounds = std::make_pair(fs.result.lower, fs.result.upper);
-    e.tail_probability = p;
+    e.tail_probability = probability;
     e.score = score;
     e.severity = severity_from_score(score, config_.scoring);
     e.contributors = contributors_for(fs.feature, w.accumulator);
@@ -173,22 +169,9 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   };
 
   const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
-  for (std::uint8_t g = 0; g < 4; ++g) {
-    if (best[g] < 0) continue;
-    double p = scores[best[g]].result.tail_probability;
-    if (g == group_of(Feature::new_ports)) {
-      // A new peer on a new port is the unusual-port / first-contact pattern: two
-      // separate histories (peers, ports) each saying "never before" are combined.
-      const auto& peers = scores[static_cast<std::size_t>(Feature::new_peers)].result;
-      const auto& ports = scores[static_cast<std::size_t>(Feature::new_ports)].result;
-      if (!peers.warming_up && !ports.warming_up && peers.tail_probability < kNoveltyEvidence &&
-          ports.tail_probability < kNoveltyEvidence) {
-        p = std::min(p, peers.tail_probability * ports.tail_probability);
-      }
-    }
-    const double score = score_from_probability(p, config_.scoring);
-    if (score < keep) continue;
-    episodes_.observe(w.key, g, finding(best[g], scores[best[g]].detector, p, score), step_);
+  if (strongest >= 0 && strongest_score >= keep) {
+    episodes_.observe(w.key, kBaselineGroup,
+                      finding(strongest, scores[strongest].detector, p[strongest], strongest_score), step_);
   }
 
   if (config_.isolation.enabled) {

@@ -105,7 +105,7 @@ std::string categorize(Feature feature, const models::FeatureVector&, const mode
                                        peer_share >= 0.5)) {
     return "port-scan";
   }
-  if (sig(Feature::distinct_peers) && !inbound) return "sweep";
+  if (sig(Feature::fanout_peers) || (sig(Feature::distinct_peers) && !inbound)) return "sweep";
   if (inbound && busy && top_port && port_share >= 0.5 && is_login_port(top_port->port) && peer_share >= 0.5) {
     return "brute-force";
   }
@@ -115,7 +115,7 @@ std::string categorize(Feature feature, const models::FeatureVector&, const mode
     return "exfiltration";
   }
   if (sig(Feature::rejected_flows)) return peer_share >= 0.5 ? "port-scan" : "reject-storm";
-  if (sig(Feature::new_ports) || feature == Feature::new_ports) return "unusual-port";
+  if (feature == Feature::new_ports || (sig(Feature::new_ports) && feature != Feature::new_peers)) return "unusual-port";
   if (feature == Feature::new_peers || feature == Feature::external_flows) return "rare-peer";
   (void)top_peer;
   return "";

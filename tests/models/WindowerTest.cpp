@@ -20,6 +20,7 @@ Observation obs(const char* id, std::int64_t t, std::uint64_t peer = 1, std::uin
   o.has_port = true;
   o.service_port = port;
   o.protocol = 6;
+  o.client = true;  // the entity initiated: its ports count as used
   return o;
 }
 
