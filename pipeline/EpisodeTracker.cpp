@@ -93,6 +93,7 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
     event.window_start = event.time - window_seconds_;
     event.window_end = event.time;
     event.score = e.peak_score;
+    event.severity = e.max_sent;  // a resolve closes what was announced, at its level
     event.explanation = fmt::format("resolved: {} quiet windows after {} anomalous window(s); {}",
                                     config_.quiet_windows, e.windows, e.last.explanation);
     out.push_back(std::move(event));

@@ -77,7 +77,7 @@ std::vector<Contributor> contributors_for(Feature feature, const models::WindowA
   return out;
 }
 
-std::string categorize(Feature feature, const models::FeatureVector&, const models::WindowScores& scores,
+std::string categorize(Feature feature, const models::FeatureVector& x, const models::WindowScores& scores,
                        const models::WindowAccumulator& w, const std::vector<Contributor>&) {
   // Reads the whole window, not only the reported feature: a brute force shows as
   // flows, rejects or external flows, whichever is the most improbable.
@@ -110,11 +110,16 @@ std::string categorize(Feature feature, const models::FeatureVector&, const mode
     return "brute-force";
   }
   if (inbound && sig(Feature::distinct_peers) && (busy || sig(Feature::bytes_in))) return "ddos";
+  // Direction by bytes: an exfiltrating server still answers its many clients.
+  const double bytes_in = x[static_cast<std::size_t>(Feature::bytes_in)];
+  const double bytes_out = x[static_cast<std::size_t>(Feature::bytes_out)];
   if ((feature == Feature::bytes_out || feature == Feature::packets || sig(Feature::bytes_out)) && top_byte_peer &&
-      byte_share >= 0.5 && is_external(*top_byte_peer) && !inbound) {
+      byte_share >= 0.5 && is_external(*top_byte_peer) && bytes_out > bytes_in) {
     return "exfiltration";
   }
   if (sig(Feature::rejected_flows)) return peer_share >= 0.5 ? "port-scan" : "reject-storm";
+  // Many first contacts at once is a sweep even when each is on an old port.
+  if (sig(Feature::new_peers) && x[static_cast<std::size_t>(Feature::new_peers)] >= 5) return "sweep";
   if (feature == Feature::new_ports || (sig(Feature::new_ports) && feature != Feature::new_peers)) return "unusual-port";
   if (feature == Feature::new_peers || feature == Feature::external_flows) return "rare-peer";
   (void)top_peer;
