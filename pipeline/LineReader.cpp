@@ -34,6 +34,7 @@ struct LineReader::GzipState {
   std::string input = std::string(1 << 18, '\0');
   bool input_eof = false;
   bool stream_end = false;
+  std::string failure;  // reported on the next fill, after what was inflated is handed out
   GzipState() { inflateInit2(&zs, 15 + 32); }
   ~GzipState() { inflateEnd(&zs); }
 };
@@ -105,6 +106,10 @@ long LineReader::fill(std::size_t want) {
     }
   }
   auto& g = *gzip_;
+  if (!g.failure.empty()) {
+    error_ = g.failure;
+    return -1;
+  }
   g.zs.next_out = reinterpret_cast<Bytef*>(out);
   g.zs.avail_out = static_cast<uInt>(want);
   while (g.zs.avail_out == want) {
@@ -130,19 +135,23 @@ long LineReader::fill(std::size_t want) {
       g.stream_end = false;
     }
     if (g.zs.avail_in == 0 && g.input_eof) {
-      error_ = fmt::format("{}: gzip data is truncated (unexpected end of file)", path_);
-      return -1;
+      g.failure = fmt::format("{}: gzip data is truncated (unexpected end of file)", path_);
+      break;
     }
     const int rc = inflate(&g.zs, Z_NO_FLUSH);
     if (rc == Z_STREAM_END) {
       g.stream_end = true;
     } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      error_ = fmt::format("{}: gzip data is corrupt: {}", path_, g.zs.msg ? g.zs.msg : "inflate failed");
-      return -1;
+      g.failure = fmt::format("{}: gzip data is corrupt: {}", path_, g.zs.msg ? g.zs.msg : "inflate failed");
+      break;
     }
   }
   const std::size_t produced = want - g.zs.avail_out;
   end_ += produced;
+  if (produced == 0 && !g.failure.empty()) {
+    error_ = g.failure;
+    return -1;
+  }
   return static_cast<long>(produced);
 }
 
@@ -156,7 +165,9 @@ std::string_view LineReader::peek(std::size_t n) {
 
 bool LineReader::next(std::string_view& chunk, std::uint64_t& first_line) {
   while (true) {
-    if (!error_.empty()) return false;
+    // After a read error, hand out what was read before it (a truncated .gz keeps
+    // its valid lines; the cut last line goes to the decoder and is rejected there).
+    if (!error_.empty() && begin_ == end_) return false;
     const char* base = buffer_.data();
     const std::size_t pending = end_ - begin_;
     if (pending > 0) {
@@ -213,8 +224,7 @@ bool LineReader::next(std::string_view& chunk, std::uint64_t& first_line) {
       begin_ = 0;
     }
     const long got = fill(kReadSize);
-    if (got < 0) return false;
-    if (got == 0) eof_ = true;
+    if (got <= 0) eof_ = true;
   }
 }
 
