@@ -101,7 +101,12 @@ max_entities = 1000000            # per scorer; least recently seen idle entitie
 idle_ttl_seconds = 604800         # an entity silent this long is forgotten
 
 [detectors]
+model = "flowlier"                # or "trailing-outlier": mean +- k sigma over the last N windows (comparisons)
 winsorize_probability = 0.0001    # a window this improbable enters the baseline clipped to its band
+
+[detectors.trailing_outlier]      # only with model = "trailing-outlier" (Sumo Logic's outlier operator)
+window = 10
+threshold_sigma = 3.0
 
 [detectors.ewma]                  # volumes (packets, bytes) in log space
 half_life_windows = 30.0          # the level follows the daily cycle...
@@ -202,6 +207,15 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
 
   auto& b = e.baseline;
   r.get("detectors.winsorize_probability", b.winsorize_probability);
+  std::string model = "flowlier";
+  r.get("detectors.model", model);
+  r.check(model == "flowlier" || model == "trailing-outlier", "detectors.model",
+          "must be \"flowlier\" or \"trailing-outlier\"");
+  e.model = model == "trailing-outlier" ? BaselineModel::trailing_outlier : BaselineModel::flowlier;
+  r.get("detectors.trailing_outlier.window", e.outlier.window);
+  r.get("detectors.trailing_outlier.threshold_sigma", e.outlier.band_sigma);
+  e.outlier.min_samples = e.outlier.window;
+  r.check(e.outlier.validate().empty(), "detectors.trailing_outlier", e.outlier.validate());
   r.get("detectors.ewma.half_life_windows", b.volume.half_life);
   r.get("detectors.ewma.variance_half_life_windows", b.volume.variance_half_life);
   r.get("detectors.ewma.min_windows", b.volume.min_samples);

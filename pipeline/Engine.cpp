@@ -54,6 +54,7 @@ Engine::Engine(EngineConfig config)
       watermark_(config_.windows.window_seconds, config_.windows.allowed_lateness_seconds) {
   windower_.set_evict_handler([this](std::uint32_t slot, const models::EntityKey&) {
     if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
+    if (slot < outliers_.size()) outliers_[slot] = models::TrailingOutlierBaseline(config_.outlier);
   });
   isolation_.resize(models::kEntityKindCount);
 }
@@ -116,7 +117,12 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   if (baselines_.size() <= w.slot) baselines_.resize(windower_.slot_capacity(), models::EntityBaseline(config_.baseline));
   models::EntityBaseline& baseline = baselines_[w.slot];
   const models::FeatureVector x = w.accumulator.features();
-  const models::WindowScores scores = baseline.score(x, w.end, config_.baseline);
+  const bool outlier_model = config_.model == BaselineModel::trailing_outlier;
+  if (outlier_model && outliers_.size() <= w.slot) {
+    outliers_.resize(windower_.slot_capacity(), models::TrailingOutlierBaseline(config_.outlier));
+  }
+  const models::WindowScores scores = outlier_model ? outliers_[w.slot].score(x, w.end)
+                                                    : baseline.score(x, w.end, config_.baseline);
 
   // Each feature's evidence, then the single strongest deviation of the window. A
   // new peer on a new port (the unusual-port / first-contact pattern) combines two
@@ -189,7 +195,8 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     }
   }
 
-  baseline.update(x, scores, w.end, config_.baseline);
+  if (outlier_model) outliers_[w.slot].update(x, w.end);
+  else baseline.update(x, scores, w.end, config_.baseline);
 }
 
 std::size_t Engine::memory_usage() const {

@@ -22,6 +22,7 @@
 
 #include "detectors/HalfSpaceTrees.hpp"
 #include "models/EntityBaseline.hpp"
+#include "models/TrailingOutlierBaseline.hpp"
 #include "models/Windower.hpp"
 #include "pipeline/AnomalyEvent.hpp"
 #include "pipeline/EntityRouter.hpp"
@@ -49,7 +50,13 @@ struct IsolationConfig {
   }
 };
 
+// Which per-entity model scores windows: flowlier's own, or the trailing
+// mean +- k sigma outlier rule users run today (for comparisons; see QUALITY.md).
+enum class BaselineModel : std::uint8_t { flowlier, trailing_outlier };
+
 struct EngineConfig {
+  BaselineModel model = BaselineModel::flowlier;
+  detectors::RollingZConfig outlier;  // the trailing_outlier model's window and threshold
   models::WindowerConfig windows;
   RouterConfig router;
   models::BaselineConfig baseline;
@@ -114,6 +121,7 @@ class Engine {
   EntityRouter router_;
   models::Windower windower_;
   std::vector<models::EntityBaseline> baselines_;  // by windower slot
+  std::vector<models::TrailingOutlierBaseline> outliers_;  // by slot, trailing_outlier model only
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
   EpisodeTracker episodes_;
   WatermarkTracker watermark_;
