@@ -1,0 +1,150 @@
+#include "models/SeriesScorer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace flowlier::models {
+
+namespace {
+
+double surprise_of(const detectors::DetectorResult& r) {
+  if (r.warming_up) return 0.0;
+  // tail_probability is clamped to [1e-300, 1]: s is finite, in [0, 300].
+  return std::max(0.0, -std::log10(r.tail_probability));
+}
+
+// A NAB anomaly may go either way: every detector looks at both tails.
+SeriesScorerConfig two_sided(SeriesScorerConfig c) {
+  c.ewma.tail = detectors::Tail::both;
+  c.robust_z.tail = detectors::Tail::both;
+  c.seasonal.tail = detectors::Tail::both;
+  c.rolling_z.tail = detectors::Tail::both;
+  return c;
+}
+
+bool is_count(double v) { return v >= 0.0 && v < 9.0e15 && std::floor(v) == v; }
+
+}  // namespace
+
+std::string SeriesScorerConfig::validate() const {
+  if (!(use_ewma || use_robust_z || use_seasonal || use_rolling_z || use_count)) return "no detector enabled";
+  if (auto e = ewma.validate(); !e.empty()) return "ewma: " + e;
+  if (auto e = robust_z.validate(); !e.empty()) return "robust_z: " + e;
+  if (auto e = seasonal.validate(); !e.empty()) return "seasonal: " + e;
+  if (auto e = rolling_z.validate(); !e.empty()) return "rolling_z: " + e;
+  if (auto e = count.validate(); !e.empty()) return "count: " + e;
+  if (calibration != Calibration::fixed && calibration != Calibration::rank && calibration != Calibration::blend)
+    return "calibration is invalid";
+  if (!(surprise_scale > 0.0) || !std::isfinite(surprise_scale)) return "surprise_scale must be > 0";
+  if (!(max_surprise >= 1.0) || max_surprise > 300.0) return "max_surprise must be in [1, 300]";
+  if (bins_per_decade < 1 || bins_per_decade > 1000) return "bins_per_decade must be in [1, 1000]";
+  if (!(suppress_factor >= 0.0 && suppress_factor <= 1.0)) return "suppress_factor must be in [0, 1]";
+  if (suppress_rows > 100000) return "suppress_rows must be <= 100000";
+  return "";
+}
+
+SeriesScorer::SeriesScorer(const SeriesScorerConfig& config)
+    : config_(two_sided(config)),
+      ewma_(config_.ewma),
+      robust_z_(config_.robust_z),
+      seasonal_(config_.seasonal),
+      rolling_z_(config_.rolling_z) {
+  const auto bins = static_cast<std::size_t>(std::ceil(std::clamp(config_.max_surprise, 1.0, 300.0) *
+                                                       std::clamp<std::uint32_t>(config_.bins_per_decade, 1, 1000))) +
+                    1;
+  fenwick_.assign(bins + 1, 0);
+  recent_.assign(std::min<std::uint32_t>(config_.suppress_rows, 100000), 0.0);
+}
+
+std::size_t SeriesScorer::bin_of(double surprise) const {
+  const double scaled = surprise * static_cast<double>(config_.bins_per_decade);
+  const auto last = fenwick_.size() - 2;  // 0-based index of the overflow bin
+  if (!(scaled >= 0.0)) return 0;
+  return std::min<std::size_t>(static_cast<std::size_t>(scaled), last);
+}
+
+void SeriesScorer::add_to_rank(double surprise) {
+  for (std::size_t i = bin_of(surprise) + 1; i < fenwick_.size(); i += i & (~i + 1)) ++fenwick_[i];
+  ++ranked_;
+}
+
+double SeriesScorer::rank_of(double surprise) const {
+  // Earlier surprises in bins strictly below this one's.
+  std::uint64_t below = 0;
+  for (std::size_t i = bin_of(surprise); i > 0; i -= i & (~i + 1)) below += fenwick_[i];
+  return ranked_ == 0 ? 0.0 : static_cast<double>(below) / static_cast<double>(ranked_);
+}
+
+SeriesScore SeriesScorer::observe(double value, std::int64_t time_s) {
+  ++rows_;
+  SeriesScore out;
+  if (!std::isfinite(value)) return out;
+
+  bool any_warm = false;
+  double s = 0.0;
+  auto take = [&](const detectors::DetectorResult& r) {
+    if (!r.warming_up) any_warm = true;
+    s = std::max(s, surprise_of(r));
+  };
+  if (config_.use_ewma) take(ewma_.score(value, time_s));
+  if (config_.use_robust_z) take(robust_z_.score(value, time_s));
+  if (config_.use_seasonal) take(seasonal_.score(value, time_s));
+  if (config_.use_rolling_z) take(rolling_z_.score(value, time_s));
+  all_counts_ = all_counts_ && is_count(value);
+  if (config_.use_count && all_counts_) take(count_.score(value, config_.count));
+
+  if (config_.use_ewma) ewma_.update(value, time_s);
+  if (config_.use_robust_z) robust_z_.update(value, time_s);
+  if (config_.use_seasonal) seasonal_.update(value, time_s);
+  if (config_.use_rolling_z) rolling_z_.update(value, time_s);
+  if (config_.use_count && all_counts_) count_.update(value, config_.count);
+
+  out.surprise = s;
+  out.warming_up = !any_warm;
+  if (!any_warm) return out;
+
+  const double fixed = s / (s + config_.surprise_scale);
+  double score = fixed;
+  if (config_.calibration != Calibration::fixed) {
+    const double rank = ranked_ >= config_.rank_min_history ? rank_of(s) : 0.0;
+    add_to_rank(s);
+    score = config_.calibration == Calibration::rank ? rank : std::sqrt(rank * fixed);
+  }
+
+  if (!recent_.empty()) {
+    const double recent_max = *std::max_element(recent_.begin(), recent_.end());
+    const double raw = score;
+    if (score <= recent_max) score *= config_.suppress_factor;
+    // Remember the unsuppressed score: a plateau of alarms stays suppressed.
+    recent_[recent_head_] = raw;
+    recent_head_ = (recent_head_ + 1) % recent_.size();
+  }
+  out.score = std::clamp(score, 0.0, 1.0);
+  return out;
+}
+
+std::optional<SeriesScorerConfig> SeriesScorer::preset(std::string_view name) {
+  SeriesScorerConfig c;
+  if (name == "default") return c;
+  c.use_ewma = c.use_robust_z = c.use_seasonal = c.use_rolling_z = c.use_count = false;
+  if (name == "ewma") {
+    c.use_ewma = true;
+  } else if (name == "robust_z") {
+    c.use_robust_z = true;
+  } else if (name == "seasonal") {
+    c.use_seasonal = true;
+  } else if (name == "rolling_z") {
+    c.use_rolling_z = true;
+  } else if (name == "count") {
+    c.use_count = true;
+  } else {
+    return std::nullopt;
+  }
+  return c;
+}
+
+std::vector<std::string> SeriesScorer::preset_names() {
+  return {"default", "ewma", "robust_z", "seasonal", "rolling_z", "count"};
+}
+
+}  // namespace flowlier::models
