@@ -31,6 +31,8 @@ struct ScoreSeriesOptions {
   int suppress_rows = -1;   // < 0 = the preset's
   double suppress_factor = -1.0;
   double surprise_scale = -1.0;
+  double half_life_scale = -1.0;
+  std::string use;  // "" = the preset's detectors
 };
 
 std::string_view trim(std::string_view s) {
@@ -64,6 +66,22 @@ int run_score_series(const ScoreSeriesOptions& o) {
   if (o.calibration == "fixed") config->calibration = models::Calibration::fixed;
   if (o.calibration == "rank") config->calibration = models::Calibration::rank;
   if (o.calibration == "blend") config->calibration = models::Calibration::blend;
+  if (o.calibration == "rank_each") config->calibration = models::Calibration::rank_each;
+  if (o.half_life_scale > 0.0) {
+    // Longer memories for every detector (experiments on the corpus; see QUALITY.md).
+    config->ewma.half_life *= o.half_life_scale;
+    config->robust_z.window = static_cast<std::uint32_t>(config->robust_z.window * o.half_life_scale);
+    config->rolling_z.window = static_cast<std::uint32_t>(config->rolling_z.window * o.half_life_scale);
+    config->seasonal.bin_half_life *= o.half_life_scale;
+    config->seasonal.global_half_life *= o.half_life_scale;
+  }
+  if (!o.use.empty()) {
+    config->use_ewma = o.use.find("ewma") != std::string::npos;
+    config->use_robust_z = o.use.find("robust_z") != std::string::npos;
+    config->use_seasonal = o.use.find("seasonal") != std::string::npos;
+    config->use_rolling_z = o.use.find("rolling_z") != std::string::npos;
+    config->use_count = o.use.find("count") != std::string::npos;
+  }
   if (o.suppress_rows >= 0) config->suppress_rows = static_cast<std::uint32_t>(o.suppress_rows);
   if (o.suppress_factor >= 0.0) config->suppress_factor = o.suppress_factor;
   if (o.surprise_scale > 0.0) config->surprise_scale = o.surprise_scale;
@@ -150,8 +168,10 @@ void add_score_series_command(CLI::App& app) {
   cmd->add_option("--detector", options->detector,
                   "default | ewma | robust_z | seasonal | rolling_z | count")->capture_default_str();
   cmd->add_option("--out", options->out, "write timestamp,value,anomaly_score here instead of stdout");
-  cmd->add_option("--calibration", options->calibration, "override: fixed | rank | blend")
-      ->check(CLI::IsMember({"fixed", "rank", "blend"}));
+  cmd->add_option("--calibration", options->calibration, "override: fixed | rank | blend | rank_each")
+      ->check(CLI::IsMember({"fixed", "rank", "blend", "rank_each"}));
+  cmd->add_option("--memory-scale", options->half_life_scale, "override: multiply every detector's half-life/window");
+  cmd->add_option("--use", options->use, "override: detectors, e.g. ewma,seasonal");
   cmd->add_option("--suppress-rows", options->suppress_rows, "override: rows of alarm suppression (0 = none)");
   cmd->add_option("--suppress-factor", options->suppress_factor, "override: factor on suppressed scores, [0, 1]");
   cmd->add_option("--surprise-scale", options->surprise_scale, "override: -log10(p) scoring 0.5 (fixed calibration)");

@@ -33,7 +33,8 @@ std::string SeriesScorerConfig::validate() const {
   if (auto e = seasonal.validate(); !e.empty()) return "seasonal: " + e;
   if (auto e = rolling_z.validate(); !e.empty()) return "rolling_z: " + e;
   if (auto e = count.validate(); !e.empty()) return "count: " + e;
-  if (calibration != Calibration::fixed && calibration != Calibration::rank && calibration != Calibration::blend)
+  if (calibration != Calibration::fixed && calibration != Calibration::rank && calibration != Calibration::blend &&
+      calibration != Calibration::rank_each)
     return "calibration is invalid";
   if (!(surprise_scale > 0.0) || !std::isfinite(surprise_scale)) return "surprise_scale must be > 0";
   if (!(max_surprise >= 1.0) || max_surprise > 300.0) return "max_surprise must be in [1, 300]";
@@ -48,31 +49,40 @@ SeriesScorer::SeriesScorer(const SeriesScorerConfig& config)
       ewma_(config_.ewma),
       robust_z_(config_.robust_z),
       seasonal_(config_.seasonal),
-      rolling_z_(config_.rolling_z) {
-  const auto bins = static_cast<std::size_t>(std::ceil(std::clamp(config_.max_surprise, 1.0, 300.0) *
-                                                       std::clamp<std::uint32_t>(config_.bins_per_decade, 1, 1000))) +
-                    1;
-  fenwick_.assign(bins + 1, 0);
+      rolling_z_(config_.rolling_z),
+      bins_(static_cast<std::size_t>(std::ceil(std::clamp(config_.max_surprise, 1.0, 300.0) *
+                                               std::clamp<std::uint32_t>(config_.bins_per_decade, 1, 1000))) +
+            1) {
+  const bool ranks = config_.calibration != Calibration::fixed;
+  if (ranks && config_.calibration != Calibration::rank_each) overall_.tree.assign(bins_ + 1, 0);
+  if (config_.calibration == Calibration::rank_each)
+    for (auto& r : per_detector_) r.tree.assign(bins_ + 1, 0);
   recent_.assign(std::min<std::uint32_t>(config_.suppress_rows, 100000), 0.0);
 }
 
 std::size_t SeriesScorer::bin_of(double surprise) const {
   const double scaled = surprise * static_cast<double>(config_.bins_per_decade);
-  const auto last = fenwick_.size() - 2;  // 0-based index of the overflow bin
   if (!(scaled >= 0.0)) return 0;
-  return std::min<std::size_t>(static_cast<std::size_t>(scaled), last);
+  return std::min<std::size_t>(static_cast<std::size_t>(scaled), bins_ - 1);  // last bin: overflow
 }
 
-void SeriesScorer::add_to_rank(double surprise) {
-  for (std::size_t i = bin_of(surprise) + 1; i < fenwick_.size(); i += i & (~i + 1)) ++fenwick_[i];
-  ++ranked_;
+void SeriesScorer::add_to_rank(Ranker& r, double surprise) {
+  for (std::size_t i = bin_of(surprise) + 1; i < r.tree.size(); i += i & (~i + 1)) ++r.tree[i];
+  ++r.count;
 }
 
-double SeriesScorer::rank_of(double surprise) const {
+double SeriesScorer::rank_of(const Ranker& r, double surprise) const {
   // Earlier surprises in bins strictly below this one's.
   std::uint64_t below = 0;
-  for (std::size_t i = bin_of(surprise); i > 0; i -= i & (~i + 1)) below += fenwick_[i];
-  return ranked_ == 0 ? 0.0 : static_cast<double>(below) / static_cast<double>(ranked_);
+  for (std::size_t i = bin_of(surprise); i > 0; i -= i & (~i + 1)) below += r.tree[i];
+  return r.count == 0 ? 0.0 : static_cast<double>(below) / static_cast<double>(r.count);
+}
+
+// Rank against the history first, then absorb: a value is never compared with itself.
+double SeriesScorer::calibrate(Ranker& r, double surprise) {
+  const double rank = r.count >= config_.rank_min_history ? rank_of(r, surprise) : 0.0;
+  add_to_rank(r, surprise);
+  return rank;
 }
 
 SeriesScore SeriesScorer::observe(double value, std::int64_t time_s) {
@@ -82,16 +92,20 @@ SeriesScore SeriesScorer::observe(double value, std::int64_t time_s) {
 
   bool any_warm = false;
   double s = 0.0;
-  auto take = [&](const detectors::DetectorResult& r) {
-    if (!r.warming_up) any_warm = true;
-    s = std::max(s, surprise_of(r));
+  double best_rank = 0.0;
+  auto take = [&](std::size_t slot, const detectors::DetectorResult& r) {
+    if (r.warming_up) return;
+    any_warm = true;
+    const double d = surprise_of(r);
+    s = std::max(s, d);
+    if (config_.calibration == Calibration::rank_each) best_rank = std::max(best_rank, calibrate(per_detector_[slot], d));
   };
-  if (config_.use_ewma) take(ewma_.score(value, time_s));
-  if (config_.use_robust_z) take(robust_z_.score(value, time_s));
-  if (config_.use_seasonal) take(seasonal_.score(value, time_s));
-  if (config_.use_rolling_z) take(rolling_z_.score(value, time_s));
+  if (config_.use_ewma) take(0, ewma_.score(value, time_s));
+  if (config_.use_robust_z) take(1, robust_z_.score(value, time_s));
+  if (config_.use_seasonal) take(2, seasonal_.score(value, time_s));
+  if (config_.use_rolling_z) take(3, rolling_z_.score(value, time_s));
   all_counts_ = all_counts_ && is_count(value);
-  if (config_.use_count && all_counts_) take(count_.score(value, config_.count));
+  if (config_.use_count && all_counts_) take(4, count_.score(value, config_.count));
 
   if (config_.use_ewma) ewma_.update(value, time_s);
   if (config_.use_robust_z) robust_z_.update(value, time_s);
@@ -105,10 +119,11 @@ SeriesScore SeriesScorer::observe(double value, std::int64_t time_s) {
 
   const double fixed = s / (s + config_.surprise_scale);
   double score = fixed;
-  if (config_.calibration != Calibration::fixed) {
-    const double rank = ranked_ >= config_.rank_min_history ? rank_of(s) : 0.0;
-    add_to_rank(s);
-    score = config_.calibration == Calibration::rank ? rank : std::sqrt(rank * fixed);
+  switch (config_.calibration) {
+    case Calibration::fixed: break;
+    case Calibration::rank: score = calibrate(overall_, s); break;
+    case Calibration::blend: score = std::sqrt(calibrate(overall_, s) * fixed); break;
+    case Calibration::rank_each: score = best_rank; break;
   }
 
   if (!recent_.empty()) {

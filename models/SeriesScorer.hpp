@@ -13,7 +13,10 @@
 //   strictly smaller, from a histogram of s (bins of 1/bins_per_decade), so a global
 //   threshold means "rarer than a fixed share of this series' own history" whatever
 //   the series' scale or noise. It reports 0 until rank_min_history rows are ranked.
-// - blend: the geometric mean of the two (both must agree).
+// - blend: the geometric mean of the two (both must agree);
+// - rank_each: each detector's surprise ranked against that detector's own history,
+//   score = the max of those ranks (a detector that is surprised all the time, e.g. a
+//   MAD of 0 on a quantised series, then no longer drowns the others).
 // Suppression (optional): a score not above the highest score of the previous
 // suppress_rows rows is multiplied by suppress_factor; one episode, one alarm.
 //
@@ -34,7 +37,7 @@
 
 namespace flowlier::models {
 
-enum class Calibration : std::uint8_t { fixed = 0, rank = 1, blend = 2 };
+enum class Calibration : std::uint8_t { fixed = 0, rank = 1, blend = 2, rank_each = 3 };
 
 struct SeriesScorerConfig {
   bool use_ewma = true;
@@ -88,9 +91,15 @@ class SeriesScorer {
   static std::vector<std::string> preset_names();
 
  private:
-  double rank_of(double surprise) const;
-  void add_to_rank(double surprise);
+  // A histogram of surprises as a Fenwick tree: O(log bins) insert and rank.
+  struct Ranker {
+    std::vector<std::uint32_t> tree;  // 1-based
+    std::uint64_t count = 0;
+  };
+  double rank_of(const Ranker& r, double surprise) const;
+  void add_to_rank(Ranker& r, double surprise);
   std::size_t bin_of(double surprise) const;
+  double calibrate(Ranker& r, double surprise);
 
   SeriesScorerConfig config_;
   detectors::EwmaDetector ewma_;
@@ -99,8 +108,9 @@ class SeriesScorer {
   detectors::RollingZDetector rolling_z_;
   detectors::CountDetector count_;
   bool all_counts_ = true;
-  std::vector<std::uint32_t> fenwick_;  // rank histogram (1-based Fenwick tree)
-  std::uint64_t ranked_ = 0;
+  std::size_t bins_;
+  Ranker overall_;
+  Ranker per_detector_[5];
   std::vector<double> recent_;  // ring of the last suppress_rows scores
   std::size_t recent_head_ = 0;
   std::uint64_t rows_ = 0;
