@@ -140,7 +140,19 @@ SeriesScore SeriesScorer::observe(double value, std::int64_t time_s) {
 
 std::optional<SeriesScorerConfig> SeriesScorer::preset(std::string_view name) {
   SeriesScorerConfig c;
-  if (name == "default") return c;
+  if (name == "default") {
+    // The corpus-wide choice (QUALITY.md, NAB section): an EWMA level and the
+    // time-of-day/week profile, each ranked against its own history, memories four
+    // times the detectors' defaults, and one alarm per 100-row episode.
+    c.use_robust_z = false;
+    c.ewma.half_life = 120.0;
+    c.seasonal.bin_half_life = 240.0;
+    c.seasonal.global_half_life = 480.0;
+    c.calibration = Calibration::rank_each;
+    c.suppress_rows = 100;
+    c.suppress_factor = 0.5;
+    return c;
+  }
   c.use_ewma = c.use_robust_z = c.use_seasonal = c.use_rolling_z = c.use_count = false;
   if (name == "ewma") {
     c.use_ewma = true;

@@ -53,7 +53,7 @@ struct SeriesScorerConfig {
   detectors::RollingZConfig rolling_z{};
   detectors::CountConfig count{};
 
-  Calibration calibration = Calibration::rank;
+  Calibration calibration = Calibration::rank_each;
   double surprise_scale = 6.0;         // fixed: s at which the score is 0.5
   double max_surprise = 30.0;          // rank: histogram range in decades of p
   std::uint32_t bins_per_decade = 20;  // rank: histogram resolution
@@ -85,7 +85,8 @@ class SeriesScorer {
   std::uint64_t rows() const { return rows_; }
 
   // Named configurations for `flowlier score-series --detector`: "default" (the
-  // corpus-wide choice), and single-detector ones ("ewma", "robust_z", "seasonal",
+  // corpus-wide choice: EWMA + seasonal, rank_each, 100-row suppression; it differs
+  // from a default-constructed config), and single-detector ones (rank_each each) ("ewma", "robust_z", "seasonal",
   // "rolling_z", "count"); std::nullopt for an unknown name.
   static std::optional<SeriesScorerConfig> preset(std::string_view name);
   static std::vector<std::string> preset_names();
