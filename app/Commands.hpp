@@ -11,5 +11,8 @@ void add_config_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
 // `flowlier eval`: scores anomaly events against simulator labels (lab/Evaluator.hpp).
 void add_eval_command(CLI::App& app);
+// `flowlier score-series`: NAB-style per-row anomaly scores of a timestamp,value CSV
+// (models/SeriesScorer.hpp).
+void add_score_series_command(CLI::App& app);
 
 }  // namespace flowlier::app

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   flowlier::app::add_config_command(app);
   flowlier::app::add_sim_command(app);
   flowlier::app::add_eval_command(app);
+  flowlier::app::add_score_series_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
