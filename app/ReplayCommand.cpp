@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -31,6 +32,8 @@ struct ReplayOptions {
   bool table = false;
   bool quiet = false;
   bool no_progress = false;
+  std::string trace_entity;
+  std::string trace_out;
 };
 
 // Feeds decoded records to the engine and writes its events as they come.
@@ -98,6 +101,27 @@ int run_replay(const ReplayOptions& o) {
   ingest_options.decoder = config.decoder;
 
   Engine engine(config.engine);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, &std::fclose);
+  if (!o.trace_entity.empty()) {
+    trace.reset(std::fopen(o.trace_out.empty() ? "trace.csv" : o.trace_out.c_str(), "w"));
+    if (!trace) {
+      fmt::print(stderr, "replay: cannot write the trace file: {}\n", std::strerror(errno));
+      return 2;
+    }
+    std::fputs("window_end,entity_kind,entity_id,feature,value,expected,lower,upper,tail_probability,warming_up\n",
+               trace.get());
+    engine.set_window_observer([&](const models::ClosedWindow& w, const models::FeatureVector&,
+                                   const models::WindowScores& scores, const models::EntityBaseline& baseline) {
+      if (w.key.id.view() != o.trace_entity) return;
+      for (auto fs : scores) {
+        baseline.complete_bounds(fs, config.engine.baseline);
+        const auto& r = fs.result;
+        fmt::print(trace.get(), "{},{},{},{},{},{},{},{},{:.3e},{}\n", w.end, models::to_string(w.key.kind),
+                   w.key.id.view(), models::to_string(fs.feature), r.value, r.expected, r.lower,
+                   std::isfinite(r.upper) ? r.upper : -1.0, r.tail_probability, r.warming_up ? 1 : 0);
+      }
+    });
+  }
   if (!o.state_in.empty()) {
     std::ifstream in(o.state_in, std::ios::binary);
     if (!in) {
@@ -185,6 +209,9 @@ void add_replay_command(CLI::App& app) {
   cmd->add_flag("--table", options->table, "Print events as a readable table on stdout (JSON only with --out)");
   cmd->add_flag("-q,--quiet", options->quiet, "No progress display and no individual rejects");
   cmd->add_flag("--no-progress", options->no_progress, "No progress display");
+  cmd->add_option("--trace", options->trace_entity,
+                  "Write every window of this entity id (features, expected, bounds, p) as CSV");
+  cmd->add_option("--trace-out", options->trace_out, "Where --trace writes (default trace.csv)");
   cmd->callback([options] {
     const int rc = run_replay(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);

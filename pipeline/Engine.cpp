@@ -195,6 +195,7 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     }
   }
 
+  if (observer_) observer_(w, x, scores, baseline);
   if (outlier_model) outliers_[w.slot].update(x, w.end);
   else baseline.update(x, scores, w.end, config_.baseline);
 }

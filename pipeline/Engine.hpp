@@ -15,6 +15,7 @@
 // Sharding: with shard_count > 1 the engine keeps only the entities whose key hash
 // falls in its shard. Not thread-safe.
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -99,6 +100,13 @@ class Engine {
 
   std::vector<AnomalyEvent> take_events();
 
+  // Called for every closed entity-window with its features, scores and the
+  // baseline that scored them, before the baseline absorbs it (for traces and plots;
+  // keep it cheap: count bands are open until baseline.complete_bounds()).
+  using WindowObserver = std::function<void(const models::ClosedWindow&, const models::FeatureVector&,
+                                            const models::WindowScores&, const models::EntityBaseline&)>;
+  void set_window_observer(WindowObserver observer) { observer_ = std::move(observer); }
+
   void save(std::ostream& out) const;
   // Restores a state written by save() with a compatible config. On failure returns
   // why and leaves the engine unchanged.
@@ -130,6 +138,7 @@ class Engine {
   std::vector<AnomalyEvent> step_;
   std::int64_t last_close_point_ = INT64_MIN / 2;
   EngineStats stats_;
+  WindowObserver observer_;
 };
 
 }  // namespace flowlier::pipeline
