@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build demo test test-asan bench fuzz clean
+.PHONY: deps build demo test test-asan bench fuzz notebooks clean
 
 deps:
 	@scripts/install-deps
@@ -27,6 +27,10 @@ test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFLOWLIER_SANITIZE=ON -DFLOWLIER_BENCH=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -LE integration
+
+# Executes every notebook headless (nbconvert --execute) against the fresh build.
+notebooks: build
+	@cd $(BUILD) && ctest --output-on-failure -R 'notebook'
 
 bench: build
 	@bench/run-all
