@@ -91,7 +91,21 @@ bool Windower::ingest(const Observation& o) {
   if (o.time_s > slot.last_seen) slot.last_seen = o.time_s;
   slot.busy_until = std::max(slot.busy_until, end);
   touch(s);
-  windows_[start][s].add(o, slot.seen);
+  WindowAccumulator* window;
+  if (slot.recent[0] != nullptr && slot.recent_start[0] == start) {
+    window = slot.recent[0];
+  } else if (slot.recent[1] != nullptr && slot.recent_start[1] == start) {
+    window = slot.recent[1];
+    std::swap(slot.recent[0], slot.recent[1]);
+    std::swap(slot.recent_start[0], slot.recent_start[1]);
+  } else {
+    window = &windows_[start][s];
+    slot.recent[1] = slot.recent[0];
+    slot.recent_start[1] = slot.recent_start[0];
+    slot.recent[0] = window;
+    slot.recent_start[0] = start;
+  }
+  window->add(o, slot.seen);
   if (o.time_s > max_event_time_) max_event_time_ = o.time_s;
   return true;
 }
@@ -104,6 +118,9 @@ void Windower::close_window(std::int64_t start, OpenWindow& window, const CloseH
   for (std::uint32_t s : order) {
     on_closed(ClosedWindow{s, slots_[s].key, start, start + config_.window_seconds, window.at(s)});
     ++stats_.windows_closed;
+    for (int i = 0; i < 2; ++i) {
+      if (slots_[s].recent_start[i] == start) slots_[s].recent[i] = nullptr;
+    }
   }
 }
 
