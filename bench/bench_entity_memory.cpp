@@ -91,11 +91,15 @@ int main(int argc, char** argv) {
   fmt::print("default EngineConfig, {} interfaces + {} addresses, {} windows x {} records each, kinds per record: {}\n",
              n, n, windows, per_window, engine.config().router.kinds.size());
   report("steady state (windows open)", engine, resident_bytes() - rss_before);
+  const double live = static_cast<double>(engine.memory_usage()) / static_cast<double>(engine.entity_count());
   engine.flush();
   events += engine.take_events().size();
-  report("after flush", engine, resident_bytes() - rss_before);
-  const double per_entity = static_cast<double>(engine.memory_usage()) / static_cast<double>(engine.entity_count());
-  fmt::print("windows closed {}, events {}; target <= 1024 B per entity-kind instance: {}\n",
-             engine.window_stats().windows_closed, events, per_entity <= 1024 ? "MET" : "MISSED");
+  // RSS does not shrink here: malloc keeps the freed window nodes for reuse.
+  report("after flush (no open window)", engine, resident_bytes() - rss_before);
+  const double idle = static_cast<double>(engine.memory_usage()) / static_cast<double>(engine.entity_count());
+  fmt::print("windows closed {}, events {}\n", engine.window_stats().windows_closed, events);
+  fmt::print("target <= 1024 B per entity-kind instance: live (open windows) {} ({:.0f} B, {:.1f}x), "
+             "table + baselines only {} ({:.0f} B)\n",
+             live <= 1024 ? "MET" : "MISSED", live, live / 1024, idle <= 1024 ? "MET" : "MISSED", idle);
   return 0;
 }
