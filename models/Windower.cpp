@@ -45,13 +45,14 @@ void Windower::touch(std::uint32_t s) {
 void Windower::release(std::uint32_t s) {
   if (on_evict_) on_evict_(s, slots_[s].key);
   unlink(s);
-  index_.erase(slots_[s].key);
+  index_.erase(slots_[s].key.hash(), s);
   slots_[s] = Slot{};
   free_.push_back(s);
 }
 
 std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
-  if (auto it = index_.find(key); it != index_.end()) return it->second;
+  const std::uint64_t hash = key.hash();
+  if (auto s = index_.find(hash, [&](std::uint32_t slot) { return slots_[slot].key == key; }); s != kNone) return s;
   if (index_.size() >= config_.max_entities) {
     // Evict the least recently seen entity, unless it still has an open window.
     const std::uint32_t victim = lru_tail_;
@@ -72,7 +73,7 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
   }
   slots_[s].key = key;
   slots_[s].last_seen = time;
-  index_.emplace(key, s);
+  index_.insert(hash, s);
   link_front(s);
   return s;
 }
@@ -219,7 +220,11 @@ std::string Windower::load(detectors::StateReader& r) {
     if ((s.prev != kNone && s.prev >= slot_count) || (s.next != kNone && s.next >= slot_count)) {
       return "entity table state has a broken LRU link";
     }
-    next.index_.emplace(s.key, i);
+    const std::uint64_t hash = s.key.hash();
+    // A duplicate key in a corrupt state keeps its first slot, as before.
+    if (next.index_.find(hash, [&](std::uint32_t slot) { return next.slots_[slot].key == s.key; }) == kNone) {
+      next.index_.insert(hash, i);
+    }
   }
   std::uint64_t window_count = 0;
   r.get(window_count);
@@ -246,8 +251,7 @@ std::string Windower::load(detectors::StateReader& r) {
 std::size_t Windower::memory_usage() const {
   std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
   // unordered_map node: key + value + next pointer + cached hash, plus a bucket pointer.
-  bytes += index_.size() * (sizeof(EntityKey) + sizeof(std::uint32_t) + 2 * sizeof(void*)) +
-           index_.bucket_count() * sizeof(void*);
+  bytes += index_.memory_usage();
   for (const auto& [start, window] : windows_) {
     bytes += window.size() * (sizeof(WindowAccumulator) + 3 * sizeof(void*)) + window.bucket_count() * sizeof(void*);
   }

@@ -19,6 +19,7 @@
 #include "models/EntityKey.hpp"
 #include "models/Observation.hpp"
 #include "models/SeenHistory.hpp"
+#include "models/SlotIndex.hpp"
 #include "models/WindowAccumulator.hpp"
 
 namespace flowlier::models {
@@ -118,7 +119,7 @@ class Windower {
   void close_window(std::int64_t start, OpenWindow& window, const CloseHandler& on_closed);
 
   WindowerConfig config_;
-  std::unordered_map<EntityKey, std::uint32_t, EntityKeyHash> index_;
+  SlotIndex index_;  // EntityKey::hash() -> slot; keys live in slots_
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::uint32_t lru_head_ = kNone;
