@@ -45,13 +45,14 @@ void Windower::touch(std::uint32_t s) {
 void Windower::release(std::uint32_t s) {
   if (on_evict_) on_evict_(s, slots_[s].key);
   unlink(s);
-  index_.erase(slots_[s].key);
+  index_.erase(slots_[s].key.hash(), s);
   slots_[s] = Slot{};
   free_.push_back(s);
 }
 
 std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
-  if (auto it = index_.find(key); it != index_.end()) return it->second;
+  const std::uint64_t hash = key.hash();
+  if (auto s = index_.find(hash, [&](std::uint32_t slot) { return slots_[slot].key == key; }); s != kNone) return s;
   if (index_.size() >= config_.max_entities) {
     // Evict the least recently seen entity, unless it still has an open window.
     const std::uint32_t victim = lru_tail_;
@@ -72,7 +73,7 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
   }
   slots_[s].key = key;
   slots_[s].last_seen = time;
-  index_.emplace(key, s);
+  index_.insert(hash, s);
   link_front(s);
   return s;
 }
@@ -91,7 +92,21 @@ bool Windower::ingest(const Observation& o) {
   if (o.time_s > slot.last_seen) slot.last_seen = o.time_s;
   slot.busy_until = std::max(slot.busy_until, end);
   touch(s);
-  windows_[start][s].add(o, slot.seen);
+  WindowAccumulator* window;
+  if (slot.recent[0] != nullptr && slot.recent_start[0] == start) {
+    window = slot.recent[0];
+  } else if (slot.recent[1] != nullptr && slot.recent_start[1] == start) {
+    window = slot.recent[1];
+    std::swap(slot.recent[0], slot.recent[1]);
+    std::swap(slot.recent_start[0], slot.recent_start[1]);
+  } else {
+    window = &windows_[start][s];
+    slot.recent[1] = slot.recent[0];
+    slot.recent_start[1] = slot.recent_start[0];
+    slot.recent[0] = window;
+    slot.recent_start[0] = start;
+  }
+  window->add(o, slot.seen);
   if (o.time_s > max_event_time_) max_event_time_ = o.time_s;
   return true;
 }
@@ -104,6 +119,9 @@ void Windower::close_window(std::int64_t start, OpenWindow& window, const CloseH
   for (std::uint32_t s : order) {
     on_closed(ClosedWindow{s, slots_[s].key, start, start + config_.window_seconds, window.at(s)});
     ++stats_.windows_closed;
+    for (int i = 0; i < 2; ++i) {
+      if (slots_[s].recent_start[i] == start) slots_[s].recent[i] = nullptr;
+    }
   }
 }
 
@@ -202,7 +220,11 @@ std::string Windower::load(detectors::StateReader& r) {
     if ((s.prev != kNone && s.prev >= slot_count) || (s.next != kNone && s.next >= slot_count)) {
       return "entity table state has a broken LRU link";
     }
-    next.index_.emplace(s.key, i);
+    const std::uint64_t hash = s.key.hash();
+    // A duplicate key in a corrupt state keeps its first slot, as before.
+    if (next.index_.find(hash, [&](std::uint32_t slot) { return next.slots_[slot].key == s.key; }) == kNone) {
+      next.index_.insert(hash, i);
+    }
   }
   std::uint64_t window_count = 0;
   r.get(window_count);
@@ -229,8 +251,7 @@ std::string Windower::load(detectors::StateReader& r) {
 std::size_t Windower::memory_usage() const {
   std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
   // unordered_map node: key + value + next pointer + cached hash, plus a bucket pointer.
-  bytes += index_.size() * (sizeof(EntityKey) + sizeof(std::uint32_t) + 2 * sizeof(void*)) +
-           index_.bucket_count() * sizeof(void*);
+  bytes += index_.memory_usage();
   for (const auto& [start, window] : windows_) {
     bytes += window.size() * (sizeof(WindowAccumulator) + 3 * sizeof(void*)) + window.bucket_count() * sizeof(void*);
   }

@@ -7,6 +7,7 @@
 // Deterministic: windows close in time order and, within a window, in entity-key
 // order, so replay and live runs fed the same records produce the same sequence.
 // Not thread-safe; one Windower per scorer shard.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -18,6 +19,7 @@
 #include "models/EntityKey.hpp"
 #include "models/Observation.hpp"
 #include "models/SeenHistory.hpp"
+#include "models/SlotIndex.hpp"
 #include "models/WindowAccumulator.hpp"
 
 namespace flowlier::models {
@@ -53,6 +55,11 @@ class Windower {
   using EvictHandler = std::function<void(std::uint32_t slot, const EntityKey& key)>;
 
   explicit Windower(WindowerConfig config);
+  // Moves keep the open windows' nodes (and the slots' pointers to them); copies would not.
+  Windower(const Windower&) = delete;
+  Windower& operator=(const Windower&) = delete;
+  Windower(Windower&&) = default;
+  Windower& operator=(Windower&&) = default;
 
   void set_evict_handler(EvictHandler handler) { on_evict_ = std::move(handler); }
 
@@ -94,6 +101,12 @@ class Windower {
     std::uint32_t prev = kNone;   // LRU links: head = most recent
     std::uint32_t next = kNone;
     SeenHistory seen;
+    // The slot's two most recently used open windows (records straddle a boundary
+    // while a window waits for late data), so that most observations skip the window
+    // map and hash lookups. Map nodes never move, so a pointer stays valid until its
+    // window closes (close_window clears it). Not saved.
+    std::array<std::int64_t, 2> recent_start{};
+    std::array<WindowAccumulator*, 2> recent{};
   };
   using OpenWindow = std::unordered_map<std::uint32_t, WindowAccumulator>;
 
@@ -106,7 +119,7 @@ class Windower {
   void close_window(std::int64_t start, OpenWindow& window, const CloseHandler& on_closed);
 
   WindowerConfig config_;
-  std::unordered_map<EntityKey, std::uint32_t, EntityKeyHash> index_;
+  SlotIndex index_;  // EntityKey::hash() -> slot; keys live in slots_
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::uint32_t lru_head_ = kNone;

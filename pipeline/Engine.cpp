@@ -201,7 +201,8 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
 }
 
 std::size_t Engine::memory_usage() const {
-  std::size_t bytes = sizeof(*this) + windower_.memory_usage() + baselines_.capacity() * sizeof(models::EntityBaseline);
+  std::size_t bytes = sizeof(*this) + windower_.memory_usage() + router_.memory_usage() +
+                      baselines_.capacity() * sizeof(models::EntityBaseline);
   for (const auto& trees : isolation_) {
     if (trees) bytes += trees->memory_usage();
   }

@@ -70,13 +70,14 @@ bool EntityRouter::is_internal(const IpAddress& address) const {
 }
 
 void EntityRouter::save(detectors::StateWriter& w) const {
-  std::vector<const decltype(votes_)::value_type*> entries;
-  for (const auto& entry : votes_) entries.push_back(&entry);
-  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first.view() < b->first.view(); });
+  std::vector<const LearnedInterface*> entries;
+  entries.reserve(learned_.size());
+  for (const auto& entry : learned_) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->id.view() < b->id.view(); });
   w.put<std::uint64_t>(entries.size());
   for (const auto* entry : entries) {
-    w.put_string(entry->first.view());
-    w.put(entry->second);
+    w.put_string(entry->id.view());
+    w.put(entry->votes);
   }
 }
 
@@ -84,17 +85,41 @@ std::string EntityRouter::load(detectors::StateReader& r) {
   std::uint64_t count = 0;
   if (!r.get(count)) return r.error();
   if (count > config_.max_learned_interfaces) return "router state holds more interfaces than allowed";
-  decltype(votes_) next;
+  std::vector<LearnedInterface> next;
+  models::SlotIndex next_index;
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string id;
     AddressVotes v;
     r.get_string(id, Symbol::capacity);
     r.get(v);
     if (!r.ok()) return r.error();
-    next.emplace(Symbol(id), v);
+    const Symbol symbol(id);
+    const std::uint64_t hash = models::SymbolHash{}(symbol);
+    // A repeated id keeps its first votes.
+    if (next_index.find(hash, [&](std::uint32_t at) { return next[at].id == symbol; }) != models::SlotIndex::kNone) {
+      continue;
+    }
+    next_index.insert(hash, static_cast<std::uint32_t>(next.size()));
+    next.push_back(LearnedInterface{symbol, v});
   }
-  votes_ = std::move(next);
+  learned_ = std::move(next);
+  learned_index_ = std::move(next_index);
   return {};
+}
+
+EntityRouter::AddressVotes& EntityRouter::votes_for(const Symbol& interface_id) {
+  const std::uint64_t hash = models::SymbolHash{}(interface_id);
+  std::uint32_t at = learned_index_.find(hash, [&](std::uint32_t i) { return learned_[i].id == interface_id; });
+  if (at == models::SlotIndex::kNone) {
+    if (learned_.size() >= config_.max_learned_interfaces) {  // bounded; relearned quickly
+      learned_.clear();
+      learned_index_ = models::SlotIndex{};
+    }
+    at = static_cast<std::uint32_t>(learned_.size());
+    learned_.push_back(LearnedInterface{interface_id, AddressVotes{}});
+    learned_index_.insert(hash, at);
+  }
+  return learned_[at].votes;
 }
 
 bool EntityRouter::source_is_local(const FlowRecord& r) {
@@ -106,12 +131,7 @@ bool EntityRouter::source_is_local(const FlowRecord& r) {
   if (!has_src || !has_dst) return has_src;
   const bool src_internal = is_internal(r.srcaddr), dst_internal = is_internal(r.dstaddr);
   if (r.interface_id.empty()) return src_internal || !dst_internal;
-  auto it = votes_.find(r.interface_id);
-  if (it == votes_.end()) {
-    if (votes_.size() >= config_.max_learned_interfaces) votes_.clear();  // bounded; relearned quickly
-    it = votes_.emplace(r.interface_id, AddressVotes{}).first;
-  }
-  AddressVotes& v = it->second;
+  AddressVotes& v = votes_for(r.interface_id);
   v.vote(r.srcaddr);
   v.vote(r.dstaddr);
   const auto src_score = v.score(r.srcaddr), dst_score = v.score(r.dstaddr);

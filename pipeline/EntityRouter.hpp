@@ -9,11 +9,11 @@
 // per interface finds it), with "the private side" as the fallback.
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "detectors/StateIo.hpp"
 #include "models/Observation.hpp"
+#include "models/SlotIndex.hpp"
 #include "pipeline/FlowRecord.hpp"
 
 namespace flowlier::pipeline {
@@ -39,6 +39,10 @@ class EntityRouter {
   void save(detectors::StateWriter& w) const;
   std::string load(detectors::StateReader& r);
   const RouterConfig& config() const { return config_; }
+  // Bytes held by the learned interface table.
+  std::size_t memory_usage() const {
+    return learned_.capacity() * sizeof(LearnedInterface) + learned_index_.memory_usage();
+  }
 
  private:
   struct AddressVotes {
@@ -50,8 +54,17 @@ class EntityRouter {
   // True when the record's source is the local side.
   bool source_is_local(const FlowRecord& r);
 
+  struct LearnedInterface {
+    Symbol id;
+    AddressVotes votes;
+  };
+  // The votes of one interface, added when first seen. A flat vector plus an
+  // open-addressing index: this lookup runs for every AWS v2/v3 record.
+  AddressVotes& votes_for(const Symbol& interface_id);
+
   RouterConfig config_;
-  std::unordered_map<Symbol, AddressVotes, models::SymbolHash> votes_;
+  std::vector<LearnedInterface> learned_;
+  models::SlotIndex learned_index_;  // SymbolHash of the id -> position in learned_
 };
 
 }  // namespace flowlier::pipeline

@@ -81,15 +81,29 @@ bool IpAddress::is_private() const {
 
 std::size_t IpAddress::write(char* out) const {
   if (is_v4()) {
+    // Each octet from a table of its digits (then its length): this runs for every
+    // address of every normalized record.
+    static constexpr auto kOctets = [] {
+      std::array<std::array<char, 4>, 256> t{};
+      for (unsigned v = 0; v < 256; ++v) {
+        const unsigned n = v >= 100 ? 3 : v >= 10 ? 2 : 1;
+        unsigned x = v;
+        for (unsigned i = n; i > 0; --i) {
+          t[v][i - 1] = static_cast<char>('0' + x % 10);
+          x /= 10;
+        }
+        t[v][3] = static_cast<char>(n);
+      }
+      return t;
+    }();
     char* p = out;
     for (int i = 12; i < 16; ++i) {
-      unsigned v = bytes_[i];
-      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *p++ = static_cast<char>('0' + (v / 10) % 10);
-      *p++ = static_cast<char>('0' + v % 10);
-      if (i < 15) *p++ = '.';
+      const auto& octet = kOctets[bytes_[i]];
+      std::memcpy(p, octet.data(), 3);  // out holds at least 46 bytes, so the spare digits fit
+      p += octet[3];
+      *p++ = '.';
     }
-    return static_cast<std::size_t>(p - out);
+    return static_cast<std::size_t>(p - out) - 1;  // no dot after the last octet
   }
   char buffer[INET6_ADDRSTRLEN];
   inet_ntop(AF_INET6, bytes_.data(), buffer, sizeof buffer);
