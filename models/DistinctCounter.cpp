@@ -76,8 +76,14 @@ double DistinctCounter::estimate() const {
   const double m = static_cast<double>(hll_registers);
   double sum = 0;
   int zeros = 0;
+  // 2^-rank from a table: ldexp per register dominated the estimate's cost.
+  static const std::array<double, 66> inverse_powers = [] {
+    std::array<double, 66> t{};
+    for (std::size_t r = 0; r < t.size(); ++r) t[r] = std::ldexp(1.0, -static_cast<int>(r));
+    return t;
+  }();
   for (std::size_t i = 0; i < hll_registers; ++i) {
-    sum += std::ldexp(1.0, -registers_[i]);
+    sum += inverse_powers[registers_[i]];
     if (registers_[i] == 0) ++zeros;
   }
   const double alpha = 0.7213 / (1.0 + 1.079 / m);

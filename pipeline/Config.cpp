@@ -127,7 +127,7 @@ min_windows = 30
 max_concentration = 5000.0
 
 [detectors.isolation]             # half-space trees over each entity kind's population
-enabled = true
+enabled = false                   # off by default: it pages only below min_alert_score
 trees = 25
 depth = 10
 window_size = 256
