@@ -53,6 +53,10 @@ class Reader {
     error_ = fmt::format("{}:{}: '{}' {}", source_, node ? node->source().begin.line : 0, path, message);
   }
 
+  // Marks a whole subtree as read by another component (e.g. [[sinks]], validated by
+  // transport, which the pipeline must not depend on).
+  void delegate(std::string_view path) { seen_.insert(std::string(path)); }
+
   // Reports the first key (in file order) that no get() asked for.
   void reject_unknown() { walk(root_, ""); }
   const std::string& error() const { return error_; }
@@ -259,6 +263,7 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("endpoints.events_out", c.endpoints.events_out);
   r.get("endpoints.metrics", c.endpoints.metrics);
 
+  r.delegate("sinks");
   r.reject_unknown();
   result.error = r.error();
   return result;
