@@ -127,11 +127,50 @@ std::size_t split(std::string_view line, const char* readable_end, std::string_v
   return starts_seen;
 }
 
+std::size_t count_fields(std::string_view line) {
+  std::size_t fields = 0;
+  bool in_field = false;
+  for (char c : line) {
+    const bool space = c == ' ' || c == '\t' || c == '\r';
+    if (!space && !in_field) ++fields;
+    in_field = !space;
+  }
+  return fields;
+}
+
+// The formats "every field up to version N", in the order AWS documents them.
+const AwsFormat* standard_format_for(std::size_t fields) {
+  static const std::vector<std::pair<std::size_t, AwsFormat>> formats = [] {
+    const char* const parts[] = {
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+        "log-status",
+        " vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr",
+        " region az-id sublocation-type sublocation-id",
+        " pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path",
+        " ecs-cluster-arn ecs-cluster-name ecs-container-instance-arn ecs-container-instance-id ecs-container-id"
+        " ecs-second-container-id ecs-service-name ecs-task-definition-arn ecs-task-arn ecs-task-id",
+        " reject-reason"};
+    std::vector<std::pair<std::size_t, AwsFormat>> out;
+    std::string names;
+    for (const char* part : parts) {
+      names += part;
+      AwsFormat f;
+      if (AwsFormat::parse(names, f).empty()) out.emplace_back(f.size(), f);
+    }
+    return out;
+  }();
+  for (const auto& [size, format] : formats) {
+    if (size == fields) return &format;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 AwsTextDecoder::AwsTextDecoder(const DecoderOptions& options) : max_line_bytes_(options.max_line_bytes) {
   if (options.aws_fields.find_first_not_of(" \t\r\n") == std::string::npos) {
     set_format(AwsFormat::default_v2());
+    guessing_ = true;
     return;
   }
   AwsFormat configured;
@@ -182,6 +221,7 @@ bool AwsTextDecoder::try_header(std::string_view line, std::uint64_t line_number
     return true;
   }
   set_format(std::move(header));
+  guessing_ = false;  // a header always wins
   return true;
 }
 
@@ -210,6 +250,12 @@ void AwsTextDecoder::decode_line(std::string_view line, const char* readable_end
     message_ = configuration_error_;
     reject(RejectReason::header_mismatch, line, line_number, sink);
     return;
+  }
+  if (count != current_.size() && guessing_) {
+    if (const AwsFormat* standard = standard_format_for(count_fields(line))) {
+      set_format(*standard);
+      return decode_line(line, readable_end, line_number, sink);
+    }
   }
   const std::size_t columns = current_.size();
   if (count != columns) {

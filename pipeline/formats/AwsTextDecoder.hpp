@@ -54,6 +54,10 @@ class AwsTextDecoder final : public Decoder {
   std::size_t max_line_bytes_;
   AwsFormat current_;
   bool format_usable_ = true;
+  // No header and no configured format yet: a line whose field count is that of
+  // "every field up to version N" (14, 21, 25, 29, 39, 40) is read in that order, as
+  // AWS documents the versions and Elastic's pipeline guesses them.
+  bool guessing_ = false;
   std::string configuration_error_;
   std::vector<std::string_view> tokens_;  // sized to the format's columns + 1
   FlowRecord record_;

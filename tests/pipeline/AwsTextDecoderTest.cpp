@@ -612,3 +612,32 @@ TEST_CASE("AWS text: blank input and whitespace-only lines give nothing", "[aws]
   CHECK(sink.records.empty());
   CHECK(sink.rejects.empty());
 }
+
+TEST_CASE("headerless lines with every field up to a version are read in that version's order", "[aws][guess]") {
+  const std::string v5 =
+      "5 64111117617 eni-069xxxxxb7a490 89.160.20.156 10.200.0.80 50041 33004 17 52 1 1640000066 1640000297 REJECT OK "
+      "vpc-09676f97 subnet-02d645 i-0axxxxxx1ad77 1 IPv4 89.160.20.156 10.200.0.80 us-east-1 use1-az5 - - AMAZON "
+      "CLOUDFRONT ingress 1\n";
+  const std::string v2 = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 "
+                         "1418530010 1418530070 ACCEPT OK\n";
+  auto decoder = make_aws_text_decoder({});
+  CollectingSink sink;
+  decode_all(*decoder, v5 + v2 + "2 not a standard count of fields at all here\n", sink);
+  REQUIRE(sink.records.size() == 2);
+  CHECK(sink.records[0].vpc_id.view() == "vpc-09676f97");
+  CHECK(sink.records[0].direction == Direction::ingress);
+  CHECK(sink.records[0].pkt_dst_aws_service.view() == "CLOUDFRONT");
+  CHECK(sink.records[1].dstport == 22);
+  REQUIRE(sink.rejects.size() == 1);
+  CHECK(sink.rejects[0].reason == RejectReason::wrong_field_count);
+
+  // A header always wins: after it, a 29-field line is a mismatch, not a guess.
+  auto with_header = make_aws_text_decoder({});
+  CollectingSink sink2;
+  decode_all(*with_header,
+             "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+             "log-status\n" + v5,
+             sink2);
+  CHECK(sink2.records.empty());
+  CHECK(sink2.count(RejectReason::wrong_field_count) == 1);
+}
