@@ -1,4 +1,5 @@
 // The HTTP sinks against tests/transport/receiver.py, a real server process on 127.0.0.1.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -6,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -314,4 +316,82 @@ TEST_CASE("file sink rotates by size and filters by severity", "[sinks]") {
   REQUIRE(std::getline(in, line));
   CHECK(json::parse(line)["severity"] == "high");
   fs::remove_all(dir);
+}
+
+namespace {
+// Runs `flowlier replay` with the given arguments in the background; stderr to `log`.
+pid_t spawn_replay(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, 2);
+    std::vector<char*> argv{const_cast<char*>(FLOWLIER_BINARY), const_cast<char*>("replay")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(FLOWLIER_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::size_t spool_bytes(const std::string& dir) {
+  std::size_t total = 0;
+  std::error_code ec;
+  if (!fs::exists(dir)) return 0;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".log") total += fs::file_size(entry.path(), ec);
+  return total;
+}
+}  // namespace
+
+TEST_CASE("flowlier replay killed with -9 and a non-empty spool: the next run delivers the rest", "[integration]") {
+  const std::string sample = std::string(FLOWLIER_SOURCE_DIR) + "/examples/sample/AWSLogs";
+  if (!fs::exists(sample)) {
+    WARN("skipped: " << sample << " is missing");
+    return;
+  }
+  Fixture f("replay-kill");
+  Receiver receiver(f.record);
+  receiver.control({{"status", std::vector<int>(100000, 503)}});  // an outage: everything stays spooled
+  const auto config = f.dir + "/flowlier.toml";
+  std::ofstream(config) << fmt::format(
+      "[[sinks]]\ntype = \"splunk_hec\"\nid = \"hec\"\nurl = \"{}\"\ntoken = \"good-token\"\nspool_dir = \"{}\"\n"
+      "backoff_initial_ms = 50\nbackoff_max_ms = 200\nbatch_timeout_ms = 50\n",
+      receiver.url(), f.dir + "/spool");
+  const auto events = f.dir + "/events.jsonl";
+  const pid_t first =
+      spawn_replay({"-c", config, "-o", events, "-q", "--sink-wait", "60", sample}, f.dir + "/first.log");
+  // Wait until the whole run is spooled (the events file is written before the sink wait).
+  const auto give_up = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::ifstream log(f.dir + "/first.log");
+    std::stringstream text;
+    text << log.rdbuf();
+    if (text.str().find("events:") != std::string::npos && spool_bytes(f.dir + "/spool/hec") > 0) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(200ms);
+  ::kill(first, SIGKILL);
+  ::waitpid(first, nullptr, 0);
+  CHECK(f.received().empty());
+  REQUIRE(spool_bytes(f.dir + "/spool/hec") > 0);
+
+  std::vector<std::string> written;
+  {
+    std::ifstream in(events);
+    for (std::string line; std::getline(in, line);) written.push_back(json::parse(line)["id"].get<std::string>());
+  }
+  REQUIRE(!written.empty());
+
+  receiver.control({{"status", json::array()}});  // receiver healthy again
+  const auto empty = f.dir + "/empty.log";
+  std::ofstream(empty).close();
+  const pid_t second = spawn_replay({"-c", config, "-q", "--sink-wait", "15", empty}, f.dir + "/second.log");
+  int status = 0;
+  ::waitpid(second, &status, 0);
+  CHECK(f.received_ids() == written);
+  std::ifstream log(f.dir + "/second.log");
+  std::stringstream text;
+  text << log.rdbuf();
+  CHECK(text.str().find(fmt::format("delivered {}", written.size())) != std::string::npos);
 }
