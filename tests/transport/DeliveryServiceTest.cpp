@@ -29,7 +29,7 @@ namespace {
 // The receiver as a child process; killed (SIGTERM) on destruction.
 class Receiver {
  public:
-  Receiver(const std::string& record, int port = 0, const std::string& token = "good-token") {
+  Receiver(const std::string& record, int port = 0, const std::string& token = "good-token", bool ack = false) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     pid_ = ::fork();
@@ -39,7 +39,7 @@ class Receiver {
       ::close(fds[0]);
       const auto port_text = std::to_string(port);
       ::execl("/usr/bin/python3", "python3", FLOWLIER_RECEIVER, "--record", record.c_str(), "--port",
-              port_text.c_str(), "--token", token.c_str(), nullptr);
+              port_text.c_str(), "--token", token.c_str(), ack ? "--ack" : nullptr, nullptr);
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -143,6 +143,25 @@ TEST_CASE("HEC: every event arrives, in order, through a 503 storm", "[integrati
   const auto first = f.received().front();
   CHECK(first["sourcetype"] == "flowlier:anomaly");
   CHECK(first["fields"]["entity"] == "eni-0abc");
+}
+
+TEST_CASE("HEC with indexer acknowledgement: one channel, batches committed once acknowledged", "[integration]") {
+  Fixture f("hec-ack");
+  Receiver receiver(f.record, 0, "good-token", true);
+  auto config = f.hec(receiver.url());
+  config.ack = true;
+  config.gzip = true;
+  std::string error;
+  auto sink = DeliveryService::start(config, f.log(), error);
+  REQUIRE(sink);
+  for (int i = 0; i < 25; ++i) sink->push(make_event(i));
+  REQUIRE(sink->flush(10s));
+  CHECK(f.received_ids() == expected_ids(25));
+  std::set<std::string> channels;
+  for (const auto& row : f.received()) channels.insert(row["channel"].get<std::string>());
+  CHECK(channels.size() == 1);
+  CHECK(channels.begin()->size() == 36);
+  CHECK(sink->counters().delivered == 25);
 }
 
 TEST_CASE("Sumo: gzip bodies, 429 with Retry-After is honoured", "[integration]") {

@@ -17,7 +17,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"queue": [], "retry_after": None, "requests": 0}
+STATE = {"queue": [], "retry_after": None, "requests": 0, "next_ack": 0, "polled": set()}
 
 
 def concatenated(text):
@@ -112,6 +112,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(400, {"text": "bad gzip"})
         text = raw.decode("utf-8")
         try:
+            if self.path.startswith("/services/collector/ack"):
+                return self.hec_ack(json.loads(text))
             if self.path.startswith("/services/collector/event"):
                 return self.hec(text)
             if self.path.startswith("/receiver/v1/http/"):
@@ -136,9 +138,30 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(400, {"text": "Event field is required", "code": 12, "invalid-event-number": i})
             if env["event"].get("entity_id") == "BAD":
                 return self.reply(400, {"text": "Invalid data format", "code": 6, "invalid-event-number": i})
-        self.record([{"kind": "hec", "id": e["event"]["id"], "time": e["time"], "fields": e["fields"],
+        channel = self.headers.get("X-Splunk-Request-Channel")
+        if self.server.ack and not channel:
+            return self.reply(400, {"text": "Data channel is missing", "code": 10})
+        self.record([{"kind": "hec", "channel": channel, "id": e["event"]["id"], "time": e["time"], "fields": e["fields"],
                       "sourcetype": e.get("sourcetype"), "index": e.get("index")} for e in envelopes])
+        if self.server.ack:
+            with LOCK:
+                ack_id = STATE["next_ack"]
+                STATE["next_ack"] += 1
+            return self.reply(200, {"text": "Success", "code": 0, "ackId": ack_id})
         return self.reply(200, {"text": "Success", "code": 0})
+
+    def hec_ack(self, body):
+        # Each id reads false on its first poll and true afterwards (indexing takes a while).
+        if self.headers.get("Authorization") != "Splunk " + self.server.token:
+            return self.reply(403, {"text": "Invalid token", "code": 4})
+        if not self.server.ack or not self.headers.get("X-Splunk-Request-Channel"):
+            return self.reply(400, {"text": "ACK is disabled", "code": 14})
+        acks = {}
+        with LOCK:
+            for i in body["acks"]:
+                acks[str(i)] = i in STATE["polled"]
+                STATE["polled"].add(i)
+        return self.reply(200, {"acks": acks})
 
     def sumo(self, text):
         rows = []
@@ -178,11 +201,13 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--record", required=True)
     parser.add_argument("--token", default="good-token")
+    parser.add_argument("--ack", action="store_true", help="HEC indexer acknowledgement on")
     args = parser.parse_args()
     ThreadingHTTPServer.allow_reuse_address = True
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.record_path = args.record
     server.token = args.token
+    server.ack = args.ack
     print("PORT %d" % server.server_address[1], flush=True)
     server.serve_forever()
 
