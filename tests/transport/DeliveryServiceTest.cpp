@@ -414,3 +414,22 @@ TEST_CASE("flowlier replay killed with -9 and a non-empty spool: the next run de
   text << log.rdbuf();
   CHECK(text.str().find(fmt::format("delivered {}", written.size())) != std::string::npos);
 }
+
+TEST_CASE("a full spool under drop_newest drops and counts; the books balance", "[integration]") {
+  Fixture f("spool-full");
+  auto config = f.hec("http://127.0.0.1:1");  // nothing listens: every attempt fails
+  config.spool_max_bytes = 4096;
+  config.spool_full_policy = SpoolFullPolicy::drop_newest;
+  config.min_severity = SinkSeverity::medium;
+  std::string error;
+  auto sink = DeliveryService::start(config, f.log(), error);
+  REQUIRE(sink);
+  for (int i = 0; i < 60; ++i) sink->push(make_event(i, false, i % 3 == 0 ? SinkSeverity::low : SinkSeverity::high));
+  const auto c = sink->counters();
+  CHECK(c.received == 60);
+  CHECK(c.filtered == 20);
+  CHECK(c.dropped > 0);
+  CHECK(c.delivered == 0);
+  CHECK(c.spool_bytes <= 4096);
+  CHECK(c.received == c.filtered + c.dropped + c.delivered + c.dead_lettered + c.spool_events);
+}
