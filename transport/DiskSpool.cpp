@@ -1,6 +1,7 @@
 #include "transport/DiskSpool.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,11 @@ std::unique_ptr<DiskSpool> DiskSpool::open(const std::string& dir, std::uint64_t
     return nullptr;
   }
   std::unique_ptr<DiskSpool> spool(new DiskSpool(dir, max_bytes, segment_bytes));
+  spool->lock_fd_ = ::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (spool->lock_fd_ < 0 || ::flock(spool->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    error = fmt::format("spool directory {} is in use by another process (or not writable)", dir);
+    return nullptr;
+  }
   if (!spool->recover()) {
     error = spool->error_;
     return nullptr;
@@ -33,6 +39,7 @@ std::unique_ptr<DiskSpool> DiskSpool::open(const std::string& dir, std::uint64_t
 DiskSpool::~DiskSpool() {
   if (tail_fd_ >= 0) ::close(tail_fd_);
   for (auto& [segment, fd] : read_fds_) ::close(fd);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 std::string DiskSpool::segment_path(std::uint64_t segment) const {

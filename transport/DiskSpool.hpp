@@ -4,7 +4,8 @@
 // "<segment> <offset>" (written to a temp file, fsynced, renamed). Records are
 // removed only by commit(); a restart resumes at the committed position, so a
 // record is delivered at least once. A torn last line (crash mid-append) is cut.
-// Not thread-safe: the owner serializes calls.
+// One process at a time: open() takes an exclusive flock on <dir>/lock (released
+// by the kernel on exit, kill -9 included). Not thread-safe: the owner serializes calls.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -60,6 +61,7 @@ class DiskSpool {
   std::uint64_t tail_segment_ = 0;
   std::uint64_t tail_size_ = 0;
   int tail_fd_ = -1;
+  int lock_fd_ = -1;
   mutable std::map<std::uint64_t, int> read_fds_;
   mutable std::string error_;
 };

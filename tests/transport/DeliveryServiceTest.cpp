@@ -433,3 +433,20 @@ TEST_CASE("a full spool under drop_newest drops and counts; the books balance", 
   CHECK(c.spool_bytes <= 4096);
   CHECK(c.received == c.filtered + c.dropped + c.delivered + c.dead_lettered + c.spool_events);
 }
+
+TEST_CASE("a full spool under block (the default) holds the producer back and loses nothing", "[integration]") {
+  Fixture f("spool-block");
+  Receiver receiver(f.record);
+  receiver.control({{"status", std::vector<int>(5, 503)}});
+  auto config = f.hec(receiver.url());
+  config.spool_max_bytes = 4096;  // about 12 events
+  config.batch_max_events = 5;
+  std::string error;
+  auto sink = DeliveryService::start(config, f.log(), error);
+  REQUIRE(sink);
+  for (int i = 0; i < 60; ++i) sink->push(make_event(i));
+  REQUIRE(sink->flush(10s));
+  CHECK(f.received_ids() == expected_ids(60));
+  CHECK(sink->counters().dropped == 0);
+  CHECK(sink->counters().retried == 5);
+}

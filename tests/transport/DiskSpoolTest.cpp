@@ -72,6 +72,20 @@ TEST_CASE("spool: a torn last record (crash mid-append) is cut", "[spool]") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("spool: one owner at a time", "[spool]") {
+  const auto dir = temp_dir("spool-lock");
+  std::string error;
+  auto first = DiskSpool::open(dir, 1 << 20, error);
+  REQUIRE(first);
+  // flock is per open file description, so a second open in this process conflicts too.
+  CHECK_FALSE(DiskSpool::open(dir, 1 << 20, error));
+  CHECK(error.find("in use by another process") != std::string::npos);
+  first.reset();
+  error.clear();
+  CHECK(DiskSpool::open(dir, 1 << 20, error));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("spool: bounded", "[spool]") {
   const auto dir = temp_dir("spool-full");
   std::string error;
