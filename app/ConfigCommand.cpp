@@ -3,6 +3,7 @@
 
 #include "app/Commands.hpp"
 #include "pipeline/Config.hpp"
+#include "transport/SinkConfig.hpp"
 
 namespace flowlier::app {
 
@@ -19,6 +20,13 @@ void add_config_command(CLI::App& app) {
         fmt::print(stderr, "config error: {}\n", loaded.error);
         throw CLI::RuntimeError(2);
       }
+      // [[sinks]] belongs to transport; the pipeline parser only leaves it alone.
+      auto sinks = transport::load_sink_configs_file(*check);
+      if (!sinks.error.empty()) {
+        fmt::print(stderr, "config error: {}\n", sinks.error);
+        throw CLI::RuntimeError(2);
+      }
+      for (const auto& sink : sinks.sinks) fmt::print("{}\n", sink.redacted());
       fmt::print("{}: ok\n", *check);
       return;
     }

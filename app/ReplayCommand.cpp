@@ -12,6 +12,7 @@
 #include "app/Commands.hpp"
 #include "app/EventTable.hpp"
 #include "app/IngestSummary.hpp"
+#include "app/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
@@ -32,6 +33,7 @@ struct ReplayOptions {
   bool table = false;
   bool quiet = false;
   bool no_progress = false;
+  double sink_wait_seconds = 30;
   std::string trace_entity;
   std::string trace_out;
 };
@@ -39,8 +41,13 @@ struct ReplayOptions {
 // Feeds decoded records to the engine and writes its events as they come.
 class ReplaySink final : public DecodeSink {
  public:
-  ReplaySink(Engine& engine, std::FILE* json, bool table, bool progress)
-      : engine_(engine), json_(json), table_(table), progress_(progress), started_(std::chrono::steady_clock::now()) {}
+  ReplaySink(Engine& engine, std::FILE* json, bool table, bool progress, SinkBridge* sinks)
+      : engine_(engine),
+        json_(json),
+        table_(table),
+        progress_(progress),
+        sinks_(sinks),
+        started_(std::chrono::steady_clock::now()) {}
 
   void on_record(const FlowRecord& record) override {
     engine_.process(record);
@@ -59,6 +66,7 @@ class ReplaySink final : public DecodeSink {
         std::fputc('\n', json_);
       }
       if (table_) table_rows_.push_back(event);
+      if (sinks_) sinks_->publish(event);
       ++events_;
     }
   }
@@ -79,6 +87,7 @@ class ReplaySink final : public DecodeSink {
   std::FILE* json_;
   bool table_;
   bool progress_;
+  SinkBridge* sinks_;
   std::chrono::steady_clock::time_point started_;
   std::uint64_t records_ = 0;
   std::uint64_t events_ = 0;
@@ -94,6 +103,12 @@ int run_replay(const ReplayOptions& o) {
       return 2;
     }
     config = std::move(loaded.config);
+  }
+  std::string sink_error;
+  auto sinks = SinkBridge::open(o.config, sink_error);
+  if (!sinks) {
+    fmt::print(stderr, "replay: sink config error: {}\n", sink_error);
+    return 2;
   }
   IngestOptions ingest_options;
   const std::string format = o.format.empty() ? config.input_format : o.format;
@@ -155,7 +170,7 @@ int run_replay(const ReplayOptions& o) {
   }
   FileIngest ingest(ingest_options, rejects, stats);
   const bool progress = !o.no_progress && !o.quiet && isatty(STDERR_FILENO);
-  ReplaySink sink(engine, json, o.table, progress);
+  ReplaySink sink(engine, json, o.table, progress, sinks->empty() ? nullptr : sinks.get());
   const auto started = std::chrono::steady_clock::now();
   ingest.read(o.paths, sink, [](const std::string& message) { fmt::print(stderr, "replay: error: {}\n", message); });
 
@@ -188,6 +203,9 @@ int run_replay(const ReplayOptions& o) {
              engine.entity_count(), ws.windows_closed, ws.evicted_idle + ws.evicted_full);
   fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(), es.events_firing, es.events_resolved,
              !o.out.empty() && o.out != "-" ? fmt::format(", written to {}", o.out) : "");
+  if (!sinks->empty() &&
+      !sinks->finish(stderr, std::chrono::milliseconds(static_cast<std::int64_t>(o.sink_wait_seconds * 1000))))
+    fmt::print(stderr, "  sinks: undelivered events stay spooled and go out on the next run\n");
   return stats.input_errors > 0 ? 1 : 0;
 }
 }  // namespace
@@ -211,6 +229,8 @@ void add_replay_command(CLI::App& app) {
   cmd->add_flag("--no-progress", options->no_progress, "No progress display");
   cmd->add_option("--trace", options->trace_entity,
                   "Write every window of this entity id (features, expected, bounds, p) as CSV");
+  cmd->add_option("--sink-wait", options->sink_wait_seconds,
+                  "At the end, wait at most this many seconds for [[sinks]] to deliver (default 30)");
   cmd->add_option("--trace-out", options->trace_out, "Where --trace writes (default trace.csv)");
   cmd->callback([options] {
     const int rc = run_replay(*options);

@@ -1,0 +1,35 @@
+#pragma once
+// Where pipeline and transport meet for sinks: converts pipeline::AnomalyEvent into
+// transport::SinkEvent and fans each event out to every configured [[sinks]] entry.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/AnomalyEvent.hpp"
+#include "transport/Sink.hpp"
+
+namespace flowlier::app {
+
+transport::SinkEvent to_sink_event(const pipeline::AnomalyEvent&);
+
+class SinkBridge {
+ public:
+  // Reads [[sinks]] from the config file and starts them (spools recovered, senders
+  // running). An empty path or no [[sinks]] gives an empty bridge. Errors name the key
+  // and line and hold no secrets.
+  static std::unique_ptr<SinkBridge> open(const std::string& config_path, std::string& error);
+
+  bool empty() const { return sinks_.empty(); }
+  // Each sink filters by its own min_severity. May block under a full spool's block policy.
+  void publish(const pipeline::AnomalyEvent&);
+  // Waits up to `wait` for every sink to deliver, then prints one line of counters per
+  // sink to `report`. True when every sink delivered everything.
+  bool finish(std::FILE* report, std::chrono::milliseconds wait);
+
+ private:
+  std::vector<std::unique_ptr<transport::Sink>> sinks_;
+};
+
+}  // namespace flowlier::app

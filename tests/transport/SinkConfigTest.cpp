@@ -1,0 +1,154 @@
+#include <cstdlib>
+
+#include <catch2/catch.hpp>
+
+#include "transport/SinkConfig.hpp"
+
+using namespace flowlier::transport;
+
+TEST_CASE("no [[sinks]] means no sinks and no error", "[sinks]") {
+  auto r = parse_sink_configs("[window]\nseconds = 60\n", "x.toml");
+  CHECK(r.error.empty());
+  CHECK(r.sinks.empty());
+}
+
+TEST_CASE("every sink type parses with its keys and defaults", "[sinks]") {
+  const char* text = R"([window]
+seconds = 60
+
+[[sinks]]
+type = "splunk_hec"
+url = "https://hec.example.com:8088"
+token = "s3cret-token"
+index = "netsec"
+min_severity = "medium"
+gzip = true
+
+[[sinks]]
+type = "sumo_logic"
+url = "https://collectors.sumologic.com/receiver/v1/http/SECRETCODE"
+category = "net/flowlier"
+name = "flowlier"
+fields = { env = "prod", team = "net" }
+
+[[sinks]]
+type = "webhook"
+format = "pagerduty"
+url = "https://events.pagerduty.com/v2/enqueue"
+routing_key = "R0UTING"
+
+[[sinks]]
+type = "webhook"
+format = "slack"
+url = "https://hooks.slack.com/services/T/B/X"
+
+[[sinks]]
+type = "file"
+path = "events.jsonl"
+max_bytes = 4096
+
+[[sinks]]
+type = "stdout"
+id = "console"
+)";
+  auto r = parse_sink_configs(text, "x.toml");
+  REQUIRE(r.error.empty());
+  REQUIRE(r.sinks.size() == 6);
+  const auto& hec = r.sinks[0];
+  CHECK(hec.type == SinkType::splunk_hec);
+  CHECK(hec.id == "splunk_hec-0");
+  CHECK(hec.token == "s3cret-token");
+  CHECK(hec.sourcetype == "flowlier:anomaly");
+  CHECK(hec.min_severity == SinkSeverity::medium);
+  CHECK(hec.gzip);
+  CHECK(hec.spool_full_policy == SpoolFullPolicy::block);
+  const auto& sumo = r.sinks[1];
+  CHECK(sumo.gzip);  // on by default for Sumo
+  CHECK(sumo.sumo_name == "flowlier");
+  CHECK(sumo.fields.at("team") == "net");
+  CHECK(r.sinks[2].format == WebhookFormat::pagerduty);
+  CHECK(r.sinks[2].batch_max_events == 1);
+  CHECK(r.sinks[3].min_interval_ms == 1000);
+  CHECK(r.sinks[4].max_bytes == 4096);
+  CHECK(r.sinks[5].id == "console");
+}
+
+TEST_CASE("redacted descriptions hold no secrets", "[sinks]") {
+  auto r = parse_sink_configs(R"([[sinks]]
+type = "sumo_logic"
+url = "https://user:pw@collectors.sumologic.com/receiver/v1/http/SECRETCODE"
+[[sinks]]
+type = "splunk_hec"
+url = "https://hec:8088/services/collector/event"
+token = "s3cret-token"
+)",
+                              "x.toml");
+  REQUIRE(r.error.empty());
+  for (const auto& s : r.sinks) {
+    const auto text = s.redacted();
+    CHECK(text.find("SECRETCODE") == std::string::npos);
+    CHECK(text.find("pw") == std::string::npos);
+    CHECK(text.find("s3cret") == std::string::npos);
+  }
+  CHECK(r.sinks[0].redacted() == "sumo_logic sink 'sumo_logic-0' -> https://collectors.sumologic.com/...");
+}
+
+TEST_CASE("config errors name the key and the line", "[sinks]") {
+  auto unknown = parse_sink_configs("[[sinks]]\ntype = \"stdout\"\n\nbogus = 1\n", "c.toml");
+  CHECK(unknown.error == "c.toml:4: unknown key 'sinks[0].bogus' for a stdout sink");
+  CHECK(unknown.sinks.empty());
+
+  auto type = parse_sink_configs("[[sinks]]\ntype = \"kafka\"\n", "c.toml");
+  CHECK(type.error == "c.toml:2: 'sinks[0].type' must be splunk_hec, sumo_logic, webhook, file or stdout");
+
+  auto token = parse_sink_configs("[[sinks]]\ntype = \"splunk_hec\"\nurl = \"http://h\"\n", "c.toml");
+  CHECK(token.error.find("exactly one of token, token_file, token_env") != std::string::npos);
+
+  auto env = parse_sink_configs(
+      "[[sinks]]\ntype = \"splunk_hec\"\nurl = \"http://h\"\ntoken_env = \"FLOWLIER_TEST_UNSET_TOKEN\"\n", "c.toml");
+  CHECK(env.error == "c.toml:4: 'sinks[0].token_env' environment variable FLOWLIER_TEST_UNSET_TOKEN is not set");
+
+  auto url = parse_sink_configs("[[sinks]]\ntype = \"webhook\"\nformat = \"json\"\nurl = \"ftp://x\"\n", "c.toml");
+  CHECK(url.error == "c.toml:4: 'sinks[0].url' is required and must start with http:// or https://");
+
+  auto pd = parse_sink_configs("[[sinks]]\ntype = \"webhook\"\nformat = \"pagerduty\"\nurl = \"http://x\"\n", "c.toml");
+  CHECK(pd.error.find("routing_key") != std::string::npos);
+
+  auto severity = parse_sink_configs("[[sinks]]\ntype = \"stdout\"\nmin_severity = \"huge\"\n", "c.toml");
+  CHECK(severity.error == "c.toml:3: 'sinks[0].min_severity' must be info, low, medium, high or critical");
+
+  auto policy = parse_sink_configs(
+      "[[sinks]]\ntype = \"webhook\"\nformat = \"json\"\nurl = \"http://x\"\nspool_full_policy = \"drop_oldest\"\n",
+      "c.toml");
+  CHECK(policy.error == "c.toml:5: 'sinks[0].spool_full_policy' must be block or drop_newest");
+
+  auto dup = parse_sink_configs("[[sinks]]\ntype = \"stdout\"\n[[sinks]]\ntype = \"stdout\"\nid = \"stdout-0\"\n",
+                                "c.toml");
+  CHECK(dup.error == "c.toml:5: 'sinks[1].id' duplicates another sink's id");
+
+  auto negative = parse_sink_configs("[[sinks]]\ntype = \"file\"\npath = \"x\"\nmax_bytes = -5\n", "c.toml");
+  CHECK(negative.error == "c.toml:4: 'sinks[0].max_bytes' must be a non-negative integer in range");
+
+  auto not_array = parse_sink_configs("sinks = 3\n", "c.toml");
+  CHECK(not_array.error == "c.toml:1: 'sinks' must be an array of tables ([[sinks]])");
+}
+
+TEST_CASE("token_env resolves the token from the environment", "[sinks]") {
+  ::setenv("FLOWLIER_TEST_HEC_TOKEN", "from-env\n", 1);
+  auto r = parse_sink_configs(
+      "[[sinks]]\ntype = \"splunk_hec\"\nurl = \"http://h\"\ntoken_env = \"FLOWLIER_TEST_HEC_TOKEN\"\n", "c.toml");
+  REQUIRE(r.error.empty());
+  CHECK(r.sinks[0].token == "from-env");
+}
+
+TEST_CASE("the example configs parse", "[sinks]") {
+  for (const char* name : {"splunk_hec", "sumo_logic", "webhook_alertmanager", "webhook_pagerduty", "webhook_slack",
+                           "file", "stdout"}) {
+    ::setenv("SPLUNK_HEC_TOKEN", "example-token", 1);
+    const std::string path = std::string(FLOWLIER_SOURCE_DIR) + "/examples/sinks/" + name + ".toml";
+    auto r = load_sink_configs_file(path);
+    INFO(path);
+    CHECK(r.error.empty());
+    CHECK(r.sinks.size() == 1);
+  }
+}

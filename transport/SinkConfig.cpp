@@ -1,0 +1,315 @@
+#include "transport/SinkConfig.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace flowlier::transport {
+
+const char* to_string(SinkType t) {
+  switch (t) {
+    case SinkType::splunk_hec: return "splunk_hec";
+    case SinkType::sumo_logic: return "sumo_logic";
+    case SinkType::webhook: return "webhook";
+    case SinkType::file: return "file";
+    case SinkType::stdout_: return "stdout";
+  }
+  return "?";
+}
+
+const char* to_string(WebhookFormat f) {
+  switch (f) {
+    case WebhookFormat::alertmanager: return "alertmanager";
+    case WebhookFormat::pagerduty: return "pagerduty";
+    case WebhookFormat::slack: return "slack";
+    case WebhookFormat::json: return "json";
+  }
+  return "?";
+}
+
+const char* to_string(SinkSeverity s) {
+  switch (s) {
+    case SinkSeverity::info: return "info";
+    case SinkSeverity::low: return "low";
+    case SinkSeverity::medium: return "medium";
+    case SinkSeverity::high: return "high";
+    case SinkSeverity::critical: return "critical";
+  }
+  return "?";
+}
+
+std::optional<SinkSeverity> parse_sink_severity(std::string_view s) {
+  for (auto v : {SinkSeverity::info, SinkSeverity::low, SinkSeverity::medium, SinkSeverity::high,
+                 SinkSeverity::critical})
+    if (s == to_string(v)) return v;
+  return std::nullopt;
+}
+
+namespace {
+// "https://user@host:port/secret/path?q" -> "https://host:port/..." (no credentials, no path).
+std::string url_origin(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url.empty() ? "" : "<url>";
+  auto rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  return url.substr(0, scheme + 3) + rest + (url.size() > scheme + 3 + rest.size() ? "/..." : "");
+}
+
+// Reads one [[sinks]] table; remembers the keys asked for so the rest are reported.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, const std::string& source, std::size_t index)
+      : table_(table), source_(source), index_(index) {}
+
+  template <typename T>
+  void get(std::string_view key, T& out) {
+    seen_.insert(std::string(key));
+    if (!error_.empty()) return;
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value<bool>()) out = *v;
+      else fail(*node, key, "must be a boolean");
+    } else if constexpr (std::is_integral_v<T>) {
+      auto v = node->value<std::int64_t>();
+      if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
+        return fail(*node, key, "must be a non-negative integer in range");
+      out = static_cast<T>(*v);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) out = *v;
+      else fail(*node, key, "must be a string");
+    } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+      const auto* t = node->as_table();
+      if (!t) return fail(*node, key, "must be a table of strings");
+      for (const auto& [k, v] : *t) {
+        auto s = v.template value<std::string>();
+        if (!s) return fail(v, key, "must be a table of strings");
+        out[std::string(k.str())] = *s;
+      }
+    }
+  }
+  bool has(std::string_view key) const { return table_.get(key) != nullptr; }
+
+  void fail(std::string_view key, std::string_view message) {
+    const toml::node* node = table_.get(key);
+    fail_at(node ? node->source().begin.line : table_.source().begin.line, key, message);
+  }
+  void fail(const toml::node& node, std::string_view key, std::string_view message) {
+    fail_at(node.source().begin.line, key, message);
+  }
+  void reject_unknown(std::string_view type) {
+    if (!error_.empty()) return;
+    std::vector<std::pair<std::uint32_t, std::string>> unknown;
+    for (const auto& [k, v] : table_)
+      if (!seen_.count(std::string(k.str()))) unknown.emplace_back(v.source().begin.line, std::string(k.str()));
+    if (unknown.empty()) return;
+    std::sort(unknown.begin(), unknown.end());
+    error_ = fmt::format("{}:{}: unknown key 'sinks[{}].{}' for a {} sink", source_, unknown[0].first, index_,
+                         unknown[0].second, type);
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  void fail_at(std::uint32_t line, std::string_view key, std::string_view message) {
+    if (error_.empty()) error_ = fmt::format("{}:{}: 'sinks[{}].{}' {}", source_, line, index_, key, message);
+  }
+  const toml::table& table_;
+  const std::string& source_;
+  std::size_t index_;
+  std::set<std::string> seen_;
+  std::string error_;
+};
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
+  std::string type;
+  r.get("type", type);
+  if (!r.error().empty()) return;
+  if (type == "splunk_hec") c.type = SinkType::splunk_hec;
+  else if (type == "sumo_logic") c.type = SinkType::sumo_logic;
+  else if (type == "webhook") c.type = SinkType::webhook;
+  else if (type == "file") c.type = SinkType::file;
+  else if (type == "stdout") c.type = SinkType::stdout_;
+  else return r.fail("type", type.empty() ? "is required (splunk_hec, sumo_logic, webhook, file, stdout)"
+                                          : "must be splunk_hec, sumo_logic, webhook, file or stdout");
+  c.id = fmt::format("{}-{}", type, index);
+  r.get("id", c.id);
+  if (c.id.empty() || c.id.find_first_of("/\\") != std::string::npos || c.id == "." || c.id == "..")
+    r.fail("id", "must be a non-empty name without slashes");
+  std::string severity = "info";
+  r.get("min_severity", severity);
+  if (auto s = parse_sink_severity(severity)) c.min_severity = *s;
+  else r.fail("min_severity", "must be info, low, medium, high or critical");
+
+  const bool http = c.type == SinkType::splunk_hec || c.type == SinkType::sumo_logic || c.type == SinkType::webhook;
+  if (http) {
+    r.get("url", c.url);
+    if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
+      r.fail("url", "is required and must start with http:// or https://");
+    r.get("timeout_ms", c.timeout_ms);
+    r.get("batch_max_events", c.batch_max_events);
+    r.get("batch_max_bytes", c.batch_max_bytes);
+    r.get("batch_timeout_ms", c.batch_timeout_ms);
+    r.get("max_retries", c.max_retries);
+    r.get("backoff_initial_ms", c.backoff_initial_ms);
+    r.get("backoff_max_ms", c.backoff_max_ms);
+    r.get("auth_retry_ms", c.auth_retry_ms);
+    r.get("spool_dir", c.spool_dir);
+    r.get("spool_max_bytes", c.spool_max_bytes);
+    std::string policy = "block";
+    r.get("spool_full_policy", policy);
+    if (policy == "block") c.spool_full_policy = SpoolFullPolicy::block;
+    else if (policy == "drop_newest") c.spool_full_policy = SpoolFullPolicy::drop_newest;
+    else r.fail("spool_full_policy", "must be block or drop_newest");
+    if (c.batch_max_events == 0) r.fail("batch_max_events", "must be at least 1");
+    if (c.batch_max_bytes < 1024) r.fail("batch_max_bytes", "must be at least 1024");
+    if (c.backoff_initial_ms == 0) r.fail("backoff_initial_ms", "must be at least 1");
+    if (c.backoff_max_ms < c.backoff_initial_ms) r.fail("backoff_max_ms", "must be at least backoff_initial_ms");
+    if (c.spool_max_bytes < 4096) r.fail("spool_max_bytes", "must be at least 4096");
+  }
+  switch (c.type) {
+    case SinkType::splunk_hec: {
+      std::string token_file, token_env;
+      r.get("token", c.token);
+      r.get("token_file", token_file);
+      r.get("token_env", token_env);
+      const int given = r.has("token") + r.has("token_file") + r.has("token_env");
+      if (given != 1) {
+        r.fail(r.has("token_file") ? "token_file" : r.has("token_env") ? "token_env" : "token",
+               "exactly one of token, token_file, token_env is required");
+      } else if (!token_file.empty()) {
+        std::ifstream in(token_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        c.token = trim(text.str());
+        if (!in || c.token.empty()) r.fail("token_file", fmt::format("cannot read a token from {}", token_file));
+      } else if (!token_env.empty()) {
+        const char* v = std::getenv(token_env.c_str());
+        c.token = v ? trim(v) : "";
+        if (c.token.empty()) r.fail("token_env", fmt::format("environment variable {} is not set", token_env));
+      } else if (c.token.empty()) {
+        r.fail("token", "must not be empty");
+      }
+      r.get("index", c.index);
+      r.get("source", c.source);
+      r.get("sourcetype", c.sourcetype);
+      r.get("host", c.host);
+      r.get("gzip", c.gzip);
+      r.get("ack", c.ack);
+      break;
+    }
+    case SinkType::sumo_logic:
+      c.gzip = true;
+      c.batch_max_bytes = 1000000;
+      r.get("gzip", c.gzip);
+      r.get("batch_max_bytes", c.batch_max_bytes);
+      if (c.batch_max_bytes > 1000000) r.fail("batch_max_bytes", "must be at most 1000000 (Sumo Logic's 1 MB limit)");
+      r.get("category", c.category);
+      r.get("name", c.sumo_name);
+      r.get("host", c.host);
+      r.get("fields", c.fields);
+      break;
+    case SinkType::webhook: {
+      std::string format;
+      r.get("format", format);
+      if (format == "alertmanager") c.format = WebhookFormat::alertmanager;
+      else if (format == "pagerduty") c.format = WebhookFormat::pagerduty;
+      else if (format == "slack") c.format = WebhookFormat::slack;
+      else if (format == "json") c.format = WebhookFormat::json;
+      else return r.fail("format", "must be alertmanager, pagerduty, slack or json");
+      if (c.format == WebhookFormat::pagerduty) {
+        r.get("routing_key", c.routing_key);
+        if (c.routing_key.empty()) r.fail("routing_key", "is required for format = \"pagerduty\"");
+        c.batch_max_events = 1;  // Events API v2 takes one event per request
+      }
+      if (c.format == WebhookFormat::slack) {
+        c.min_interval_ms = 1000;
+        c.batch_max_events = 20;
+        r.get("min_interval_ms", c.min_interval_ms);
+        r.get("batch_max_events", c.batch_max_events);
+      }
+      break;
+    }
+    case SinkType::file:
+      r.get("path", c.path);
+      if (c.path.empty()) r.fail("path", "is required for a file sink");
+      r.get("max_bytes", c.max_bytes);
+      r.get("max_files", c.max_files);
+      if (c.max_bytes < 1024) r.fail("max_bytes", "must be at least 1024");
+      break;
+    case SinkType::stdout_: break;
+  }
+  r.reject_unknown(to_string(c.type));
+}
+}  // namespace
+
+std::string SinkConfig::redacted() const {
+  std::string out = fmt::format("{} sink '{}'", to_string(type), id);
+  if (type == SinkType::file) out += fmt::format(" -> {}", path);
+  if (!url.empty()) out += fmt::format(" -> {}", url_origin(url));
+  if (type == SinkType::webhook) out += fmt::format(" (format {})", to_string(format));
+  return out;
+}
+
+SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source) {
+  SinkConfigResult result;
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    result.error = fmt::format("{}:{}: {}", source, e.source().begin.line, e.description());
+    return result;
+  }
+  const toml::node* sinks = root.get("sinks");
+  if (!sinks) return result;
+  const auto* array = sinks->as_array();
+  if (!array) {
+    result.error = fmt::format("{}:{}: 'sinks' must be an array of tables ([[sinks]])", source,
+                               sinks->source().begin.line);
+    return result;
+  }
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto* table = (*array)[i].as_table();
+    if (!table) {
+      result.error = fmt::format("{}:{}: 'sinks[{}]' must be a table", source, (*array)[i].source().begin.line, i);
+      return result;
+    }
+    SinkConfig c;
+    TableReader r(*table, source, i);
+    read_sink(r, c, i);
+    if (r.error().empty() && !ids.insert(c.id).second) r.fail("id", "duplicates another sink's id");
+    if (!r.error().empty()) {
+      result.error = r.error();
+      result.sinks.clear();
+      return result;
+    }
+    result.sinks.push_back(std::move(c));
+  }
+  return result;
+}
+
+SinkConfigResult load_sink_configs_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    SinkConfigResult result;
+    result.error = fmt::format("{}: cannot read the config file", path);
+    return result;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_sink_configs(text.str(), path);
+}
+
+}  // namespace flowlier::transport

@@ -1,0 +1,76 @@
+#pragma once
+// The [[sinks]] array of the flowlier TOML config: one table per sink, validated
+// at start-up (unknown keys and bad values are errors naming the key and line).
+// Secrets (tokens, Sumo URLs, PagerDuty routing keys) are kept here but never
+// printed: use redacted() for logs.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "transport/SinkEvent.hpp"
+
+namespace flowlier::transport {
+
+enum class SinkType : std::uint8_t { splunk_hec, sumo_logic, webhook, file, stdout_ };
+enum class WebhookFormat : std::uint8_t { alertmanager, pagerduty, slack, json };
+enum class SpoolFullPolicy : std::uint8_t { block, drop_newest };
+
+const char* to_string(SinkType);
+const char* to_string(WebhookFormat);
+
+struct SinkConfig {
+  SinkType type = SinkType::stdout_;
+  std::string id;  // "id" key, default "<type>-<index>"; names the spool subdirectory and the counters
+  SinkSeverity min_severity = SinkSeverity::info;
+
+  // HTTP sinks.
+  std::string url;    // splunk_hec: base URL or full endpoint; sumo: the secret collector URL
+  std::string token;  // splunk_hec: resolved from token / token_file / token_env
+  std::string index, source, sourcetype = "flowlier:anomaly", host;
+  bool gzip = false;  // splunk_hec: off by default; sumo_logic: on by default
+  bool ack = false;   // splunk_hec indexer acknowledgement (channel + /services/collector/ack)
+  std::string category;                       // sumo X-Sumo-Category
+  std::string sumo_name;                      // sumo "name" key: X-Sumo-Name
+  std::map<std::string, std::string> fields;  // sumo X-Sumo-Fields
+  WebhookFormat format = WebhookFormat::json;
+  std::string routing_key;  // pagerduty
+  std::uint32_t min_interval_ms = 0;  // slack: 1000 by default (Slack allows about 1 message/s)
+  std::uint32_t timeout_ms = 10000;
+
+  // Batching.
+  std::uint32_t batch_max_events = 500;
+  std::uint32_t batch_max_bytes = 1000000;
+  std::uint32_t batch_timeout_ms = 1000;
+
+  // Retry.
+  std::uint32_t max_retries = 0;  // 0 = retry forever (nothing is dropped); otherwise dead-letter after it
+  std::uint32_t backoff_initial_ms = 500;
+  std::uint32_t backoff_max_ms = 30000;
+  std::uint32_t auth_retry_ms = 60000;  // 401/403: slow retry, the operator must fix the config
+
+  // Spool.
+  std::string spool_dir = "spool";  // each sink spools under <spool_dir>/<id>
+  std::uint64_t spool_max_bytes = 256ull << 20;
+  SpoolFullPolicy spool_full_policy = SpoolFullPolicy::block;
+
+  // file sink.
+  std::string path;
+  std::uint64_t max_bytes = 100ull << 20;  // rotate to path.1 .. path.<max_files>
+  std::uint32_t max_files = 5;
+
+  // For logs: type, name, URL host only, no token, no secret URL path.
+  std::string redacted() const;
+};
+
+struct SinkConfigResult {
+  std::vector<SinkConfig> sinks;
+  std::string error;  // empty when valid: "<source>:<line>: ..."
+};
+
+// `text` is the whole flowlier config; only its `sinks` key is read (absent = no sinks).
+// token_env is read with getenv; token_file relative to the current directory.
+SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source);
+SinkConfigResult load_sink_configs_file(const std::string& path);
+
+}  // namespace flowlier::transport

@@ -1,0 +1,268 @@
+#include "transport/SinkEncoders.hpp"
+
+#include <zlib.h>
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace flowlier::transport {
+
+namespace {
+using nlohmann::json;
+
+// Cuts at max bytes without splitting a UTF-8 sequence.
+std::string utf8_prefix(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s;
+}
+
+// Appends `"key":<raw json>` to a dumped object (which ends with '}').
+std::string splice_raw(std::string object, std::string_view key, std::string_view raw) {
+  object.pop_back();
+  if (object.size() > 1) object += ',';
+  object += '"';
+  object += key;
+  object += "\":";
+  object += raw;
+  object += '}';
+  return object;
+}
+
+std::string join_url(const std::string& base, std::string_view path) {
+  // A full endpoint URL is used as is; a base URL gets the standard path.
+  if (base.find("/services/collector") != std::string::npos) return base;
+  std::string out = base;
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  return out + std::string(path);
+}
+}  // namespace
+
+std::string rfc3339(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
+
+const char* pagerduty_severity(SinkSeverity s) {
+  switch (s) {
+    case SinkSeverity::critical: return "critical";
+    case SinkSeverity::high: return "error";
+    case SinkSeverity::medium: return "warning";
+    default: return "info";
+  }
+}
+
+std::string event_summary(const EventMeta& m, std::size_t max_chars) {
+  std::string text;
+  if (m.resolved)
+    text = fmt::format("Resolved: {} {} {} ({}/{}, episode {})", m.entity_kind, m.entity_id,
+                       m.summary.empty() ? std::string("back to normal") : m.summary, m.detector, m.feature,
+                       m.episode);
+  else
+    text = fmt::format("[{}] {} {}: {} ({}/{}, episode {})", to_string(m.severity), m.entity_kind, m.entity_id,
+                       m.summary.empty() ? m.category : m.summary, m.detector, m.feature, m.episode);
+  return utf8_prefix(std::move(text), max_chars);
+}
+
+std::string encode_hec(const SinkConfig& c, std::span<const SinkEvent> events) {
+  std::string out;
+  for (const auto& e : events) {
+    json envelope = json::object();
+    envelope["time"] = e.meta.time;
+    if (!c.host.empty()) envelope["host"] = c.host;
+    if (!c.source.empty()) envelope["source"] = c.source;
+    envelope["sourcetype"] = c.sourcetype;
+    if (!c.index.empty()) envelope["index"] = c.index;
+    envelope["fields"] = {{"severity", to_string(e.meta.severity)},
+                          {"status", e.meta.resolved ? "resolved" : "firing"},
+                          {"entity_kind", e.meta.entity_kind},
+                          {"entity", e.meta.entity_id},
+                          {"detector", e.meta.detector},
+                          {"category", e.meta.category}};
+    out += splice_raw(envelope.dump(-1, ' ', false, json::error_handler_t::replace), "event", e.json);
+  }
+  return out;
+}
+
+std::string encode_sumo(std::span<const SinkEvent> events) {
+  std::string out;
+  for (const auto& e : events) {
+    out += e.json;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string encode_alertmanager(const SinkConfig& c, std::span<const SinkEvent> events) {
+  json alerts = json::array();
+  bool all_resolved = true;
+  for (const auto& e : events) {
+    const auto& m = e.meta;
+    all_resolved = all_resolved && m.resolved;
+    alerts.push_back({{"status", m.resolved ? "resolved" : "firing"},
+                      {"labels",
+                       {{"alertname", "FlowlierAnomaly"},
+                        {"severity", to_string(m.severity)},
+                        {"entity_kind", m.entity_kind},
+                        {"entity", m.entity_id},
+                        {"detector", m.detector},
+                        {"feature", m.feature},
+                        {"category", m.category},
+                        {"episode", m.episode}}},
+                      {"annotations", {{"summary", event_summary(m, 1024)}, {"event_id", m.id}}},
+                      {"startsAt", rfc3339(m.time)},
+                      {"endsAt", m.resolved ? rfc3339(m.time) : "0001-01-01T00:00:00Z"},
+                      {"generatorURL", ""},
+                      {"fingerprint", m.episode}});
+  }
+  json body = {{"version", "4"},
+               {"groupKey", "{}:{alertname=\"FlowlierAnomaly\"}"},
+               {"truncatedAlerts", 0},
+               {"status", all_resolved ? "resolved" : "firing"},
+               {"receiver", c.id},
+               {"groupLabels", {{"alertname", "FlowlierAnomaly"}}},
+               {"commonLabels", {{"alertname", "FlowlierAnomaly"}}},
+               {"commonAnnotations", json::object()},
+               {"externalURL", ""},
+               {"alerts", alerts}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encode_pagerduty(const SinkConfig& c, const SinkEvent& e) {
+  const auto& m = e.meta;
+  json details = json::parse(e.json, nullptr, false);
+  if (details.is_discarded()) details = e.json;
+  json body = {{"routing_key", c.routing_key},
+               {"event_action", m.resolved ? "resolve" : "trigger"},
+               {"dedup_key", utf8_prefix(m.episode, 255)}};
+  body["payload"] = {{"summary", event_summary(m, 1024)},
+                     {"source", m.entity_id.empty() ? std::string("flowlier") : m.entity_id},
+                     {"severity", pagerduty_severity(m.severity)},
+                     {"timestamp", rfc3339(m.time)},
+                     {"component", m.entity_kind},
+                     {"group", m.detector},
+                     {"class", m.category},
+                     {"custom_details", details}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encode_slack(std::span<const SinkEvent> events) {
+  std::string text;
+  for (const auto& e : events) {
+    if (!text.empty()) text += '\n';
+    text += e.meta.resolved ? ":white_check_mark: " : ":rotating_light: ";
+    text += event_summary(e.meta, 1000);
+  }
+  return json{{"text", text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encode_json_array(std::span<const SinkEvent> events) {
+  std::string out = "[";
+  for (const auto& e : events) {
+    if (out.size() > 1) out += ',';
+    out += e.json;
+  }
+  return out + "]";
+}
+
+HttpRequest build_request(const SinkConfig& c, std::span<const SinkEvent> events, const std::string& channel) {
+  HttpRequest r;
+  bool compress = false;
+  switch (c.type) {
+    case SinkType::splunk_hec:
+      r.url = join_url(c.url, "/services/collector/event");
+      r.headers.push_back("Authorization: Splunk " + c.token);
+      if (!channel.empty()) r.headers.push_back("X-Splunk-Request-Channel: " + channel);
+      r.headers.push_back("Content-Type: application/json");
+      r.body = encode_hec(c, events);
+      compress = c.gzip;
+      break;
+    case SinkType::sumo_logic: {
+      r.url = c.url;
+      r.headers.push_back("Content-Type: text/plain");
+      if (!c.category.empty()) r.headers.push_back("X-Sumo-Category: " + c.category);
+      if (!c.sumo_name.empty()) r.headers.push_back("X-Sumo-Name: " + c.sumo_name);
+      if (!c.host.empty()) r.headers.push_back("X-Sumo-Host: " + c.host);
+      if (!c.fields.empty()) {
+        std::string fields;
+        for (const auto& [k, v] : c.fields) fields += (fields.empty() ? "" : ",") + k + "=" + v;
+        r.headers.push_back("X-Sumo-Fields: " + fields);
+      }
+      r.body = encode_sumo(events);
+      compress = c.gzip;
+      break;
+    }
+    case SinkType::webhook:
+      r.url = c.url;
+      r.headers.push_back("Content-Type: application/json");
+      switch (c.format) {
+        case WebhookFormat::alertmanager: r.body = encode_alertmanager(c, events); break;
+        case WebhookFormat::pagerduty: r.body = events.empty() ? "{}" : encode_pagerduty(c, events.front()); break;
+        case WebhookFormat::slack: r.body = encode_slack(events); break;
+        case WebhookFormat::json: r.body = encode_json_array(events); break;
+      }
+      break;
+    case SinkType::file:
+    case SinkType::stdout_: break;
+  }
+  if (compress) {
+    r.headers.push_back("Content-Encoding: gzip");
+    r.body = gzip_compress(r.body);
+  }
+  return r;
+}
+
+HttpRequest build_hec_ack_request(const SinkConfig& c, const std::string& channel,
+                                  std::span<const std::uint64_t> ids) {
+  HttpRequest r;
+  std::string base = c.url;
+  if (auto p = base.find("/services/collector"); p != std::string::npos) base.resize(p);
+  r.url = join_url(base, "/services/collector/ack");
+  r.headers = {"Authorization: Splunk " + c.token, "X-Splunk-Request-Channel: " + channel,
+               "Content-Type: application/json"};
+  r.body = json{{"acks", std::vector<std::uint64_t>(ids.begin(), ids.end())}}.dump();
+  return r;
+}
+
+std::string gzip_compress(std::string_view plain) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out;
+  out.resize(deflateBound(&zs, plain.size()) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  zs.avail_in = static_cast<uInt>(plain.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string gunzip_text(std::string_view compressed) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return {};
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  zs.avail_in = static_cast<uInt>(compressed.size());
+  std::string out;
+  char buffer[1 << 15];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buffer);
+    zs.avail_out = sizeof buffer;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buffer, sizeof buffer - zs.avail_out);
+    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) rc = Z_BUF_ERROR;
+  }
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+}  // namespace flowlier::transport
