@@ -103,8 +103,8 @@ def parse_prometheus(text):
 
 
 class Service:
-    def __init__(self, config, extra=()):
-        self.proc = subprocess.Popen([BINARY, "run", "--config", config, "--idle-seconds", "0", *extra],
+    def __init__(self, config, idle_seconds=0):
+        self.proc = subprocess.Popen([BINARY, "run", "--config", config, "--idle-seconds", str(idle_seconds)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
@@ -295,6 +295,36 @@ metrics = "127.0.0.1:{cls.metrics_port}"
             self.assertLess(time.time(), deadline, f"rejects not counted: {m}")
             time.sleep(0.1)
         self.assertEqual(m["flowlier_records_received_total"], 0)
+        rc, err = service.stop()
+        self.assertEqual(rc, 0, err)
+
+    def test_idle_timeout_closes_windows_with_the_wall_clock(self):
+        config = os.path.join(self.tmp.name, "idle.toml")
+        with open(self.config) as f:
+            text = f.read()
+        with open(config, "w") as f:
+            f.write(text.replace(f"allowed_lateness_seconds = {LATENESS}", "allowed_lateness_seconds = 0")
+                        .replace(f'path = "{self.state}"', 'path = ""'))
+        service = Service(config, idle_seconds=1)
+        self.wait_ready(service)
+        t0 = 1772409600  # a window boundary; the last record is one second before the next
+        lines = [f"2 123456789012 eni-{i % 3} 10.0.0.{i % 5} 10.0.1.1 {1000 + i} 443 6 1 100 {t0 + i} {t0 + i} ACCEPT OK"
+                 for i in range(60)]
+        push = self.zmq.socket(zmq.PUSH)
+        push.setsockopt(zmq.LINGER, 1000)
+        push.connect(f"tcp://127.0.0.1:{self.flows_port}")
+        push.send(("\n".join(lines) + "\n").encode())
+        push.close()
+        deadline = time.time() + 15
+        while self.metrics()["flowlier_records_received_total"] < 60:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        # Event time alone never reaches t0 + 60: only the idle timeout can close the window.
+        self.assertEqual(self.metrics()["flowlier_windows_closed_total"], 0)
+        while self.metrics()["flowlier_windows_closed_total"] == 0:
+            self.assertLess(time.time(), deadline, "the idle timeout closed nothing")
+            time.sleep(0.2)
+        self.assertGreaterEqual(self.metrics()["flowlier_idle_advances_total"], 1)
         rc, err = service.stop()
         self.assertEqual(rc, 0, err)
 
