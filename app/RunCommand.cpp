@@ -23,7 +23,9 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <zmq.hpp>
@@ -33,6 +35,7 @@
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/InputFormat.hpp"
+#include "pipeline/RecordWire.hpp"
 #include "pipeline/RejectReason.hpp"
 #include "transport/MetricsServer.hpp"
 #include "transport/ProcessMemory.hpp"
@@ -49,13 +52,23 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kRecordsHop = "inproc://flowlier.records";
 constexpr const char* kEventsHop = "inproc://flowlier.events";
 constexpr char kBatch = 'B';
+constexpr char kAdvance = 'A';  // sharded: [A][close point, int64] broadcast by ingest
 constexpr char kEnd = 'E';
+
+enum class Role { single, ingest, score, publish };
 
 struct RunOptions {
   std::string config;
   std::string check_config;
   double idle_seconds = 30;
   int hwm = 1000;
+  Role role = Role::single;
+  std::vector<std::string> shards;  // ingest: the scorers' --listen endpoints, in shard order
+  std::string listen;               // score / publish: where this stage binds its PULL
+  std::string publish_to;           // score: the publisher's --listen endpoint
+  std::uint32_t shard_index = 0;
+  std::uint32_t shard_count = 1;
+  std::string metrics;  // overrides endpoints.metrics (several stages on one host)
 };
 
 // Everything the stages count, readable from the metrics thread at any time.
@@ -151,6 +164,29 @@ T* frame_pointer(const zmq::message_t& m) {
   return static_cast<T*>(p);
 }
 
+// Receives one message (all its frames) and decodes it; nullptr when nothing was there.
+std::unique_ptr<std::vector<FlowRecord>> receive_records(zmq::socket_t& flows, const Config& config,
+                                                         const std::optional<InputFormat>& fixed, RunMetrics& metrics) {
+  zmq::message_t message;
+  if (!flows.recv(message, zmq::recv_flags::dontwait)) return nullptr;
+  // Each frame of a multipart message is an input of its own.
+  BatchSink sink(metrics);
+  while (true) {
+    metrics.messages_received.fetch_add(1, std::memory_order_relaxed);
+    const std::string_view text(static_cast<const char*>(message.data()), message.size());
+    const auto format = fixed ? fixed : detect_input_format(text.substr(0, 4096));
+    if (!format) {
+      metrics.rejected[static_cast<std::size_t>(RejectReason::unknown_format)].fetch_add(1);
+    } else if (auto decoder = make_decoder(*format, config.decoder)) {
+      decoder->feed(text, 1, sink);
+      decoder->finish(sink);
+    }
+    if (flows.get(zmq::sockopt::rcvmore) == 0 || !flows.recv(message)) break;
+  }
+  metrics.records_received.fetch_add(sink.batch->size(), std::memory_order_relaxed);
+  return std::move(sink.batch);
+}
+
 // Stage 1: decode each received message and pass the records on.
 void intake_stage(zmq::socket_t flows, zmq::socket_t out, const Config& config, RunMetrics& metrics,
                   const std::atomic<bool>& stopping) {
@@ -160,35 +196,100 @@ void intake_stage(zmq::socket_t flows, zmq::socket_t out, const Config& config, 
     zmq::pollitem_t item{flows.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
     if (!(item.revents & ZMQ_POLLIN)) continue;
-    zmq::message_t message;
-    if (!flows.recv(message, zmq::recv_flags::dontwait)) continue;
-    // Each frame of a multipart message is an input of its own.
-    BatchSink sink(metrics);
-    bool more = true;
-    while (true) {
-      metrics.messages_received.fetch_add(1, std::memory_order_relaxed);
-      const std::string_view text(static_cast<const char*>(message.data()), message.size());
-      const auto format = fixed ? fixed : detect_input_format(text.substr(0, 4096));
-      if (!format) {
-        metrics.rejected[static_cast<std::size_t>(RejectReason::unknown_format)].fetch_add(1);
-      } else if (auto decoder = make_decoder(*format, config.decoder)) {
-        decoder->feed(text, 1, sink);
-        decoder->finish(sink);
-      }
-      more = flows.get(zmq::sockopt::rcvmore) != 0;
-      if (!more || !flows.recv(message)) break;
-    }
-    metrics.records_received.fetch_add(sink.batch->size(), std::memory_order_relaxed);
-    if (sink.batch->empty()) continue;
+    auto batch = receive_records(flows, config, fixed, metrics);
+    if (!batch || batch->empty()) continue;
     std::vector<zmq::message_t> parts;
     parts.emplace_back(&kBatch, 1);
-    parts.push_back(pointer_frame(sink.batch.get()));
+    parts.push_back(pointer_frame(batch.get()));
     if (!transport::send_counted(out, parts, metrics.hwm_blocks)) return;
-    sink.batch.release();  // the scoring stage owns it now
+    batch.release();  // the scoring stage owns it now
   }
   std::vector<zmq::message_t> end;
   end.emplace_back(&kEnd, 1);
   transport::send_counted(out, end, metrics.hwm_blocks);
+}
+
+std::int64_t floor_to_window(std::int64_t t, std::int64_t window) {
+  return (t >= 0 ? t / window : (t - window + 1) / window) * window;
+}
+
+// The sharded ingest role: decodes, sends each record to the shard of every entity it
+// names (RecordWire over tcp), and broadcasts its watermark's close points to every
+// shard in stream order, so each shard closes windows exactly where one engine would.
+void ingest_role_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, const Config& config,
+                       const RunOptions& options, RunMetrics& metrics, const std::atomic<bool>& stopping) {
+  std::optional<InputFormat> fixed;
+  if (config.input_format != "auto") fixed = parse_input_format(config.input_format);
+  const std::int64_t window = config.engine.windows.window_seconds;
+  const std::int64_t lateness = config.engine.windows.allowed_lateness_seconds;
+  WatermarkTracker watermark(window, lateness);
+  EntityRouter router(config.engine.router);
+  std::vector<models::Observation> observations;
+  std::vector<std::string> buffers(shards.size());
+  std::vector<char> targets(shards.size());
+  std::int64_t broadcast = INT64_MIN / 2;
+  auto last_record = Clock::now();
+  bool seen_record = false;
+
+  const auto send = [&](std::size_t shard, char kind, std::string_view payload) {
+    std::vector<zmq::message_t> parts;
+    parts.emplace_back(&kind, 1);
+    parts.emplace_back(payload.data(), payload.size());
+    return transport::send_counted(shards[shard], parts, metrics.hwm_blocks);
+  };
+  const auto flush = [&] {
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      if (buffers[i].empty()) continue;
+      if (!send(i, kBatch, buffers[i])) return false;
+      buffers[i].clear();
+    }
+    return true;
+  };
+  const auto advance = [&](std::int64_t close_point) {
+    if (close_point <= broadcast) return true;
+    broadcast = close_point;
+    if (!flush()) return false;
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      if (!send(i, kAdvance, std::string_view(reinterpret_cast<const char*>(&close_point), sizeof close_point))) {
+        return false;
+      }
+    }
+    return true;
+  };
+
+  while (!stopping.load()) {
+    zmq::pollitem_t item{flows.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    const auto now = Clock::now();
+    if (!(item.revents & ZMQ_POLLIN)) {
+      if (options.idle_seconds > 0 && seen_record &&
+          now - last_record >= std::chrono::duration<double>(options.idle_seconds)) {
+        const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_record).count();
+        const auto boundary = floor_to_window(watermark.newest() + idle - lateness, window);
+        if (boundary > broadcast) {
+          metrics.idle_advances.fetch_add(1);
+          if (!advance(boundary)) return;
+        }
+      }
+      continue;
+    }
+    auto batch = receive_records(flows, config, fixed, metrics);
+    if (!batch || batch->empty()) continue;
+    for (const auto& record : *batch) {
+      if (record.is_traffic()) {
+        router.route(record, observations);
+        std::fill(targets.begin(), targets.end(), 0);
+        for (const auto& o : observations) targets[o.entity.hash() % shards.size()] = 1;
+        for (std::size_t i = 0; i < shards.size(); ++i) {
+          if (targets[i]) append_record_wire(buffers[i], record);
+        }
+      }
+      if (auto close_point = watermark.observe(record); close_point && !advance(*close_point)) return;
+    }
+    if (!flush()) return;
+    last_record = Clock::now();
+    seen_record = true;
+  }
 }
 
 struct OutEvent {
@@ -205,8 +306,12 @@ std::string topic_of(const AnomalyEvent& e) {
 }
 
 // Stage 2: the engine. Owns the state file.
+// `wire`: the sharded score role. Records come as RecordWire batches and close points
+// from the ingest role over tcp; events leave as [B][topic][json] to the publisher.
+// It stops when `stopping` is set and its input is drained (there is no upstream end
+// marker across processes).
 void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Config& config,
-                   const RunOptions& options, RunMetrics& metrics) {
+                   const RunOptions& options, RunMetrics& metrics, bool wire, const std::atomic<bool>& stopping) {
   const auto interval = std::chrono::seconds(std::max<std::int64_t>(1, config.state.snapshot_interval_seconds));
   auto next_snapshot = Clock::now() + interval;
   auto last_record = Clock::now();
@@ -218,9 +323,15 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
   const auto forward = [&](Clock::time_point closed) -> bool {
     auto events = engine.take_events();
     for (auto& e : events) {
-      auto* item = new OutEvent{topic_of(e), e.to_json(), e.severity, e.status == EventStatus::firing, closed};
       std::vector<zmq::message_t> parts;
       parts.emplace_back(&kBatch, 1);
+      if (wire) {
+        parts.emplace_back(topic_of(e));
+        parts.emplace_back(e.to_json());
+        if (!transport::send_counted(out, parts, metrics.hwm_blocks)) return false;
+        continue;
+      }
+      auto* item = new OutEvent{topic_of(e), e.to_json(), e.severity, e.status == EventStatus::firing, closed};
       parts.push_back(pointer_frame(item));
       if (!transport::send_counted(out, parts, metrics.hwm_blocks)) {
         delete item;
@@ -250,7 +361,33 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
     zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
     const auto now = Clock::now();
-    if (item.revents & ZMQ_POLLIN) {
+    if (wire && !(item.revents & ZMQ_POLLIN) && stopping.load()) break;  // drained
+    if (wire && (item.revents & ZMQ_POLLIN)) {
+      std::vector<zmq::message_t> parts;
+      if (!zmq::recv_multipart(in, std::back_inserter(parts)) || parts.size() < 2) continue;
+      const char kind = *static_cast<const char*>(parts[0].data());
+      if (kind == kAdvance && parts[1].size() == sizeof(std::int64_t)) {
+        std::int64_t close_point = 0;
+        std::memcpy(&close_point, parts[1].data(), sizeof close_point);
+        const auto before = Clock::now();
+        engine.advance(close_point);
+        if (!forward(before)) return;
+      } else if (kind == kBatch) {
+        std::string_view rest(static_cast<const char*>(parts[1].data()), parts[1].size());
+        FlowRecord record;
+        while (!rest.empty()) {
+          const std::size_t used = read_record_wire(rest, record);
+          if (used == 0) {
+            metrics.rejected[static_cast<std::size_t>(RejectReason::bad_encoding)].fetch_add(1);
+            break;
+          }
+          rest.remove_prefix(used);
+          engine.ingest(record);
+          metrics.records_received.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      update_gauges();
+    } else if (item.revents & ZMQ_POLLIN) {
       std::vector<zmq::message_t> parts;
       if (!zmq::recv_multipart(in, std::back_inserter(parts))) continue;
       if (parts.empty()) continue;
@@ -270,15 +407,14 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
       last_record = Clock::now();
       seen_record = true;
       update_gauges();
-    } else if (options.idle_seconds > 0 && seen_record &&
+    } else if (!wire && options.idle_seconds > 0 && seen_record &&
                now - last_record >= std::chrono::duration<double>(options.idle_seconds)) {
       // Idle watermark: with no records for idle_seconds of wall time, event time is
       // taken to advance with the wall clock from the newest record seen, and windows
       // close once that moved-on watermark (minus the allowed lateness) passes them.
       const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_record).count();
       const std::int64_t virtual_time = engine.watermark().newest() + idle - lateness;
-      const std::int64_t boundary =
-          (virtual_time >= 0 ? virtual_time / window : (virtual_time - window + 1) / window) * window;
+      const std::int64_t boundary = floor_to_window(virtual_time, window);
       if (boundary > engine.last_close_point()) {
         engine.advance(boundary);
         metrics.idle_advances.fetch_add(1);
@@ -296,22 +432,41 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
   forward(Clock::now());
   update_gauges();
   snapshot();
+  if (wire) return;  // the publisher stops on its own signal
   std::vector<zmq::message_t> end;
   end.emplace_back(&kEnd, 1);
   transport::send_counted(out, end, metrics.hwm_blocks);
 }
 
 // Stage 3: publish each event on the PUB socket.
-void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, RunMetrics& metrics) {
+// `wire`: the publish role, merging [B][topic][json] from the scorers over tcp; it
+// stops when `stopping` is set and its input is drained.
+void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, RunMetrics& metrics, bool wire,
+                   const std::atomic<bool>& stopping) {
   while (true) {
-    std::vector<zmq::message_t> parts;
-    try {
-      if (!zmq::recv_multipart(in, std::back_inserter(parts))) continue;
-    } catch (const zmq::error_t&) {
-      return;
+    zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    if (!(item.revents & ZMQ_POLLIN)) {
+      if (wire && stopping.load()) return;
+      continue;
     }
+    std::vector<zmq::message_t> parts;
+    if (!zmq::recv_multipart(in, std::back_inserter(parts))) continue;
     if (parts.empty()) continue;
     if (*static_cast<const char*>(parts[0].data()) == kEnd) return;
+    if (wire) {
+      if (parts.size() != 3) continue;
+      const auto topic = parts[1].to_string_view();
+      metrics.published_sequence.store(publisher.publish(topic, parts[2].to_string_view()));
+      if (topic.starts_with("resolved.")) {
+        metrics.events_resolved.fetch_add(1);
+      } else if (const auto dot = topic.find('.', 8); dot != std::string_view::npos) {
+        if (auto severity = parse_severity(topic.substr(8, dot - 8))) {
+          metrics.events_firing[static_cast<std::size_t>(*severity)].fetch_add(1);
+        }
+      }
+      continue;
+    }
     std::unique_ptr<OutEvent> event(parts.size() > 1 ? frame_pointer<OutEvent>(parts[1]) : nullptr);
     if (!event) continue;
     const auto sequence = publisher.publish(event->topic, event->json);
@@ -352,6 +507,25 @@ int run_service(const RunOptions& o) {
     config = std::move(loaded.config);
   }
 
+  if (o.role == Role::ingest && o.shards.empty()) {
+    fmt::print(stderr, "run: --role ingest needs --shards ENDPOINT,... (the scorers' --listen endpoints)\n");
+    return 2;
+  }
+  if (o.role == Role::score && (o.listen.empty() || o.publish_to.empty() || o.shard_count < 1 ||
+                                o.shard_index >= o.shard_count)) {
+    fmt::print(stderr, "run: --role score needs --listen, --publish-to and --shard-index < --shard-count\n");
+    return 2;
+  }
+  if (o.role == Role::publish && o.listen.empty()) {
+    fmt::print(stderr, "run: --role publish needs --listen\n");
+    return 2;
+  }
+  if (o.role == Role::score) {
+    config.engine.shard_index = o.shard_index;
+    config.engine.shard_count = o.shard_count;
+  }
+  // Only the stages that own an engine own its state file.
+  if (o.role == Role::ingest || o.role == Role::publish) config.state.path.clear();
   Engine engine(config.engine);
   if (!config.state.path.empty() && std::filesystem::exists(config.state.path)) {
     std::ifstream in(config.state.path, std::ios::binary);
@@ -376,23 +550,55 @@ int run_service(const RunOptions& o) {
   zmq::context_t context(1);
   transport::SocketOptions hop;
   hop.send_hwm = hop.receive_hwm = o.hwm;
+  const auto socket = [&](zmq::socket_type type) {
+    zmq::socket_t s(context, type);
+    transport::apply_options(s, hop);
+    return s;
+  };
+  // Stable stages bind, workers connect: the single process binds everything; in a
+  // sharded deployment scorers and the publisher bind (--listen), ingest and scorers
+  // connect to them.
   std::unique_ptr<transport::ZmqPublisher> publisher;
-  zmq::socket_t flows(context, zmq::socket_type::pull);
-  zmq::socket_t records_out(context, zmq::socket_type::push);
-  zmq::socket_t records_in(context, zmq::socket_type::pull);
-  zmq::socket_t events_out(context, zmq::socket_type::push);
-  zmq::socket_t events_in(context, zmq::socket_type::pull);
+  zmq::socket_t flows, records_in, records_out, events_in, events_out;
+  std::vector<zmq::socket_t> shards;
   try {
-    for (auto* s : {&flows, &records_out, &records_in, &events_out, &events_in}) transport::apply_options(*s, hop);
-    records_in.bind(kRecordsHop);
-    records_out.connect(kRecordsHop);
-    events_in.bind(kEventsHop);
-    events_out.connect(kEventsHop);
-    flows.bind(config.endpoints.flows_in);
-    publisher = std::make_unique<transport::ZmqPublisher>(context, config.endpoints.events_out, hop);
+    if (o.role == Role::single) {
+      records_in = socket(zmq::socket_type::pull);
+      records_in.bind(kRecordsHop);
+      records_out = socket(zmq::socket_type::push);
+      records_out.connect(kRecordsHop);
+      events_in = socket(zmq::socket_type::pull);
+      events_in.bind(kEventsHop);
+      events_out = socket(zmq::socket_type::push);
+      events_out.connect(kEventsHop);
+    }
+    if (o.role == Role::single || o.role == Role::ingest) {
+      flows = socket(zmq::socket_type::pull);
+      flows.bind(config.endpoints.flows_in);
+    }
+    if (o.role == Role::ingest) {
+      for (const auto& endpoint : o.shards) {
+        shards.push_back(socket(zmq::socket_type::push));
+        shards.back().connect(endpoint);
+      }
+    }
+    if (o.role == Role::score) {
+      records_in = socket(zmq::socket_type::pull);
+      records_in.bind(o.listen);
+      events_out = socket(zmq::socket_type::push);
+      events_out.connect(o.publish_to);
+    }
+    if (o.role == Role::publish) {
+      events_in = socket(zmq::socket_type::pull);
+      events_in.bind(o.listen);
+    }
+    if (o.role == Role::single || o.role == Role::publish) {
+      publisher = std::make_unique<transport::ZmqPublisher>(context, config.endpoints.events_out, hop);
+    }
   } catch (const zmq::error_t& e) {
-    fmt::print(stderr, "run: cannot bind: {} (endpoints.flows_in {}, endpoints.events_out {})\n", e.what(),
-               config.endpoints.flows_in, config.endpoints.events_out);
+    fmt::print(stderr, "run: cannot bind or connect: {} (endpoints.flows_in {}, endpoints.events_out {}{})\n",
+               e.what(), config.endpoints.flows_in, config.endpoints.events_out,
+               o.listen.empty() ? "" : ", --listen " + o.listen);
     return 2;
   }
 
@@ -405,19 +611,43 @@ int run_service(const RunOptions& o) {
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};
   });
-  if (auto error = server.start(config.endpoints.metrics); !error.empty()) {
+  const std::string metrics_endpoint = o.metrics.empty() ? config.endpoints.metrics : o.metrics;
+  if (auto error = server.start(metrics_endpoint); !error.empty()) {
     fmt::print(stderr, "run: metrics: {}\n", error);
     return 2;
   }
 
-  fmt::print(stderr, "run: flows in {}, events out {}, metrics http://{}/metrics\n", config.endpoints.flows_in,
-             publisher->endpoint(), config.endpoints.metrics);
+  static constexpr const char* kRoleNames[] = {"single", "ingest", "score", "publish"};
+  fmt::print(stderr, "run ({}): flows in {}, events out {}, metrics http://{}/metrics\n",
+             kRoleNames[static_cast<int>(o.role)],
+             o.role == Role::single || o.role == Role::ingest ? config.endpoints.flows_in : o.listen,
+             publisher ? publisher->endpoint() : o.publish_to.empty() ? fmt::format("{} shards", shards.size())
+                                                                       : o.publish_to,
+             metrics_endpoint);
   std::atomic<bool> stopping{false};
-  std::thread publish_thread(publish_stage, std::move(events_in), std::ref(*publisher), std::ref(metrics));
-  std::thread scoring_thread(scoring_stage, std::move(records_in), std::move(events_out), std::ref(engine),
-                             std::cref(config), std::cref(o), std::ref(metrics));
-  std::thread intake_thread(intake_stage, std::move(flows), std::move(records_out), std::cref(config),
-                            std::ref(metrics), std::cref(stopping));
+  std::vector<std::thread> threads;  // in upstream-to-downstream order
+  switch (o.role) {
+    case Role::single:
+      threads.emplace_back(intake_stage, std::move(flows), std::move(records_out), std::cref(config),
+                           std::ref(metrics), std::cref(stopping));
+      threads.emplace_back(scoring_stage, std::move(records_in), std::move(events_out), std::ref(engine),
+                           std::cref(config), std::cref(o), std::ref(metrics), false, std::cref(stopping));
+      threads.emplace_back(publish_stage, std::move(events_in), std::ref(*publisher), std::ref(metrics), false,
+                           std::cref(stopping));
+      break;
+    case Role::ingest:
+      threads.emplace_back(ingest_role_stage, std::move(flows), std::ref(shards), std::cref(config), std::cref(o),
+                           std::ref(metrics), std::cref(stopping));
+      break;
+    case Role::score:
+      threads.emplace_back(scoring_stage, std::move(records_in), std::move(events_out), std::ref(engine),
+                           std::cref(config), std::cref(o), std::ref(metrics), true, std::cref(stopping));
+      break;
+    case Role::publish:
+      threads.emplace_back(publish_stage, std::move(events_in), std::ref(*publisher), std::ref(metrics), true,
+                           std::cref(stopping));
+      break;
+  }
   metrics.ready.store(true);
 
   int signal_number = 0;
@@ -425,15 +655,18 @@ int run_service(const RunOptions& o) {
   fmt::print(stderr, "run: {} received, draining\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   metrics.ready.store(false);
   stopping.store(true);
-  intake_thread.join();   // stops reading, sends the end marker
-  scoring_thread.join();  // drains, writes the snapshot, passes the end marker on
-  publish_thread.join();  // publishes what is left
+  // Upstream first: intake stops and sends the end marker; scoring drains and writes
+  // the snapshot; publish sends what is left.
+  for (auto& t : threads) t.join();
+  shards.clear();
   publisher.reset();
   server.stop();
   context.close();
   fmt::print(stderr, "run: stopped after {} records, {} events published{}\n", metrics.records_received.load(),
              metrics.published_sequence.load(),
-             config.state.path.empty() ? "" : fmt::format(", state in {}", config.state.path));
+             config.state.path.empty() || (o.role != Role::single && o.role != Role::score)
+                 ? ""
+                 : fmt::format(", state in {}", config.state.path));
   return 0;
 }
 }  // namespace
@@ -447,6 +680,17 @@ void add_run_command(CLI::App& app) {
                   "After this long without records, event time advances with the wall clock (0: never)")
       ->capture_default_str();
   cmd->add_option("--hwm", options->hwm, "High-water mark of every socket, in messages")->capture_default_str();
+  cmd->add_option("--role", options->role, "single (default), or one stage of a sharded deployment")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, Role>{{"single", Role::single},
+                                                                      {"ingest", Role::ingest},
+                                                                      {"score", Role::score},
+                                                                      {"publish", Role::publish}}));
+  cmd->add_option("--shards", options->shards, "ingest: the scorers' endpoints, in shard order")->delimiter(',');
+  cmd->add_option("--listen", options->listen, "score/publish: endpoint to bind for the upstream stage");
+  cmd->add_option("--publish-to", options->publish_to, "score: the publisher's --listen endpoint");
+  cmd->add_option("--shard-index", options->shard_index, "score: this scorer's shard, 0-based");
+  cmd->add_option("--shard-count", options->shard_count, "score: number of scorers");
+  cmd->add_option("--metrics", options->metrics, "host:port for /metrics, overriding endpoints.metrics");
   cmd->callback([options] {
     const int rc = run_service(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);
