@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <map>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,7 @@
 #include "transport/MetricsServer.hpp"
 #include "transport/ProcessMemory.hpp"
 #include "transport/PrometheusText.hpp"
+#include "transport/ZmqCurve.hpp"
 #include "transport/ZmqPublisher.hpp"
 #include "transport/ZmqSockets.hpp"
 
@@ -69,6 +71,9 @@ struct RunOptions {
   std::uint32_t shard_index = 0;
   std::uint32_t shard_count = 1;
   std::string metrics;  // overrides endpoints.metrics (several stages on one host)
+  std::string curve_secret;  // file: this process's CURVE secret key; enables CURVE on tcp
+  std::string curve_allow;   // file: client public keys admitted to this process's bound sockets
+  std::string curve_peer;    // file: the public key(s) of the servers this process connects to
 };
 
 // Everything the stages count, readable from the metrics thread at any time.
@@ -88,6 +93,7 @@ struct RunMetrics {
   std::atomic<std::uint64_t> snapshot_failures{0};
   std::atomic<std::uint64_t> published_sequence{0};
   std::atomic<bool> ready{false};
+  const transport::ZapHandler* zap = nullptr;
   transport::LatencyHistogram publish_latency;
 };
 
@@ -118,6 +124,8 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_snapshots_written_total", "State snapshots written.", v(m.snapshots_written));
   t.counter("flowlier_snapshot_failures_total", "State snapshots that could not be written.",
             v(m.snapshot_failures));
+  t.counter("flowlier_auth_failures_total", "CURVE clients refused by the ZAP allow-list.",
+            m.zap ? static_cast<double>(m.zap->refused()) : 0.0);
   t.gauge("flowlier_published_sequence", "Sequence number of the last published event.", v(m.published_sequence));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));
@@ -558,6 +566,49 @@ int run_service(const RunOptions& o) {
   // Stable stages bind, workers connect: the single process binds everything; in a
   // sharded deployment scorers and the publisher bind (--listen), ingest and scorers
   // connect to them.
+  // CURVE: every tcp socket of this process is encrypted; bound sockets admit only the
+  // allow-listed client keys (ZAP), connecting sockets authenticate the server's key.
+  std::optional<transport::CurveKeyPair> curve;
+  std::vector<std::string> peer_keys;
+  std::unique_ptr<transport::ZapHandler> zap;
+  if (!o.curve_secret.empty()) {
+    std::string error;
+    auto secret = transport::read_key_file(o.curve_secret, error);
+    auto allowed = o.curve_allow.empty() ? std::optional<std::set<std::string>>() :
+                                           transport::read_keys_file(o.curve_allow, error);
+    std::optional<std::string> public_key = secret ? transport::curve_public_key(*secret) : std::nullopt;
+    if (!secret || !public_key) {
+      fmt::print(stderr, "run: {}\n", error.empty() ? o.curve_secret + ": not a CURVE secret key" : error);
+      return 2;
+    }
+    if (!allowed) {
+      // A CURVE server without ZAP admits anyone who knows its public key.
+      fmt::print(stderr, "run: {}\n", error.empty() ? "--curve-secret needs --curve-allow FILE" : error);
+      return 2;
+    }
+    if (o.role == Role::ingest || o.role == Role::score) {
+      std::ifstream in(o.curve_peer);
+      for (std::string line; std::getline(in, line);) {
+        if (transport::is_z85_key(line)) peer_keys.push_back(line);
+      }
+      const std::size_t needed = o.role == Role::ingest ? o.shards.size() : 1;
+      if (peer_keys.size() == 1) peer_keys.resize(needed, peer_keys.front());
+      if (peer_keys.size() != needed) {
+        fmt::print(stderr, "run: --curve-peer needs one server public key, or one per shard in --shards order\n");
+        return 2;
+      }
+    }
+    curve = transport::CurveKeyPair{*public_key, *secret};
+    fmt::print(stderr, "run: CURVE on, public key {}, {} allowed client keys\n", *public_key, allowed->size());
+    zap = std::make_unique<transport::ZapHandler>(context, std::move(*allowed));
+    metrics.zap = zap.get();
+  }
+  const auto serve = [&](zmq::socket_t& s) {
+    if (curve) transport::make_curve_server(s, curve->secret_key);
+  };
+  const auto client_of = [&](zmq::socket_t& s, std::size_t peer) {
+    if (curve) transport::make_curve_client(s, *curve, peer_keys[peer]);
+  };
   std::unique_ptr<transport::ZmqPublisher> publisher;
   zmq::socket_t flows, records_in, records_out, events_in, events_out;
   std::vector<zmq::socket_t> shards;
@@ -574,26 +625,32 @@ int run_service(const RunOptions& o) {
     }
     if (o.role == Role::single || o.role == Role::ingest) {
       flows = socket(zmq::socket_type::pull);
+      serve(flows);
       flows.bind(config.endpoints.flows_in);
     }
     if (o.role == Role::ingest) {
       for (const auto& endpoint : o.shards) {
         shards.push_back(socket(zmq::socket_type::push));
+        client_of(shards.back(), shards.size() - 1);
         shards.back().connect(endpoint);
       }
     }
     if (o.role == Role::score) {
       records_in = socket(zmq::socket_type::pull);
+      serve(records_in);
       records_in.bind(o.listen);
       events_out = socket(zmq::socket_type::push);
+      client_of(events_out, 0);
       events_out.connect(o.publish_to);
     }
     if (o.role == Role::publish) {
       events_in = socket(zmq::socket_type::pull);
+      serve(events_in);
       events_in.bind(o.listen);
     }
     if (o.role == Role::single || o.role == Role::publish) {
-      publisher = std::make_unique<transport::ZmqPublisher>(context, config.endpoints.events_out, hop);
+      publisher = std::make_unique<transport::ZmqPublisher>(context, config.endpoints.events_out, hop, 1,
+                                                            curve ? curve->secret_key : std::string());
     }
   } catch (const zmq::error_t& e) {
     fmt::print(stderr, "run: cannot bind or connect: {} (endpoints.flows_in {}, endpoints.events_out {}{})\n",
@@ -661,6 +718,8 @@ int run_service(const RunOptions& o) {
   shards.clear();
   publisher.reset();
   server.stop();
+  metrics.zap = nullptr;
+  if (zap) zap->stop();
   context.close();
   fmt::print(stderr, "run: stopped after {} records, {} events published{}\n", metrics.records_received.load(),
              metrics.published_sequence.load(),
@@ -691,6 +750,12 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--shard-index", options->shard_index, "score: this scorer's shard, 0-based");
   cmd->add_option("--shard-count", options->shard_count, "score: number of scorers");
   cmd->add_option("--metrics", options->metrics, "host:port for /metrics, overriding endpoints.metrics");
+  cmd->add_option("--curve-secret", options->curve_secret,
+                  "CURVE secret key file (flowlier keygen): encrypts every tcp endpoint");
+  cmd->add_option("--curve-allow", options->curve_allow, "Client public keys admitted (one per line); required "
+                                                         "with --curve-secret");
+  cmd->add_option("--curve-peer", options->curve_peer,
+                  "ingest/score: public key of the server(s) connected to (one, or one per shard)");
   cmd->callback([options] {
     const int rc = run_service(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -1,11 +1,14 @@
 #include "transport/ZmqPublisher.hpp"
 
+#include "transport/ZmqCurve.hpp"
+
 namespace flowlier::transport {
 
 ZmqPublisher::ZmqPublisher(zmq::context_t& context, const std::string& endpoint, const SocketOptions& options,
-                           std::uint64_t first_sequence)
+                           std::uint64_t first_sequence, const std::string& curve_secret_key)
     : socket_(context, zmq::socket_type::pub), sequence_(first_sequence) {
   apply_options(socket_, options);
+  if (!curve_secret_key.empty()) make_curve_server(socket_, curve_secret_key);
   socket_.bind(endpoint);
 }
 

@@ -18,8 +18,10 @@ class ZmqPublisher {
  public:
   // Binds a PUB socket on `endpoint`. Throws zmq::error_t when the bind fails (at
   // start-up only, before any data flows).
+  // With a CURVE secret key the socket is a CURVE server (see ZmqCurve.hpp; run a
+  // ZapHandler on the context to admit only known subscribers).
   ZmqPublisher(zmq::context_t& context, const std::string& endpoint, const SocketOptions& options,
-               std::uint64_t first_sequence = 1);
+               std::uint64_t first_sequence = 1, const std::string& curve_secret_key = {});
 
   // Returns the sequence number the message was sent with.
   std::uint64_t publish(std::string_view topic, std::string_view payload);

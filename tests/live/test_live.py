@@ -103,8 +103,8 @@ def parse_prometheus(text):
 
 
 class Service:
-    def __init__(self, config, idle_seconds=0):
-        self.proc = subprocess.Popen([BINARY, "run", "--config", config, "--idle-seconds", str(idle_seconds)],
+    def __init__(self, config, idle_seconds=0, extra=()):
+        self.proc = subprocess.Popen([BINARY, "run", "--config", config, "--idle-seconds", str(idle_seconds), *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
@@ -327,6 +327,61 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         self.assertGreaterEqual(self.metrics()["flowlier_idle_advances_total"], 1)
         rc, err = service.stop()
         self.assertEqual(rc, 0, err)
+
+    def keygen(self, name):
+        prefix = os.path.join(self.tmp.name, name)
+        out = subprocess.run([BINARY, "keygen", "--force", prefix], capture_output=True, text=True, check=True)
+        public = out.stdout.strip()
+        with open(prefix + ".key") as f:
+            secret = [line.strip() for line in f if line.strip() and not line.startswith("#")][0]
+        self.assertEqual(os.stat(prefix + ".key").st_mode & 0o777, 0o600)
+        self.assertNotIn(secret, out.stdout + out.stderr)
+        return prefix, public.encode(), secret.encode()
+
+    def curve_socket(self, kind, keys, server_public):
+        s = self.zmq.socket(kind)
+        s.setsockopt(zmq.LINGER, 0)
+        s.curve_publickey, s.curve_secretkey = keys[1], keys[2]
+        s.curve_serverkey = server_public
+        return s
+
+    def test_curve_admits_allowed_keys_only(self):
+        if os.path.exists(self.state):
+            os.remove(self.state)
+        server = self.keygen("server")
+        client = self.keygen("client")
+        intruder = self.keygen("intruder")
+        service = Service(self.config, extra=["--curve-secret", server[0] + ".key",
+                                              "--curve-allow", client[0] + ".pub"])
+        self.wait_ready(service)
+        # The intruder knows the server's public key but is not on the allow-list.
+        bad = self.curve_socket(zmq.PUSH, intruder, server[1])
+        bad.connect(f"tcp://127.0.0.1:{self.flows_port}")
+        bad.send(b"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 10 1772409600 1772409601 ACCEPT OK\n",
+                 flags=zmq.NOBLOCK)
+        # A client without CURVE at all cannot talk to it either.
+        plain = self.zmq.socket(zmq.PUSH)
+        plain.setsockopt(zmq.LINGER, 0)
+        plain.connect(f"tcp://127.0.0.1:{self.flows_port}")
+        plain.send(b"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 10 1772409600 1772409601 ACCEPT OK\n",
+                   flags=zmq.NOBLOCK)
+        deadline = time.time() + 10
+        while self.metrics()["flowlier_auth_failures_total"] < 1:
+            self.assertLess(time.time(), deadline, "the wrong key was not refused")
+            time.sleep(0.1)
+        good = self.curve_socket(zmq.PUSH, client, server[1])
+        good.connect(f"tcp://127.0.0.1:{self.flows_port}")
+        good.send(b"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 10 1772409600 1772409601 ACCEPT OK\n")
+        while self.metrics()["flowlier_records_received_total"] < 1:
+            self.assertLess(time.time(), deadline, "the allowed key's record did not arrive")
+            time.sleep(0.1)
+        time.sleep(0.3)
+        self.assertEqual(self.metrics()["flowlier_records_received_total"], 1)
+        for s in (bad, plain, good):
+            s.close()
+        rc, err = service.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn(server[2].decode(), err)
 
     def test_check_config(self):
         ok = subprocess.run([BINARY, "run", "--check-config", self.config], capture_output=True, text=True)
