@@ -80,6 +80,7 @@ struct RunOptions {
 struct RunMetrics {
   std::atomic<std::uint64_t> messages_received{0};
   std::atomic<std::uint64_t> records_received{0};
+  std::atomic<std::uint64_t> records_scored{0};  // handed to the engine
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected{};
   std::atomic<std::uint64_t> late{0};
   std::atomic<std::uint64_t> windows_closed{0};
@@ -102,6 +103,7 @@ std::string render_metrics(const RunMetrics& m) {
   const auto v = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load()); };
   t.counter("flowlier_messages_received_total", "Messages received on the flows-in socket.", v(m.messages_received));
   t.counter("flowlier_records_received_total", "Flow records decoded from received messages.", v(m.records_received));
+  t.counter("flowlier_records_scored_total", "Flow records handed to the scoring engine.", v(m.records_scored));
   std::vector<std::pair<std::string, double>> rejects;
   for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
     rejects.emplace_back(std::string(to_string(static_cast<RejectReason>(i))), v(m.rejected[i]));
@@ -391,7 +393,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
           }
           rest.remove_prefix(used);
           engine.ingest(record);
-          metrics.records_received.fetch_add(1, std::memory_order_relaxed);
+          metrics.records_scored.fetch_add(1, std::memory_order_relaxed);
         }
       }
       update_gauges();
@@ -412,6 +414,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
           if (!forward(before)) return;
         }
       }
+      metrics.records_scored.fetch_add(batch->size(), std::memory_order_relaxed);
       last_record = Clock::now();
       seen_record = true;
       update_gauges();
@@ -721,8 +724,8 @@ int run_service(const RunOptions& o) {
   metrics.zap = nullptr;
   if (zap) zap->stop();
   context.close();
-  fmt::print(stderr, "run: stopped after {} records, {} events published{}\n", metrics.records_received.load(),
-             metrics.published_sequence.load(),
+  fmt::print(stderr, "run: stopped: {} records received, {} scored, {} events published{}\n",
+             metrics.records_received.load(), metrics.records_scored.load(), metrics.published_sequence.load(),
              config.state.path.empty() || (o.role != Role::single && o.role != Role::score)
                  ? ""
                  : fmt::format(", state in {}", config.state.path));
