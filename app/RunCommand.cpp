@@ -628,6 +628,9 @@ int run_service(const RunOptions& o) {
     }
     if (o.role == Role::single || o.role == Role::ingest) {
       flows = socket(zmq::socket_type::pull);
+      // A peer sending a message larger than any document we would decode is
+      // disconnected by ZeroMQ before the message is buffered whole.
+      flows.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(config.decoder.max_document_bytes));
       serve(flows);
       flows.bind(config.endpoints.flows_in);
     }
