@@ -561,9 +561,14 @@ int run_service(const RunOptions& o) {
   zmq::context_t context(1);
   transport::SocketOptions hop;
   hop.send_hwm = hop.receive_hwm = o.hwm;
-  const auto socket = [&](zmq::socket_type type) {
+  // Sockets that carry data out of this process over tcp get a linger, so what the
+  // stage drained at shutdown still reaches the next process; inproc hops and intake
+  // drop nothing at close because the end marker has already passed through them.
+  transport::SocketOptions outbound = hop;
+  outbound.linger_ms = 5000;
+  const auto socket = [&](zmq::socket_type type, const transport::SocketOptions& options) {
     zmq::socket_t s(context, type);
-    transport::apply_options(s, hop);
+    transport::apply_options(s, options);
     return s;
   };
   // Stable stages bind, workers connect: the single process binds everything; in a
@@ -617,17 +622,17 @@ int run_service(const RunOptions& o) {
   std::vector<zmq::socket_t> shards;
   try {
     if (o.role == Role::single) {
-      records_in = socket(zmq::socket_type::pull);
+      records_in = socket(zmq::socket_type::pull, hop);
       records_in.bind(kRecordsHop);
-      records_out = socket(zmq::socket_type::push);
+      records_out = socket(zmq::socket_type::push, hop);
       records_out.connect(kRecordsHop);
-      events_in = socket(zmq::socket_type::pull);
+      events_in = socket(zmq::socket_type::pull, hop);
       events_in.bind(kEventsHop);
-      events_out = socket(zmq::socket_type::push);
+      events_out = socket(zmq::socket_type::push, hop);
       events_out.connect(kEventsHop);
     }
     if (o.role == Role::single || o.role == Role::ingest) {
-      flows = socket(zmq::socket_type::pull);
+      flows = socket(zmq::socket_type::pull, hop);
       // A peer sending a message larger than any document we would decode is
       // disconnected by ZeroMQ before the message is buffered whole.
       flows.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(config.decoder.max_document_bytes));
@@ -636,26 +641,30 @@ int run_service(const RunOptions& o) {
     }
     if (o.role == Role::ingest) {
       for (const auto& endpoint : o.shards) {
-        shards.push_back(socket(zmq::socket_type::push));
+        shards.push_back(socket(zmq::socket_type::push, outbound));
         client_of(shards.back(), shards.size() - 1);
         shards.back().connect(endpoint);
       }
     }
     if (o.role == Role::score) {
-      records_in = socket(zmq::socket_type::pull);
+      records_in = socket(zmq::socket_type::pull, hop);
       serve(records_in);
       records_in.bind(o.listen);
-      events_out = socket(zmq::socket_type::push);
+      events_out = socket(zmq::socket_type::push, outbound);
       client_of(events_out, 0);
       events_out.connect(o.publish_to);
     }
     if (o.role == Role::publish) {
-      events_in = socket(zmq::socket_type::pull);
+      events_in = socket(zmq::socket_type::pull, hop);
       serve(events_in);
       events_in.bind(o.listen);
     }
     if (o.role == Role::single || o.role == Role::publish) {
-      publisher = std::make_unique<transport::ZmqPublisher>(context, config.endpoints.events_out, hop, 1,
+      // A short linger: the last events reach connected subscribers before exit, but a
+      // stuck subscriber cannot hold the shutdown for long.
+      transport::SocketOptions pub = hop;
+      pub.linger_ms = 1000;
+      publisher = std::make_unique<transport::ZmqPublisher>(context, config.endpoints.events_out, pub, 1,
                                                             curve ? curve->secret_key : std::string());
     }
   } catch (const zmq::error_t& e) {

@@ -254,8 +254,10 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         service = Service(self.config)
         self.wait_ready(service)
         self.push_and_collect(service, SAMPLE[:1])
+        # A periodic snapshot written after every record was scored.
+        written = self.metrics()["flowlier_snapshots_written_total"]
         deadline = time.time() + 10
-        while self.metrics()["flowlier_snapshots_written_total"] < 1:
+        while self.metrics()["flowlier_snapshots_written_total"] < written + 1:
             self.assertLess(time.time(), deadline, "no periodic snapshot")
             time.sleep(0.2)
         entities = self.metrics()["flowlier_entities"]

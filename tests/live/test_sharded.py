@@ -129,12 +129,18 @@ metrics = "127.0.0.1:{metrics}"
         while self.metric(metrics_ports[1 + SHARDS], "flowlier_records_received_total") < sent:
             self.assertLess(time.time(), deadline, "ingest did not receive every record")
             time.sleep(0.1)
-        received, quiet_since = [], time.time()
-        while time.time() - quiet_since < 1.5:
-            if sub.poll(100):
+        # Done when the scorers have stopped scoring, the publisher has stopped
+        # publishing, and everything it published has arrived here.
+        received, state, stable_since = [], None, time.time()
+        while time.time() - stable_since < 1.0 or len(received) < state[-1]:
+            self.assertLess(time.time(), deadline + 30, "the sharded run did not settle")
+            while sub.poll(50):
                 topic, payload, seq = sub.recv_multipart()
                 received.append((topic.decode(), json.loads(payload), int(seq)))
-                quiet_since = time.time()
+            now = tuple(self.metric(metrics_ports[1 + i], "flowlier_records_scored_total") for i in range(SHARDS)) + \
+                (self.metric(metrics_ports[0], "flowlier_published_sequence"),)
+            if now != state:
+                state, stable_since = now, time.time()
 
         # Every stage stops cleanly; scorers write their own snapshots.
         for p in [ingest, *scorers, publisher]:
