@@ -374,7 +374,8 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
     if (wire && !(item.revents & ZMQ_POLLIN) && stopping.load()) break;  // drained
     if (wire && (item.revents & ZMQ_POLLIN)) {
       std::vector<zmq::message_t> parts;
-      if (!zmq::recv_multipart(in, std::back_inserter(parts)) || parts.size() < 2) continue;
+      // From another process: check the shape before reading anything.
+      if (!zmq::recv_multipart(in, std::back_inserter(parts)) || parts.size() != 2 || parts[0].size() != 1) continue;
       const char kind = *static_cast<const char*>(parts[0].data());
       if (kind == kAdvance && parts[1].size() == sizeof(std::int64_t)) {
         std::int64_t close_point = 0;
@@ -400,7 +401,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
     } else if (item.revents & ZMQ_POLLIN) {
       std::vector<zmq::message_t> parts;
       if (!zmq::recv_multipart(in, std::back_inserter(parts))) continue;
-      if (parts.empty()) continue;
+      if (parts.empty() || parts[0].size() != 1) continue;
       if (*static_cast<const char*>(parts[0].data()) == kEnd) break;
       std::unique_ptr<std::vector<FlowRecord>> batch(parts.size() > 1 ? frame_pointer<std::vector<FlowRecord>>(parts[1])
                                                                         : nullptr);
@@ -463,10 +464,10 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, RunMetr
     }
     std::vector<zmq::message_t> parts;
     if (!zmq::recv_multipart(in, std::back_inserter(parts))) continue;
-    if (parts.empty()) continue;
-    if (*static_cast<const char*>(parts[0].data()) == kEnd) return;
+    if (parts.empty() || parts[0].size() != 1) continue;
     if (wire) {
-      if (parts.size() != 3) continue;
+      // From the scorers over tcp: [B][topic][json]; only a signal stops this stage.
+      if (parts.size() != 3 || *static_cast<const char*>(parts[0].data()) != kBatch) continue;
       const auto topic = parts[1].to_string_view();
       metrics.published_sequence.store(publisher.publish(topic, parts[2].to_string_view()));
       if (topic.starts_with("resolved.")) {
@@ -478,6 +479,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, RunMetr
       }
       continue;
     }
+    if (*static_cast<const char*>(parts[0].data()) == kEnd) return;  // single process: drained
     std::unique_ptr<OutEvent> event(parts.size() > 1 ? frame_pointer<OutEvent>(parts[1]) : nullptr);
     if (!event) continue;
     const auto sequence = publisher.publish(event->topic, event->json);
