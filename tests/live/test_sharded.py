@@ -76,7 +76,39 @@ metrics = "127.0.0.1:{metrics}"
             time.sleep(0.1)
         self.fail("stage never became ready")
 
+    def keys(self, name):
+        """Key files for a stage: (prefix, public, secret) via `flowlier keygen`."""
+        prefix = os.path.join(self.tmp.name, name)
+        public = subprocess.run([BINARY, "keygen", prefix], capture_output=True, text=True, check=True).stdout.strip()
+        with open(prefix + ".key") as f:
+            secret = [line.strip() for line in f if line.strip() and not line.startswith("#")][0]
+        return prefix, public, secret
+
+    def allow(self, name, *publics):
+        path = os.path.join(self.tmp.name, name + ".allow")
+        with open(path, "w") as f:
+            f.write("".join(p + "\n" for p in publics))
+        return path
+
     def test_one_ingest_three_scorers_one_publisher_equal_one_engine(self):
+        self.run_sharded(curve=False)
+
+    def test_the_same_with_curve_on_every_hop(self):
+        self.run_sharded(curve=True)
+
+    def run_sharded(self, curve):
+        sec = {"publish": [], "score": [], "ingest": []}
+        if curve:
+            publisher_keys, scorer_keys, ingest_keys = self.keys("pub"), self.keys("score"), self.keys("ingest")
+            client_public, client_secret = zmq.curve_keypair()
+            sec["publish"] = ["--curve-secret", publisher_keys[0] + ".key",
+                              "--curve-allow", self.allow("pub", scorer_keys[1], client_public.decode())]
+            sec["score"] = ["--curve-secret", scorer_keys[0] + ".key",
+                            "--curve-allow", self.allow("score", ingest_keys[1]),
+                            "--curve-peer", publisher_keys[0] + ".pub"]
+            sec["ingest"] = ["--curve-secret", ingest_keys[0] + ".key",
+                             "--curve-allow", self.allow("ingest", client_public.decode()),
+                             "--curve-peer", scorer_keys[0] + ".pub"]
         ports = free_ports(5 + 2 * SHARDS)
         flows, events, publish_listen = ports[0:3]
         shard_ports = ports[3:3 + SHARDS]
@@ -90,7 +122,7 @@ metrics = "127.0.0.1:{metrics}"
             replay = [json.loads(line) for line in f if line.strip()]
 
         publisher = self.start("--config", config, "--role", "publish", "--listen",
-                               f"tcp://127.0.0.1:{publish_listen}", "--metrics", f"127.0.0.1:{metrics_ports[0]}")
+                               f"tcp://127.0.0.1:{publish_listen}", "--metrics", f"127.0.0.1:{metrics_ports[0]}", *sec["publish"])
         self.wait_ready(metrics_ports[0], publisher)
         scorers = []
         for i in range(SHARDS):
@@ -101,20 +133,24 @@ metrics = "127.0.0.1:{metrics}"
                                       f"tcp://127.0.0.1:{shard_ports[i]}", "--publish-to",
                                       f"tcp://127.0.0.1:{publish_listen}", "--shard-index", str(i),
                                       "--shard-count", str(SHARDS), "--metrics",
-                                      f"127.0.0.1:{metrics_ports[1 + i]}"))
+                                      f"127.0.0.1:{metrics_ports[1 + i]}", *sec["score"]))
             self.wait_ready(metrics_ports[1 + i], scorers[-1])
         ingest = self.start("--config", config, "--role", "ingest", "--shards",
                             ",".join(f"tcp://127.0.0.1:{p}" for p in shard_ports), "--metrics",
-                            f"127.0.0.1:{metrics_ports[1 + SHARDS]}")
+                            f"127.0.0.1:{metrics_ports[1 + SHARDS]}", *sec["ingest"])
         self.wait_ready(metrics_ports[1 + SHARDS], ingest)
 
         ctx = zmq.Context()
         sub = ctx.socket(zmq.SUB)
+        push = ctx.socket(zmq.PUSH)
+        if curve:
+            for sock, server in ((sub, publisher_keys[1]), (push, ingest_keys[1])):
+                sock.curve_publickey, sock.curve_secretkey = client_public, client_secret
+                sock.curve_serverkey = server.encode()
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.RCVHWM, 0)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
         sub.connect(f"tcp://127.0.0.1:{events}")
-        push = ctx.socket(zmq.PUSH)
         push.setsockopt(zmq.LINGER, 1000)
         push.connect(f"tcp://127.0.0.1:{flows}")
         time.sleep(0.5)
@@ -142,6 +178,9 @@ metrics = "127.0.0.1:{metrics}"
             if now != state:
                 state, stable_since = now, time.time()
 
+        if curve:
+            for port in metrics_ports:
+                self.assertEqual(self.metric(port, "flowlier_auth_failures_total"), 0)
         # Every stage stops cleanly; scorers write their own snapshots.
         for p in [ingest, *scorers, publisher]:
             p.send_signal(signal.SIGTERM)
@@ -160,7 +199,8 @@ metrics = "127.0.0.1:{metrics}"
         expected = {(e["id"], e["score"], e["status"]) for e in replay if unix(e["window"]["end"]) <= cut}
         self.assertGreater(len(expected), 0)
         self.assertEqual(live, expected)
-        print(f"\n  sharded: {len(received)} events over {SHARDS} scorers = single engine", file=sys.stderr)
+        print(f"\n  sharded{' (CURVE)' if curve else ''}: {len(received)} events over {SHARDS} scorers "
+              "= single engine", file=sys.stderr)
 
 
 if __name__ == "__main__":
