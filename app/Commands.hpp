@@ -7,6 +7,10 @@ namespace flowlier::app {
 void add_normalize_command(CLI::App& app);
 void add_replay_command(CLI::App& app);
 void add_config_command(CLI::App& app);
+// `flowlier run`: the live service (ZeroMQ in, scoring, ZeroMQ PUB out, metrics).
+void add_run_command(CLI::App& app);
+// `flowlier keygen`: CURVE key pairs for the live service's tcp endpoints.
+void add_keygen_command(CLI::App& app);
 // `flowlier sim`: labelled AWS VPC flow log simulator (lab/Simulator.hpp).
 void add_sim_command(CLI::App& app);
 // `flowlier eval`: scores anomaly events against simulator labels (lab/Evaluator.hpp).

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   flowlier::app::add_normalize_command(app);
   flowlier::app::add_replay_command(app);
   flowlier::app::add_config_command(app);
+  flowlier::app::add_run_command(app);
+  flowlier::app::add_keygen_command(app);
   flowlier::app::add_sim_command(app);
   flowlier::app::add_eval_command(app);
   flowlier::app::add_score_series_command(app);

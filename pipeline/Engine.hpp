@@ -120,6 +120,10 @@ class Engine {
   std::size_t entity_count() const { return windower_.entity_count(); }
   std::size_t memory_usage() const;
   const EngineConfig& config() const { return config_; }
+  // The engine's own watermark (restored with the state): the live service's idle
+  // timeout reads it to move event time on while no records arrive.
+  const WatermarkTracker& watermark() const { return watermark_; }
+  std::int64_t last_close_point() const { return last_close_point_; }
   bool owns(const models::EntityKey& key) const {
     return config_.shard_count <= 1 || key.hash() % config_.shard_count == config_.shard_index;
   }

@@ -1,0 +1,51 @@
+#pragma once
+// A tiny HTTP/1.0 responder for /metrics, /healthz and /readyz: one thread, one
+// request per connection, GET only. Enough for Prometheus scrapes and probes, with
+// no dependency beyond POSIX sockets. Requests larger than 8 KiB or slower than two
+// seconds are answered 400 / dropped, so a bad client cannot wedge the thread.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace flowlier::transport {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+class MetricsServer {
+ public:
+  // Called on the server thread with the request path (query string removed).
+  using Handler = std::function<HttpResponse(std::string_view path)>;
+
+  explicit MetricsServer(Handler handler);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Listens on "host:port" (IPv4 literal or "localhost"; port 0 picks a free one) and
+  // starts serving. Returns an empty string on success, else why not.
+  std::string start(const std::string& host_port);
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void serve();
+  void answer(int client);
+
+  Handler handler_;
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// Splits "host:port"; returns false when it is not of that shape.
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port);
+
+}  // namespace flowlier::transport
