@@ -42,6 +42,7 @@
 #include "transport/ProcessMemory.hpp"
 #include "transport/PrometheusText.hpp"
 #include "transport/ZmqCurve.hpp"
+#include "app/SinkBridge.hpp"
 #include "transport/ZmqPublisher.hpp"
 #include "transport/ZmqSockets.hpp"
 
@@ -453,8 +454,8 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
 // Stage 3: publish each event on the PUB socket.
 // `wire`: the publish role, merging [B][topic][json] from the scorers over tcp; it
 // stops when `stopping` is set and its input is drained.
-void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, RunMetrics& metrics, bool wire,
-                   const std::atomic<bool>& stopping) {
+void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBridge& sinks, RunMetrics& metrics,
+                   bool wire, const std::atomic<bool>& stopping) {
   while (true) {
     zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
@@ -470,6 +471,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, RunMetr
       if (parts.size() != 3 || *static_cast<const char*>(parts[0].data()) != kBatch) continue;
       const auto topic = parts[1].to_string_view();
       metrics.published_sequence.store(publisher.publish(topic, parts[2].to_string_view()));
+      sinks.publish_json(parts[2].to_string_view());
       if (topic.starts_with("resolved.")) {
         metrics.events_resolved.fetch_add(1);
       } else if (const auto dot = topic.find('.', 8); dot != std::string_view::npos) {
@@ -483,6 +485,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, RunMetr
     std::unique_ptr<OutEvent> event(parts.size() > 1 ? frame_pointer<OutEvent>(parts[1]) : nullptr);
     if (!event) continue;
     const auto sequence = publisher.publish(event->topic, event->json);
+    sinks.publish_json(event->json);
     metrics.published_sequence.store(sequence);
     metrics.publish_latency.observe(std::chrono::duration<double>(Clock::now() - event->closed).count());
     if (event->firing) {
@@ -698,6 +701,15 @@ int run_service(const RunOptions& o) {
              publisher ? publisher->endpoint() : o.publish_to.empty() ? fmt::format("{} shards", shards.size())
                                                                        : o.publish_to,
              metrics_endpoint);
+  // Sinks (Splunk HEC, Sumo Logic, webhooks, files) take every published event; their
+  // spools carry undelivered events across restarts.
+  std::string sink_error;
+  auto sinks = SinkBridge::open(o.role == Role::single || o.role == Role::publish ? o.config : std::string(),
+                                sink_error);
+  if (!sinks) {
+    fmt::print(stderr, "run: sink configuration error: {}\n", sink_error);
+    return 2;
+  }
   std::atomic<bool> stopping{false};
   std::vector<std::thread> threads;  // in upstream-to-downstream order
   switch (o.role) {
@@ -706,8 +718,8 @@ int run_service(const RunOptions& o) {
                            std::ref(metrics), std::cref(stopping));
       threads.emplace_back(scoring_stage, std::move(records_in), std::move(events_out), std::ref(engine),
                            std::cref(config), std::cref(o), std::ref(metrics), false, std::cref(stopping));
-      threads.emplace_back(publish_stage, std::move(events_in), std::ref(*publisher), std::ref(metrics), false,
-                           std::cref(stopping));
+      threads.emplace_back(publish_stage, std::move(events_in), std::ref(*publisher), std::ref(*sinks),
+                           std::ref(metrics), false, std::cref(stopping));
       break;
     case Role::ingest:
       threads.emplace_back(ingest_role_stage, std::move(flows), std::ref(shards), std::cref(config), std::cref(o),
@@ -718,8 +730,8 @@ int run_service(const RunOptions& o) {
                            std::cref(config), std::cref(o), std::ref(metrics), true, std::cref(stopping));
       break;
     case Role::publish:
-      threads.emplace_back(publish_stage, std::move(events_in), std::ref(*publisher), std::ref(metrics), true,
-                           std::cref(stopping));
+      threads.emplace_back(publish_stage, std::move(events_in), std::ref(*publisher), std::ref(*sinks),
+                           std::ref(metrics), true, std::cref(stopping));
       break;
   }
   metrics.ready.store(true);
@@ -732,6 +744,8 @@ int run_service(const RunOptions& o) {
   // Upstream first: intake stops and sends the end marker; scoring drains and writes
   // the snapshot; publish sends what is left.
   for (auto& t : threads) t.join();
+  // What the sinks could not deliver in time stays in their spools for the next start.
+  sinks->finish(stderr, std::chrono::seconds(10));
   shards.clear();
   publisher.reset();
   server.stop();

@@ -1,6 +1,9 @@
 #include "app/SinkBridge.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/formats/Rfc3339.hpp"
 
 #include "transport/SinkConfig.hpp"
 #include "transport/SinkFactory.hpp"
@@ -47,6 +50,32 @@ void SinkBridge::publish(const pipeline::AnomalyEvent& event) {
   if (sinks_.empty()) return;
   const auto converted = to_sink_event(event);
   for (auto& sink : sinks_) sink->push(converted);
+}
+
+void SinkBridge::publish_json(std::string_view json) {
+  if (sinks_.empty()) return;
+  transport::SinkEvent out;
+  try {
+    const auto j = nlohmann::json::parse(json);
+    auto& m = out.meta;
+    m.id = j.at("id").get<std::string>();
+    m.episode = j.at("episode").get<std::string>();
+    m.resolved = j.at("status").get<std::string>() == "resolved";
+    m.severity = transport::parse_sink_severity(j.at("severity").get<std::string>()).value_or(m.severity);
+    const auto end = pipeline::formats::parse_rfc3339(j.at("window").at("end").get<std::string>());
+    m.time = end ? *end / 1'000'000'000 : 0;
+    m.entity_kind = j.at("entity").at("kind").get<std::string>();
+    m.entity_id = j.at("entity").at("id").get<std::string>();
+    m.detector = j.value("detector", "");
+    m.feature = j.value("feature", "");
+    m.category = j.value("category", "");
+    m.summary = j.value("explanation", "");
+  } catch (const std::exception&) {
+    ++unreadable_;
+    return;
+  }
+  out.json = std::string(json);
+  for (auto& sink : sinks_) sink->push(out);
 }
 
 bool SinkBridge::finish(std::FILE* report, std::chrono::milliseconds wait) {

@@ -24,12 +24,17 @@ class SinkBridge {
   bool empty() const { return sinks_.empty(); }
   // Each sink filters by its own min_severity. May block under a full spool's block policy.
   void publish(const pipeline::AnomalyEvent&);
+  // The same for an event already serialized (the live publish stage, which may
+  // receive events from other processes). Unreadable JSON is counted, not sent.
+  void publish_json(std::string_view json);
+  std::uint64_t unreadable() const { return unreadable_; }
   // Waits up to `wait` for every sink to deliver, then prints one line of counters per
   // sink to `report`. True when every sink delivered everything.
   bool finish(std::FILE* report, std::chrono::milliseconds wait);
 
  private:
   std::vector<std::unique_ptr<transport::Sink>> sinks_;
+  std::uint64_t unreadable_ = 0;
 };
 
 }  // namespace flowlier::app

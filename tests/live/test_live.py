@@ -136,6 +136,11 @@ flows_in = "tcp://127.0.0.1:{cls.flows_port}"
 events_out = "tcp://127.0.0.1:{cls.events_port}"
 metrics = "127.0.0.1:{cls.metrics_port}"
 """)
+        # The live service also hands every event to a file sink, as it would to Splunk.
+        cls.sink_file = os.path.join(cls.tmp.name, "sink.jsonl")
+        cls.live_config = os.path.join(cls.tmp.name, "live-sinks.toml")
+        with open(cls.config) as base, open(cls.live_config, "w") as f:
+            f.write(base.read() + f'\n[[sinks]]\ntype = "file"\npath = "{cls.sink_file}"\n')
         out = os.path.join(cls.tmp.name, "replay.jsonl")
         subprocess.run([BINARY, "replay", "-q", "--config", cls.config, "--out", out, *SAMPLE], check=True,
                        stderr=subprocess.DEVNULL)
@@ -216,7 +221,9 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         half = len(SAMPLE) // 2
         if os.path.exists(self.state):
             os.remove(self.state)
-        service = Service(self.config)
+        if os.path.exists(self.sink_file):
+            os.remove(self.sink_file)
+        service = Service(self.live_config)
         self.wait_ready(service)
         first = self.push_and_collect(service, SAMPLE[:half])
         m = self.metrics()
@@ -230,7 +237,7 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         self.assertTrue(os.path.exists(self.state), "SIGTERM wrote no snapshot")
         self.check_topics_and_sequence(first)
 
-        service = Service(self.config)
+        service = Service(self.live_config)
         self.wait_ready(service)
         self.assertGreater(self.metrics()["flowlier_entities"], 0, "the snapshot was not restored")
         second = self.push_and_collect(service, SAMPLE[half:])
@@ -247,6 +254,10 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         print(f"\n  replay: {len(self.replay)} events, {len(expected)} before its final flush; "
               f"live: {len(first)} + {len(second)} across the restart", file=sys.stderr)
         self.assertEqual(live, expected)
+        # The sink got exactly what was published, across the restart.
+        with open(self.sink_file) as f:
+            sunk = [json.loads(line) for line in f if line.strip()]
+        self.assertEqual(sorted(e["id"] for e in sunk), sorted(e["id"] for _, e, _ in first + second))
 
     def test_kill_9_restarts_from_the_periodic_snapshot(self):
         if os.path.exists(self.state):
