@@ -53,6 +53,26 @@ class TouchingSink final : public pipeline::DecodeSink {
   std::uint64_t acc_ = 0;
 };
 
+// Mostly the defaults. A last byte with the top bit set picks small size limits (so
+// line_too_long and the document limit are reached with small inputs); 0x40 without
+// it picks a configured AWS format (for lines without a header).
+inline pipeline::DecoderOptions options_for(unsigned choice) {
+  pipeline::DecoderOptions options;
+  if (choice & 0x80) {
+    options.max_line_bytes = std::size_t{16} << ((choice >> 4) & 7);
+    options.max_document_bytes = options.max_line_bytes * 4;
+  } else if (choice & 0x40) {
+    options.aws_fields = (choice & 0x20)
+        ? "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} "
+          "${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} "
+          "${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr} ${region} ${az-id} ${sublocation-type} "
+          "${sublocation-id} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path}"
+        : "interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr srcport dstport protocol bytes packets start end "
+          "action log-status reject-reason ecs-task-id resource-id encryption-status";
+  }
+  return options;
+}
+
 // The last byte also picks the chunking (1-3 chunks and the split points), so seeds
 // are plain input files and the fuzzer still explores split points; a split point is
 // moved forward to just after the next '\n'.
@@ -60,7 +80,7 @@ inline int fuzz_decoder(pipeline::InputFormat format, const std::uint8_t* data, 
   if (size == 0) return 0;
   const unsigned choice = data[size - 1];
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  auto decoder = pipeline::make_decoder(format, pipeline::DecoderOptions{});
+  auto decoder = pipeline::make_decoder(format, options_for(choice));
   if (!decoder) __builtin_trap();
   TouchingSink sink;
   const std::size_t chunks = 1 + choice % 3;

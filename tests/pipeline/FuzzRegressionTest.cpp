@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/Engine.hpp"
@@ -33,6 +34,18 @@ class EngineFeeder final : public DecodeSink {
 
  private:
   Engine& engine_;
+};
+
+class RejectCollector final : public DecodeSink {
+ public:
+  void on_record(const FlowRecord&) override { ++records; }
+  void on_reject(const Reject& reject) override {
+    reasons.push_back(reject.reason);
+    raws.emplace_back(reject.raw);
+  }
+  int records = 0;
+  std::vector<RejectReason> reasons;
+  std::vector<std::string> raws;
 };
 
 // An engine that has seen a few flows (so its saved state holds entity slots).
@@ -85,4 +98,24 @@ TEST_CASE("The slot count bound still accepts real saved states", "[fuzz]") {
   std::ostringstream again;
   restored.save(again);
   CHECK(again.str() == saved.str());
+}
+
+// fuzz_aws_firehose: FirehoseDecoder::finish took its view of the buffered input before
+// appending simdjson's padding, which reallocates, so every reject quoted freed memory
+// (heap-use-after-free under ASan; garbage in the reject log otherwise).
+TEST_CASE("Firehose rejects quote the input they reject, not freed memory", "[fuzz]") {
+  const std::string input = read_regression("firehose-invalid-json.json");
+  REQUIRE(input == "{\"rdsjMT]}\nS0x}\n");
+  // As one chunk, and as two chunks split after the first line (the Decoder contract).
+  for (const std::size_t split : {input.size(), input.find('\n') + 1}) {
+    auto decoder = make_decoder(InputFormat::aws_firehose, DecoderOptions{});
+    RejectCollector sink;
+    decoder->feed(std::string_view(input).substr(0, split), 1, sink);
+    if (split < input.size()) decoder->feed(std::string_view(input).substr(split), 2, sink);
+    decoder->finish(sink);
+    CHECK(sink.records == 0);
+    REQUIRE(sink.reasons.size() == 1);
+    CHECK(sink.reasons[0] == RejectReason::invalid_json);
+    CHECK(sink.raws[0] == input);
+  }
 }
