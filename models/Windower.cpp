@@ -188,6 +188,11 @@ std::string Windower::load(detectors::StateReader& r) {
   std::uint64_t slot_count = 0;
   if (!r.get(slot_count)) return r.error();
   if (slot_count > (std::uint64_t{1} << 32) - 2) return "entity table state is too large";
+  // Each saved slot takes at least this many bytes, so a hostile count is refused
+  // before it is allocated (found by fuzz_state_restore).
+  constexpr std::size_t kMinSlotBytes = sizeof(EntityKind) + sizeof(std::uint32_t) + 2 * sizeof(std::int64_t) +
+                                        2 * sizeof(std::uint32_t) + sizeof(SeenHistory);
+  if (slot_count > r.remaining() / kMinSlotBytes) return "entity table state is truncated";
   next.slots_.resize(slot_count);
   for (Slot& s : next.slots_) {
     std::string id;

@@ -45,7 +45,9 @@ void FirehoseDecoder::finish(DecodeSink& sink) {
   cloudwatch_.set_source_index(source_index_);
   cloudwatch_.text().set_source_index(source_index_);
   const std::size_t length = buffer_.size();
-  buffer_.append(simdjson::SIMDJSON_PADDING, '\0');  // before taking views: it may reallocate
+  // Pad before taking any view into buffer_: the append may reallocate (a view taken
+  // first dangled in every reject; found by fuzz_aws_firehose). simdjson reads past the text.
+  buffer_.append(simdjson::SIMDJSON_PADDING, '\0');
   const std::string_view text(buffer_.data(), length);
   if (fed_bytes_ > max_document_bytes_) {
     reject(RejectReason::line_too_long, text, 1,
@@ -56,6 +58,7 @@ void FirehoseDecoder::finish(DecodeSink& sink) {
       reject(RejectReason::invalid_json, text, 1,
              fmt::format("invalid JSON: {}", simdjson::error_message(stream_error)), sink);
     } else {
+      bool stopped = false;
       for (auto it = stream.begin(); it != stream.end(); ++it) {
         const std::size_t offset = it.current_index();
         const std::string_view raw = text.substr(std::min(offset, text.size()));
@@ -64,6 +67,7 @@ void FirehoseDecoder::finish(DecodeSink& sink) {
         if (auto error = (*it).get(doc)) {
           reject(RejectReason::invalid_json, raw, doc_line,
                  fmt::format("invalid JSON: {}", simdjson::error_message(error)), sink);
+          stopped = true;
           break;  // simdjson stops at the first error
         }
         simdjson::dom::array records;
@@ -83,7 +87,9 @@ void FirehoseDecoder::finish(DecodeSink& sink) {
           decode_record(data, records_, sink);
         }
       }
-      if (const std::size_t truncated = stream.truncated_bytes(); truncated > 0) {
+      // After an error truncated_bytes() is meaningless (it reported 4294967295 bytes),
+      // and the error was already rejected: as CloudWatchDecoder, report nothing more.
+      if (const std::size_t truncated = stream.truncated_bytes(); !stopped && truncated > 0) {
         const std::size_t offset = length - std::min(truncated, length);
         reject(RejectReason::invalid_json, text.substr(offset), line_at(text, offset),
                fmt::format("invalid JSON: the last {} bytes are an incomplete document", truncated), sink);
