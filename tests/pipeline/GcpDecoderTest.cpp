@@ -8,35 +8,16 @@
 
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/InputFormat.hpp"
+#include "tests/support/CollectingSink.hpp"
 #include "pipeline/formats/GcpDecoder.hpp"
 
 using namespace flowlier::pipeline;
 
 namespace {
 
-struct CollectedReject {
-  RejectReason reason;
-  std::uint64_t line;
-  std::string raw;
-  std::string message;
-};
+using GcpAzureCollector = flowlier::test::CollectingSink;
+using flowlier::test::read_file;
 
-class GcpAzureCollector final : public DecodeSink {
- public:
-  void on_record(const FlowRecord& record) override { records.push_back(record); }
-  void on_reject(const Reject& reject) override {
-    rejects.push_back({reject.reason, reject.line, std::string(reject.raw), std::string(reject.message)});
-  }
-  std::vector<FlowRecord> records;
-  std::vector<CollectedReject> rejects;
-};
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Feeds `text` the way the reader does: whole lines, `lines_per_chunk` at a time.
 GcpAzureCollector decode(std::string_view text, std::size_t lines_per_chunk = 1000000,
