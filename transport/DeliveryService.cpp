@@ -229,7 +229,29 @@ bool DeliveryService::send_once(std::span<const SinkEvent> events, HttpResponse&
     if (next > now && !sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(next - now))) return false;
   }
   last_send_ = Clock::now();
-  response = client_.post(build_request(config_, events, channel_), config_.timeout_ms);
+  if (config_.type != SinkType::alertmanager) {
+    response = client_.post(build_request(config_, events, channel_), config_.timeout_ms);
+    return true;
+  }
+  // An HA pair: every Alertmanager gets the batch (they deduplicate among themselves);
+  // delivered when one accepted it, otherwise the last failure decides the retry.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  HttpRequest request = build_request(config_, events, channel_, now);
+  bool accepted = false;
+  const auto endpoints = alertmanager_endpoints(config_);
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    request.url = endpoints[i];
+    auto r = client_.post(request, config_.timeout_ms);
+    const bool ok = r.status >= 200 && r.status < 300;
+    if (!ok && log_) log_(fmt::format("{}: Alertmanager #{} (urls[{}]) answered {} {}", config_.id, i + 1, i, r.status, r.error));
+    if (ok && !accepted) {
+      accepted = true;
+      response = std::move(r);
+    } else if (!accepted) {
+      response = std::move(r);
+    }
+  }
   return true;
 }
 
