@@ -263,8 +263,11 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
     }
     case SinkType::alertmanager:
       r.get("resend_horizon_seconds", c.resend_horizon_seconds);
+      r.get("resend_interval_seconds", c.resend_interval_seconds);
       r.get("generator_url", c.generator_url);
-      if (c.resend_horizon_seconds < 60) r.fail("resend_horizon_seconds", "must be at least 60");
+      if (c.resend_horizon_seconds == 0) r.fail("resend_horizon_seconds", "must be at least 1");
+      if (c.resend_interval_seconds > 0 && c.resend_horizon_seconds < 2 * std::uint64_t{c.resend_interval_seconds})
+        r.fail("resend_horizon_seconds", "must be at least twice resend_interval_seconds");
       break;
     case SinkType::file:
       r.get("path", c.path);

@@ -42,7 +42,10 @@ struct SinkConfig {
   std::vector<std::string> urls;
   // alertmanager: a firing event's endsAt = send time + this horizon, so Alertmanager
   // keeps the alert firing that long without news; the resolution event ends it.
-  std::uint32_t resend_horizon_seconds = 3600;
+  std::uint32_t resend_horizon_seconds = 600;
+  // alertmanager: open (firing, delivered, not yet resolved) episodes are posted again
+  // this often, renewing endsAt, as Prometheus does; 0 = never.
+  std::uint32_t resend_interval_seconds = 60;
   std::string generator_url;  // alertmanager: generatorURL of every alert ("" = none)
 
   // Batching.

@@ -6,7 +6,8 @@ receiver is a webhook to an HTTP server of this test.
 An event enters `flowlier run --role publish` the way a scorer sends it ([B][topic][json]
 over ZeroMQ); the sink posts it to /api/v2/alerts of two Alertmanager URLs (the second is
 dead: an HA pair with one member down still delivers); Alertmanager routes it to the
-webhook as firing; the episode's resolution arrives as resolved; after a silence is
+webhook as firing; re-sent every second, it outlives its 3 s resend horizon; the
+episode's resolution arrives as resolved; after a silence is
 created through Alertmanager's API, a new episode on that entity never reaches the webhook.
 """
 import http.server
@@ -100,6 +101,8 @@ type = "alertmanager"
 id = "am"
 urls = ["{self.am}", "http://127.0.0.1:{dead_port}"]
 generator_url = "http://flowlier.test/events"
+resend_horizon_seconds = 3
+resend_interval_seconds = 1
 batch_timeout_ms = 100
 timeout_ms = 2000
 spool_dir = "{self.tmp.name}/spool"
@@ -174,6 +177,14 @@ spool_dir = "{self.tmp.name}/spool"
         self.assertEqual(alert["generatorURL"], "http://flowlier.test/events")
         self.assertEqual(body["receiver"], "test")
 
+        # Re-sent while firing: with a 3 s horizon the alert would have ended by now
+        # without the sink's re-sends every second.
+        time.sleep(6)
+        active = [a for a in self.am_alerts() if a["labels"].get("entity") == "eni-0aaa"]
+        self.assertEqual(len(active), 1, "the firing alert timed out in Alertmanager")
+        self.assertEqual(active[0]["status"]["state"], "active")
+        self.assertIsNone(self.wait_webhook(lambda b, a: a["status"] == "resolved", timeout=0.2))
+
         self.send(event(2, "eni-0aaa", status="resolved"))
         got = self.wait_webhook(lambda b, a: a["status"] == "resolved" and a["labels"]["entity"] == "eni-0aaa")
         self.assertIsNotNone(got, "the resolution never reached the webhook")
@@ -205,6 +216,8 @@ spool_dir = "{self.tmp.name}/spool"
         with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
             text = r.read().decode()
         self.assertIn('flowlier_sink_delivered_total{sink="am"} 4', text)
+        # The resolved episode is no longer re-sent: it stays resolved.
+        self.assertEqual([a for a in self.am_alerts() if a["labels"].get("entity") == "eni-0aaa"], [])
         self.assertIn('flowlier_sink_spool_events{sink="am"} 0', text)
 
 

@@ -161,7 +161,8 @@ TEST_CASE("alertmanager sinks: one url or an HA pair, horizon, errors", "[sinks]
   CHECK(one.sinks[0].type == SinkType::alertmanager);
   CHECK(one.sinks[0].id == "alertmanager-0");
   CHECK(one.sinks[0].urls == std::vector<std::string>{"http://127.0.0.1:9093"});
-  CHECK(one.sinks[0].resend_horizon_seconds == 3600);
+  CHECK(one.sinks[0].resend_horizon_seconds == 600);
+  CHECK(one.sinks[0].resend_interval_seconds == 60);
 
   auto pair = parse_sink_configs(
       "[[sinks]]\ntype = \"alertmanager\"\nurls = [\"http://am1:9093\", \"https://u:pw@am2:9093\"]\n"
@@ -186,6 +187,12 @@ TEST_CASE("alertmanager sinks: one url or an HA pair, horizon, errors", "[sinks]
   auto none = parse_sink_configs("[[sinks]]\ntype = \"alertmanager\"\n", "c.toml");
   CHECK(none.error == "c.toml:1: 'sinks[0].url' is required and must start with http:// or https://");
   auto horizon = parse_sink_configs(
-      "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\nresend_horizon_seconds = 5\n", "c.toml");
-  CHECK(horizon.error == "c.toml:4: 'sinks[0].resend_horizon_seconds' must be at least 60");
+      "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\nresend_horizon_seconds = 100\n", "c.toml");
+  CHECK(horizon.error == "c.toml:4: 'sinks[0].resend_horizon_seconds' must be at least twice resend_interval_seconds");
+  auto no_resend = parse_sink_configs("[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\n"
+                                      "resend_horizon_seconds = 100\nresend_interval_seconds = 0\n", "c.toml");
+  CHECK(no_resend.error.empty());
+  auto zero = parse_sink_configs(
+      "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\nresend_horizon_seconds = 0\n", "c.toml");
+  CHECK(zero.error == "c.toml:4: 'sinks[0].resend_horizon_seconds' must be at least 1");
 }
