@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build demo test test-asan bench fuzz notebooks clean
+.PHONY: deps build demo test test-asan bench fuzz notebooks clean package
 
 deps:
 	@scripts/install-deps
@@ -15,6 +15,10 @@ $(BUILD)/CMakeCache.txt: | deps
 
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j$(JOBS)
+
+# The Debian package (CPack): $(BUILD)/flowlier_<version>_<arch>.deb
+package: build
+	@cd $(BUILD) && cpack -G DEB
 
 demo: build
 	@scripts/demo

@@ -84,6 +84,7 @@ struct RunMetrics {
   std::atomic<std::uint64_t> records_scored{0};  // handed to the engine
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected{};
   std::atomic<std::uint64_t> late{0};
+  std::atomic<std::uint64_t> skipdata{0};  // AWS SKIPDATA status records: the source lost records
   std::atomic<std::uint64_t> windows_closed{0};
   std::atomic<std::uint64_t> entities{0};
   std::atomic<std::uint64_t> evictions{0};
@@ -96,6 +97,7 @@ struct RunMetrics {
   std::atomic<std::uint64_t> published_sequence{0};
   std::atomic<bool> ready{false};
   const transport::ZapHandler* zap = nullptr;
+  std::atomic<const SinkBridge*> sinks{nullptr};  // set while the sinks are open
   transport::LatencyHistogram publish_latency;
 };
 
@@ -111,6 +113,8 @@ std::string render_metrics(const RunMetrics& m) {
   }
   t.counter_family("flowlier_records_rejected_total", "Input lines or records rejected, by reason.", "reason",
                    rejects);
+  t.counter("flowlier_skipdata_records_total",
+            "SKIPDATA status records received: the flow log source lost records (data loss).", v(m.skipdata));
   t.counter("flowlier_late_records_total", "Observations that arrived after their window had closed.", v(m.late));
   t.counter("flowlier_windows_closed_total", "Entity windows closed and scored.", v(m.windows_closed));
   t.gauge("flowlier_entities", "Entities currently tracked.", v(m.entities));
@@ -132,6 +136,31 @@ std::string render_metrics(const RunMetrics& m) {
   t.gauge("flowlier_published_sequence", "Sequence number of the last published event.", v(m.published_sequence));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));
+  if (const SinkBridge* bridge = m.sinks.load(); bridge != nullptr && !bridge->empty()) {
+    const auto status = bridge->status();
+    const auto family = [&status](auto field) {
+      std::vector<std::pair<std::string, double>> out;
+      for (const auto& s : status) out.emplace_back(s.id, static_cast<double>(field(s)));
+      return out;
+    };
+    using S = SinkBridge::Status;
+    t.gauge_family("flowlier_sink_spool_bytes", "Bytes pending in the sink's disk spool.", "sink",
+                   family([](const S& s) { return s.counters.spool_bytes; }));
+    t.gauge_family("flowlier_sink_spool_max_bytes", "The sink's spool bound (spool_max_bytes).", "sink",
+                   family([](const S& s) { return s.spool_max_bytes; }));
+    t.gauge_family("flowlier_sink_spool_events", "Events pending in the sink's disk spool.", "sink",
+                   family([](const S& s) { return s.counters.spool_events; }));
+    t.counter_family("flowlier_sink_delivered_total", "Events the sink's receiver accepted.", "sink",
+                     family([](const S& s) { return s.counters.delivered; }));
+    t.counter_family("flowlier_sink_retried_total", "Requests the sink retried.", "sink",
+                     family([](const S& s) { return s.counters.retried; }));
+    t.counter_family("flowlier_sink_dropped_total", "Events the sink dropped (spool full, write errors).", "sink",
+                     family([](const S& s) { return s.counters.dropped; }));
+    t.counter_family("flowlier_sink_dead_lettered_total", "Events the receiver refused for good.", "sink",
+                     family([](const S& s) { return s.counters.dead_lettered; }));
+    t.gauge_family("flowlier_sink_config_error", "1 when the sink's receiver answered 401/403/404.", "sink",
+                   family([](const S& s) { return s.counters.config_error ? 1u : 0u; }));
+  }
   t.histogram("flowlier_publish_latency_seconds", "Wall time from a window close to its events' publication.",
               m.publish_latency);
   return t.text();
@@ -157,7 +186,10 @@ std::string write_snapshot(const Engine& engine, const std::string& path) {
 class BatchSink final : public DecodeSink {
  public:
   explicit BatchSink(RunMetrics& metrics) : metrics_(metrics) {}
-  void on_record(const FlowRecord& record) override { batch->push_back(record); }
+  void on_record(const FlowRecord& record) override {
+    if (record.status == LogStatus::skipdata) metrics_.skipdata.fetch_add(1, std::memory_order_relaxed);
+    batch->push_back(record);
+  }
   void on_reject(const Reject& reject) override {
     metrics_.rejected[static_cast<std::size_t>(reject.reason)].fetch_add(1, std::memory_order_relaxed);
   }
@@ -710,6 +742,7 @@ int run_service(const RunOptions& o) {
     fmt::print(stderr, "run: sink configuration error: {}\n", sink_error);
     return 2;
   }
+  metrics.sinks.store(sinks.get());
   std::atomic<bool> stopping{false};
   std::vector<std::thread> threads;  // in upstream-to-downstream order
   switch (o.role) {
@@ -749,6 +782,7 @@ int run_service(const RunOptions& o) {
   shards.clear();
   publisher.reset();
   server.stop();
+  metrics.sinks.store(nullptr);
   metrics.zap = nullptr;
   if (zap) zap->stop();
   context.close();

@@ -43,7 +43,16 @@ std::unique_ptr<SinkBridge> SinkBridge::open(const std::string& config_path, std
   bridge->sinks_ = transport::make_sinks(
       configs.sinks, [](const std::string& line) { fmt::print(stderr, "sink: {}\n", line); }, error);
   if (!error.empty()) return nullptr;
+  for (const auto& c : configs.sinks) bridge->spool_max_bytes_.push_back(c.spool_max_bytes);
   return bridge;
+}
+
+std::vector<SinkBridge::Status> SinkBridge::status() const {
+  std::vector<Status> out;
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    out.push_back({sinks_[i]->id(), sinks_[i]->counters(), i < spool_max_bytes_.size() ? spool_max_bytes_[i] : 0});
+  }
+  return out;
 }
 
 void SinkBridge::publish(const pipeline::AnomalyEvent& event) {

@@ -28,12 +28,20 @@ class SinkBridge {
   // receive events from other processes). Unreadable JSON is counted, not sent.
   void publish_json(std::string_view json);
   std::uint64_t unreadable() const { return unreadable_; }
+  // Per sink, for the metrics (the ids come from the config: a bounded label set).
+  struct Status {
+    std::string id;
+    transport::SinkCounters counters;
+    std::uint64_t spool_max_bytes = 0;
+  };
+  std::vector<Status> status() const;
   // Waits up to `wait` for every sink to deliver, then prints one line of counters per
   // sink to `report`. True when every sink delivered everything.
   bool finish(std::FILE* report, std::chrono::milliseconds wait);
 
  private:
   std::vector<std::unique_ptr<transport::Sink>> sinks_;
+  std::vector<std::uint64_t> spool_max_bytes_;  // parallel to sinks_
   std::uint64_t unreadable_ = 0;
 };
 

@@ -173,10 +173,49 @@ std::chrono::milliseconds DeliveryService::backoff(std::uint32_t attempt, const 
   return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(rng_)));
 }
 
+void DeliveryService::remember_open(std::span<const SinkEvent> delivered) {
+  for (const auto& e : delivered) {
+    if (e.meta.resolved) {
+      open_.erase(e.meta.episode);
+    } else if (open_.size() < kMaxOpenAlerts || open_.count(e.meta.episode)) {
+      open_[e.meta.episode] = e;
+    }
+  }
+}
+
+void DeliveryService::resend_open() {
+  std::vector<SinkEvent> events;
+  events.reserve(open_.size());
+  for (const auto& [episode, e] : open_) events.push_back(e);
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < events.size(); i += config_.batch_max_events) {
+    const std::size_t n = std::min<std::size_t>(config_.batch_max_events, events.size() - i);
+    HttpResponse response;
+    if (!send_once(std::span<const SinkEvent>(events.data() + i, n), response)) return;  // stopping
+    if (response.status < 200 || response.status >= 300) failed += n;
+  }
+  if (failed > 0) log_(fmt::format("{}: re-sending {} open alerts failed; next round in {} s", config_.redacted(),
+                                   failed, config_.resend_interval_seconds));
+}
+
 void DeliveryService::run() {
   std::unique_lock lock(mutex_);
+  const bool resends = config_.type == SinkType::alertmanager && config_.resend_interval_seconds > 0;
+  const auto interval = std::chrono::seconds(config_.resend_interval_seconds);
   while (true) {
-    wake_.wait(lock, [&] { return stop_ || spool_->pending() > 0; });
+    if (resends && !open_.empty()) {
+      wake_.wait_until(lock, next_resend_, [&] { return stop_ || spool_->pending() > 0; });
+      if (stop_) return;
+      if (spool_->pending() == 0) {  // idle and due
+        lock.unlock();
+        resend_open();
+        lock.lock();
+        next_resend_ = Clock::now() + interval;
+        continue;
+      }
+    } else {
+      wake_.wait(lock, [&] { return stop_ || spool_->pending() > 0; });
+    }
     if (stop_) return;
     // Batch by age: wait until the batch is full, old enough, or someone flushes.
     const auto deadline = oldest_ + std::chrono::milliseconds(config_.batch_timeout_ms);
@@ -200,6 +239,7 @@ void DeliveryService::run() {
       std::span<const SinkEvent> run_events(events.data() + start, i - start);
       std::span<const std::string> run_records(records.data() + start, i - start);
       const auto n = run_events.empty() ? 0 : deliver(run_events, run_records);
+      if (resends) remember_open(run_events.first(n));
       done += n;
       if (n < run_events.size()) break;
       if (!end) {
@@ -215,6 +255,7 @@ void DeliveryService::run() {
       log_(fmt::format("{}: {}", config_.redacted(), spool_->error()));
     }
     oldest_ = Clock::now();
+    if (resends && open_.size() > 0 && next_resend_ <= oldest_) next_resend_ = oldest_ + interval;
     counters_.spool_events = spool_->pending();
     counters_.spool_bytes = spool_->pending_bytes();
     space_.notify_all();
@@ -229,7 +270,29 @@ bool DeliveryService::send_once(std::span<const SinkEvent> events, HttpResponse&
     if (next > now && !sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(next - now))) return false;
   }
   last_send_ = Clock::now();
-  response = client_.post(build_request(config_, events, channel_), config_.timeout_ms);
+  if (config_.type != SinkType::alertmanager) {
+    response = client_.post(build_request(config_, events, channel_), config_.timeout_ms);
+    return true;
+  }
+  // An HA pair: every Alertmanager gets the batch (they deduplicate among themselves);
+  // delivered when one accepted it, otherwise the last failure decides the retry.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  HttpRequest request = build_request(config_, events, channel_, now);
+  bool accepted = false;
+  const auto endpoints = alertmanager_endpoints(config_);
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    request.url = endpoints[i];
+    auto r = client_.post(request, config_.timeout_ms);
+    const bool ok = r.status >= 200 && r.status < 300;
+    if (!ok && log_) log_(fmt::format("{}: Alertmanager #{} (urls[{}]) answered {} {}", config_.id, i + 1, i, r.status, r.error));
+    if (ok && !accepted) {
+      accepted = true;
+      response = std::move(r);
+    } else if (!accepted) {
+      response = std::move(r);
+    }
+  }
   return true;
 }
 

@@ -11,9 +11,15 @@
 //                  alone; it goes to <spool>/dead-letter.jsonl with the reason
 //   401, 403, 404  configuration error: logged loudly once, counted, events stay
 //                  spooled, retried every auth_retry_ms
+// alertmanager: the sender keeps the episodes it delivered firing (at most
+// kMaxOpenAlerts, newest kept) and posts them again every resend_interval_seconds
+// while the spool is idle, best effort (a failed re-send waits for the next round);
+// a delivered resolution forgets the episode. Not persisted: after a restart the
+// alerts live until their endsAt (resend_horizon_seconds) unless new events come.
 // Thread-safe: push/flush/counters from any thread.
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -45,6 +51,7 @@ class DeliveryService final : public Sink {
   // Spool record format (exposed for tests): meta JSON, a tab, the event JSON.
   static std::string encode_record(const SinkEvent&);
   static bool decode_record(const std::string& record, SinkEvent& out);
+  static constexpr std::size_t kMaxOpenAlerts = 10000;
 
  private:
   DeliveryService(SinkConfig config, SinkLog log, std::unique_ptr<DiskSpool> spool);
@@ -56,6 +63,8 @@ class DeliveryService final : public Sink {
   bool hec_acknowledged(std::uint64_t ack_id);
   void dead_letter(std::span<const std::string> records, const std::string& reason);
   bool sleep_for(std::chrono::milliseconds);  // false when stopping
+  void remember_open(std::span<const SinkEvent> delivered);  // alertmanager
+  void resend_open();                                         // alertmanager, sender thread, unlocked
   std::chrono::milliseconds backoff(std::uint32_t attempt, const HttpResponse&);
 
   SinkConfig config_;
@@ -65,6 +74,9 @@ class DeliveryService final : public Sink {
   std::string channel_;
   std::mt19937_64 rng_;
   std::chrono::steady_clock::time_point last_send_{};
+  // alertmanager, sender thread only: episode -> its last delivered firing event.
+  std::map<std::string, SinkEvent> open_;
+  std::chrono::steady_clock::time_point next_resend_{};
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;   // sender: data, flush or stop

@@ -69,6 +69,14 @@ void PrometheusText::counter_family(std::string_view name, std::string_view help
   }
 }
 
+void PrometheusText::gauge_family(std::string_view name, std::string_view help, std::string_view label,
+                                  const std::vector<std::pair<std::string, double>>& values) {
+  header(name, help, "gauge");
+  for (const auto& [label_value, value] : values) {
+    sample(name, fmt::format("{}=\"{}\"", label, escape_label_value(label_value)), value);
+  }
+}
+
 void PrometheusText::histogram(std::string_view name, std::string_view help, const LatencyHistogram& h) {
   header(name, help, "histogram");
   const std::string bucket = std::string(name) + "_bucket";

@@ -21,6 +21,8 @@ class PrometheusText {
   // One family with one label, e.g. flowlier_events_total{severity="high"}.
   void counter_family(std::string_view name, std::string_view help, std::string_view label,
                       const std::vector<std::pair<std::string, double>>& values);
+  void gauge_family(std::string_view name, std::string_view help, std::string_view label,
+                    const std::vector<std::pair<std::string, double>>& values);
   void histogram(std::string_view name, std::string_view help, const LatencyHistogram& h);
 
   const std::string& text() const { return out_; }

@@ -19,6 +19,7 @@ const char* to_string(SinkType t) {
     case SinkType::webhook: return "webhook";
     case SinkType::file: return "file";
     case SinkType::stdout_: return "stdout";
+    case SinkType::alertmanager: return "alertmanager";
   }
   return "?";
 }
@@ -93,6 +94,14 @@ class TableReader {
         if (!s) return fail(v, key, "must be a table of strings");
         out[std::string(k.str())] = *s;
       }
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      const auto* a = node->as_array();
+      if (!a) return fail(*node, key, "must be an array of strings");
+      for (const auto& v : *a) {
+        auto s = v.template value<std::string>();
+        if (!s) return fail(v, key, "must be an array of strings");
+        out.push_back(*s);
+      }
     }
   }
   bool has(std::string_view key) const { return table_.get(key) != nullptr; }
@@ -141,8 +150,9 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
   else if (type == "webhook") c.type = SinkType::webhook;
   else if (type == "file") c.type = SinkType::file;
   else if (type == "stdout") c.type = SinkType::stdout_;
-  else return r.fail("type", type.empty() ? "is required (splunk_hec, sumo_logic, webhook, file, stdout)"
-                                          : "must be splunk_hec, sumo_logic, webhook, file or stdout");
+  else if (type == "alertmanager") c.type = SinkType::alertmanager;
+  else return r.fail("type", type.empty() ? "is required (splunk_hec, sumo_logic, webhook, alertmanager, file, stdout)"
+                                          : "must be splunk_hec, sumo_logic, webhook, alertmanager, file or stdout");
   c.id = fmt::format("{}-{}", type, index);
   r.get("id", c.id);
   if (c.id.empty() || c.id.find_first_of("/\\") != std::string::npos || c.id == "." || c.id == "..")
@@ -152,9 +162,19 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
   if (auto s = parse_sink_severity(severity)) c.min_severity = *s;
   else r.fail("min_severity", "must be info, low, medium, high or critical");
 
-  const bool http = c.type == SinkType::splunk_hec || c.type == SinkType::sumo_logic || c.type == SinkType::webhook;
+  const bool http = c.type == SinkType::splunk_hec || c.type == SinkType::sumo_logic ||
+                    c.type == SinkType::webhook || c.type == SinkType::alertmanager;
+  if (c.type == SinkType::alertmanager) {
+    r.get("urls", c.urls);
+    if (r.has("urls") && r.has("url")) r.fail("urls", "and 'url' exclude each other");
+    if (r.has("urls") && c.urls.empty()) r.fail("urls", "must name at least one Alertmanager");
+    for (const auto& u : c.urls)
+      if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) r.fail("urls", "must start with http:// or https://");
+    if (!c.urls.empty()) c.url = c.urls.front();
+  }
   if (http) {
-    r.get("url", c.url);
+    if (c.urls.empty()) r.get("url", c.url);
+    if (c.type == SinkType::alertmanager && c.urls.empty()) c.urls.push_back(c.url);
     if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
       r.fail("url", "is required and must start with http:// or https://");
     r.get("timeout_ms", c.timeout_ms);
@@ -241,6 +261,14 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
       }
       break;
     }
+    case SinkType::alertmanager:
+      r.get("resend_horizon_seconds", c.resend_horizon_seconds);
+      r.get("resend_interval_seconds", c.resend_interval_seconds);
+      r.get("generator_url", c.generator_url);
+      if (c.resend_horizon_seconds == 0) r.fail("resend_horizon_seconds", "must be at least 1");
+      if (c.resend_interval_seconds > 0 && c.resend_horizon_seconds < 2 * std::uint64_t{c.resend_interval_seconds})
+        r.fail("resend_horizon_seconds", "must be at least twice resend_interval_seconds");
+      break;
     case SinkType::file:
       r.get("path", c.path);
       if (c.path.empty()) r.fail("path", "is required for a file sink");
@@ -257,7 +285,11 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
 std::string SinkConfig::redacted() const {
   std::string out = fmt::format("{} sink '{}'", to_string(type), id);
   if (type == SinkType::file) out += fmt::format(" -> {}", path);
-  if (!url.empty()) out += fmt::format(" -> {}", url_origin(url));
+  if (type == SinkType::alertmanager && urls.size() > 1) {
+    for (std::size_t i = 0; i < urls.size(); ++i) out += fmt::format("{}{}", i == 0 ? " -> " : ", ", url_origin(urls[i]));
+  } else if (!url.empty()) {
+    out += fmt::format(" -> {}", url_origin(url));
+  }
   if (type == SinkType::webhook) out += fmt::format(" (format {})", to_string(format));
   return out;
 }

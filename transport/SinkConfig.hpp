@@ -12,7 +12,7 @@
 
 namespace flowlier::transport {
 
-enum class SinkType : std::uint8_t { splunk_hec, sumo_logic, webhook, file, stdout_ };
+enum class SinkType : std::uint8_t { splunk_hec, sumo_logic, webhook, file, stdout_, alertmanager };
 enum class WebhookFormat : std::uint8_t { alertmanager, pagerduty, slack, json };
 enum class SpoolFullPolicy : std::uint8_t { block, drop_newest };
 
@@ -37,6 +37,16 @@ struct SinkConfig {
   std::string routing_key;  // pagerduty
   std::uint32_t min_interval_ms = 0;  // slack: 1000 by default (Slack allows about 1 message/s)
   std::uint32_t timeout_ms = 10000;
+  // alertmanager: every Alertmanager of an HA pair gets each batch (`urls`, or `url` for
+  // one; the first is also in `url`); a batch counts as delivered when one accepts it.
+  std::vector<std::string> urls;
+  // alertmanager: a firing event's endsAt = send time + this horizon, so Alertmanager
+  // keeps the alert firing that long without news; the resolution event ends it.
+  std::uint32_t resend_horizon_seconds = 600;
+  // alertmanager: open (firing, delivered, not yet resolved) episodes are posted again
+  // this often, renewing endsAt, as Prometheus does; 0 = never.
+  std::uint32_t resend_interval_seconds = 60;
+  std::string generator_url;  // alertmanager: generatorURL of every alert ("" = none)
 
   // Batching.
   std::uint32_t batch_max_events = 500;

@@ -135,6 +135,72 @@ std::string encode_alertmanager(const SinkConfig& c, std::span<const SinkEvent> 
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string event_description(const SinkEvent& e) {
+  const json j = json::parse(e.json, nullptr, false);
+  if (!j.is_object()) return e.meta.summary;
+  std::string out;
+  const auto number = [](const json& v) { return v.is_number() ? fmt::format("{:.6g}", v.get<double>()) : v.dump(); };
+  if (j.contains("value") && j.contains("expected")) {
+    out = fmt::format("{}value {} vs expected {}", e.meta.feature.empty() ? "" : e.meta.feature + ": ",
+                      number(j["value"]), number(j["expected"]));
+  }
+  if (j.contains("contributors") && j["contributors"].is_array() && !j["contributors"].empty()) {
+    out += out.empty() ? "top contributors: " : "; top contributors: ";
+    std::size_t n = 0;
+    for (const auto& c : j["contributors"]) {
+      if (n == 5) break;
+      if (!c.is_object()) continue;
+      out += n++ ? ", " : "";
+      out += c.contains("key") && c["key"].is_string() ? c["key"].get<std::string>() : "?";
+      if (c.contains("share") && c["share"].is_number())
+        out += fmt::format(" ({:.0f}%)", c["share"].get<double>() * 100.0);
+    }
+  }
+  if (!e.meta.summary.empty()) out = out.empty() ? e.meta.summary : e.meta.summary + "\n" + out;
+  return out;
+}
+
+std::vector<std::string> alertmanager_endpoints(const SinkConfig& c) {
+  std::vector<std::string> out;
+  const auto& urls = c.urls.empty() ? std::vector<std::string>{c.url} : c.urls;
+  for (const auto& u : urls) {
+    const std::string_view suffix = "/api/v2/alerts";
+    const bool has = u.size() >= suffix.size() && u.compare(u.size() - suffix.size(), suffix.size(), suffix) == 0;
+    out.push_back(has ? u : join_url(u, std::string(suffix)));
+  }
+  return out;
+}
+
+std::string encode_alertmanager_v2(const SinkConfig& c, std::span<const SinkEvent> events, std::int64_t now) {
+  json alerts = json::array();
+  for (const auto& e : events) {
+    const auto& m = e.meta;
+    json alert = {{"labels",
+                   {{"alertname", "FlowlierAnomaly"},
+                    {"severity", to_string(m.severity)},
+                    {"entity_kind", m.entity_kind},
+                    {"entity", m.entity_id},
+                    {"category", m.category},
+                    {"detector", m.detector}}},
+                  {"annotations",
+                   {{"summary", event_summary(m, 1024)},
+                    {"description", event_description(e)},
+                    {"episode", m.episode},
+                    {"event_id", m.id}}}};
+    if (m.resolved) {
+      const std::int64_t end = std::min(m.time, now);
+      alert["startsAt"] = rfc3339(end);
+      alert["endsAt"] = rfc3339(end);
+    } else {
+      alert["startsAt"] = rfc3339(m.time);
+      alert["endsAt"] = rfc3339(std::max(m.time, now) + c.resend_horizon_seconds);
+    }
+    if (!c.generator_url.empty()) alert["generatorURL"] = c.generator_url;
+    alerts.push_back(std::move(alert));
+  }
+  return alerts.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string encode_pagerduty(const SinkConfig& c, const SinkEvent& e) {
   const auto& m = e.meta;
   json details = json::parse(e.json, nullptr, false);
@@ -172,7 +238,8 @@ std::string encode_json_array(std::span<const SinkEvent> events) {
   return out + "]";
 }
 
-HttpRequest build_request(const SinkConfig& c, std::span<const SinkEvent> events, const std::string& channel) {
+HttpRequest build_request(const SinkConfig& c, std::span<const SinkEvent> events, const std::string& channel,
+                          std::int64_t now) {
   HttpRequest r;
   bool compress = false;
   switch (c.type) {
@@ -208,6 +275,11 @@ HttpRequest build_request(const SinkConfig& c, std::span<const SinkEvent> events
         case WebhookFormat::slack: r.body = encode_slack(events); break;
         case WebhookFormat::json: r.body = encode_json_array(events); break;
       }
+      break;
+    case SinkType::alertmanager:
+      r.url = alertmanager_endpoints(c).front();
+      r.headers.push_back("Content-Type: application/json");
+      r.body = encode_alertmanager_v2(c, events, now);
       break;
     case SinkType::file:
     case SinkType::stdout_: break;

@@ -27,6 +27,17 @@ std::string encode_hec(const SinkConfig&, std::span<const SinkEvent>);
 std::string encode_sumo(std::span<const SinkEvent>);
 // Alertmanager webhook v4: one group; status resolved only when every alert is resolved.
 std::string encode_alertmanager(const SinkConfig&, std::span<const SinkEvent>);
+// Alertmanager API v2 (POST /api/v2/alerts): a JSON array of alerts, labels alertname
+// FlowlierAnomaly, severity, entity_kind, entity, category, detector; annotations summary,
+// description (value vs expected, top contributors), episode, event_id. A firing event gets
+// endsAt = now + resend_horizon_seconds; a resolution gets endsAt = min(its time, now).
+// `now` is Unix seconds at send time (the caller's clock: encoders read none).
+std::string encode_alertmanager_v2(const SinkConfig&, std::span<const SinkEvent>, std::int64_t now);
+// "value 1.2e+06 vs expected 3.4e+03; top contributors: 10.0.0.1:443 (62%), ..." from the event JSON.
+std::string event_description(const SinkEvent&);
+// Where an alertmanager sink posts: each of config.urls with /api/v2/alerts appended
+// (unless already there).
+std::vector<std::string> alertmanager_endpoints(const SinkConfig&);
 // PagerDuty Events API v2: exactly one event (trigger or resolve, dedup_key = episode).
 std::string encode_pagerduty(const SinkConfig&, const SinkEvent&);
 // Slack incoming webhook: {"text": ...}, one line per event, resolved events say so.
@@ -41,7 +52,9 @@ std::string event_summary(const EventMeta&, std::size_t max_chars);
 
 // The whole request for a batch (URL, headers with auth, body gzipped where configured).
 // PagerDuty needs a batch of exactly one event. `channel` is the HEC ack channel ("" = none).
-HttpRequest build_request(const SinkConfig&, std::span<const SinkEvent>, const std::string& channel = "");
+// `now` (Unix seconds) is used by the alertmanager type only; its URL is the first endpoint.
+HttpRequest build_request(const SinkConfig&, std::span<const SinkEvent>, const std::string& channel = "",
+                          std::int64_t now = 0);
 // HEC ack poll request for the given ack ids.
 HttpRequest build_hec_ack_request(const SinkConfig&, const std::string& channel, std::span<const std::uint64_t> ids);
 

@@ -99,7 +99,7 @@ TEST_CASE("config errors name the key and the line", "[sinks]") {
   CHECK(unknown.sinks.empty());
 
   auto type = parse_sink_configs("[[sinks]]\ntype = \"kafka\"\n", "c.toml");
-  CHECK(type.error == "c.toml:2: 'sinks[0].type' must be splunk_hec, sumo_logic, webhook, file or stdout");
+  CHECK(type.error == "c.toml:2: 'sinks[0].type' must be splunk_hec, sumo_logic, webhook, alertmanager, file or stdout");
 
   auto token = parse_sink_configs("[[sinks]]\ntype = \"splunk_hec\"\nurl = \"http://h\"\n", "c.toml");
   CHECK(token.error.find("exactly one of token, token_file, token_env") != std::string::npos);
@@ -142,7 +142,8 @@ TEST_CASE("token_env resolves the token from the environment", "[sinks]") {
 }
 
 TEST_CASE("the example configs parse", "[sinks]") {
-  for (const char* name : {"splunk_hec", "sumo_logic", "webhook_alertmanager", "webhook_pagerduty", "webhook_slack",
+  for (const char* name : {"splunk_hec", "sumo_logic", "webhook_alertmanager", "alertmanager", "webhook_pagerduty",
+                           "webhook_slack",
                            "file", "stdout"}) {
     ::setenv("SPLUNK_HEC_TOKEN", "example-token", 1);
     const std::string path = std::string(FLOWLIER_SOURCE_DIR) + "/examples/sinks/" + name + ".toml";
@@ -151,4 +152,47 @@ TEST_CASE("the example configs parse", "[sinks]") {
     CHECK(r.error.empty());
     CHECK(r.sinks.size() == 1);
   }
+}
+
+TEST_CASE("alertmanager sinks: one url or an HA pair, horizon, errors", "[sinks]") {
+  auto one = parse_sink_configs("[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://127.0.0.1:9093\"\n", "c.toml");
+  REQUIRE(one.error.empty());
+  REQUIRE(one.sinks.size() == 1);
+  CHECK(one.sinks[0].type == SinkType::alertmanager);
+  CHECK(one.sinks[0].id == "alertmanager-0");
+  CHECK(one.sinks[0].urls == std::vector<std::string>{"http://127.0.0.1:9093"});
+  CHECK(one.sinks[0].resend_horizon_seconds == 600);
+  CHECK(one.sinks[0].resend_interval_seconds == 60);
+
+  auto pair = parse_sink_configs(
+      "[[sinks]]\ntype = \"alertmanager\"\nurls = [\"http://am1:9093\", \"https://u:pw@am2:9093\"]\n"
+      "resend_horizon_seconds = 300\ngenerator_url = \"https://g/\"\n",
+      "c.toml");
+  REQUIRE(pair.error.empty());
+  const auto& c = pair.sinks[0];
+  CHECK(c.urls.size() == 2);
+  CHECK(c.url == "http://am1:9093");
+  CHECK(c.resend_horizon_seconds == 300);
+  CHECK(c.generator_url == "https://g/");
+  CHECK(c.redacted().find("pw") == std::string::npos);
+  CHECK(c.redacted().find("am2:9093") != std::string::npos);
+
+  auto both = parse_sink_configs(
+      "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\nurls = [\"http://b\"]\n", "c.toml");
+  CHECK(both.error == "c.toml:4: 'sinks[0].urls' and 'url' exclude each other");
+  auto bad = parse_sink_configs("[[sinks]]\ntype = \"alertmanager\"\nurls = [\"http://a\", 3]\n", "c.toml");
+  CHECK(bad.error == "c.toml:3: 'sinks[0].urls' must be an array of strings");
+  auto scheme = parse_sink_configs("[[sinks]]\ntype = \"alertmanager\"\nurls = [\"am:9093\"]\n", "c.toml");
+  CHECK(scheme.error == "c.toml:3: 'sinks[0].urls' must start with http:// or https://");
+  auto none = parse_sink_configs("[[sinks]]\ntype = \"alertmanager\"\n", "c.toml");
+  CHECK(none.error == "c.toml:1: 'sinks[0].url' is required and must start with http:// or https://");
+  auto horizon = parse_sink_configs(
+      "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\nresend_horizon_seconds = 100\n", "c.toml");
+  CHECK(horizon.error == "c.toml:4: 'sinks[0].resend_horizon_seconds' must be at least twice resend_interval_seconds");
+  auto no_resend = parse_sink_configs("[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\n"
+                                      "resend_horizon_seconds = 100\nresend_interval_seconds = 0\n", "c.toml");
+  CHECK(no_resend.error.empty());
+  auto zero = parse_sink_configs(
+      "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\nresend_horizon_seconds = 0\n", "c.toml");
+  CHECK(zero.error == "c.toml:4: 'sinks[0].resend_horizon_seconds' must be at least 1");
 }

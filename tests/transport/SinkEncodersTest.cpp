@@ -144,3 +144,48 @@ TEST_CASE("generic JSON is an array of the events", "[encoders]") {
   CHECK(p[1]["id"] == "evt-00002");
   CHECK(encode_json_array({}) == "[]");
 }
+
+TEST_CASE("Alertmanager API v2: labels, annotations, endsAt by horizon and resolution", "[encoders]") {
+  SinkConfig c;
+  c.type = SinkType::alertmanager;
+  c.id = "am";
+  c.urls = {"http://am1:9093", "http://am2:9093/api/v2/alerts"};
+  c.url = c.urls.front();
+  c.resend_horizon_seconds = 600;
+  c.generator_url = "https://flowlier.example/events";
+  auto firing = make_event(1);
+  firing.json = R"({"value":1250000,"expected":31000.5,"contributors":[{"key":"10.0.0.9:443","value":900000,"share":0.72},{"key":"10.0.0.7:443","value":1,"share":0.1}]})";
+  const SinkEvent events[] = {firing, make_event(2, true)};
+  const std::int64_t now = 1700000100;  // 40 s after event 1's time, before event 2's time
+  auto p = json::parse(encode_alertmanager_v2(c, events, now));
+  REQUIRE(p.is_array());
+  REQUIRE(p.size() == 2);
+  const auto& a = p[0];
+  CHECK(a["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"severity", "high"}, {"entity_kind", "interface"},
+                             {"entity", "eni-0abc"}, {"category", "exfiltration"}, {"detector", "ewma"}}));
+  CHECK(a["startsAt"] == "2023-11-14T22:14:20Z");  // 1700000060
+  CHECK(a["endsAt"] == rfc3339(now + 600));
+  CHECK(a["generatorURL"] == "https://flowlier.example/events");
+  CHECK(a["annotations"]["summary"] == event_summary(firing.meta, 1024));
+  CHECK(a["annotations"]["description"] ==
+        "bytes out 40x the usual\nbytes_out: value 1.25e+06 vs expected 31000.5; "
+        "top contributors: 10.0.0.9:443 (72%), 10.0.0.7:443 (10%)");
+  CHECK(a["annotations"]["episode"] == "ep-0");
+  CHECK(a.find("status") == a.end());  // API v2 alerts carry no status: endsAt says it
+  // Resolution: ends at min(its time, now) so Alertmanager sees it resolved at once.
+  CHECK(p[1]["endsAt"] == rfc3339(now));
+  CHECK(p[1]["startsAt"] == rfc3339(now));
+
+  // Endpoints: /api/v2/alerts appended once; the request goes to the first.
+  CHECK(alertmanager_endpoints(c) ==
+        std::vector<std::string>{"http://am1:9093/api/v2/alerts", "http://am2:9093/api/v2/alerts"});
+  auto r = build_request(c, events, "", now);
+  CHECK(r.url == "http://am1:9093/api/v2/alerts");
+  CHECK(json::parse(r.body) == p);
+
+  // An event without value/expected/contributors keeps its summary as the description.
+  CHECK(event_description(make_event(4)) == "bytes out 40x the usual");
+  auto late = make_event(6);
+  CHECK(json::parse(encode_alertmanager_v2(c, std::span<const SinkEvent>(&late, 1), 0))[0]["endsAt"] ==
+        rfc3339(late.meta.time + 600));  // a clock behind the event: the horizon counts from the event
+}
