@@ -711,12 +711,12 @@ int run_service(const RunOptions& o) {
     return 2;
   }
 
-  transport::MetricsServer server([&metrics](std::string_view path) -> transport::HttpResponse {
+  transport::MetricsServer server([&metrics](std::string_view path) -> transport::MetricsReply {
     if (path == "/metrics") return {200, transport::PrometheusText::kContentType, render_metrics(metrics)};
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
-      return metrics.ready.load() ? transport::HttpResponse{200, "text/plain; charset=utf-8", "ready\n"}
-                                  : transport::HttpResponse{503, "text/plain; charset=utf-8", "not ready\n"};
+      return metrics.ready.load() ? transport::MetricsReply{200, "text/plain; charset=utf-8", "ready\n"}
+                                  : transport::MetricsReply{503, "text/plain; charset=utf-8", "not ready\n"};
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};
   });

@@ -111,7 +111,7 @@ void MetricsServer::answer(int client) {
     request.append(buffer, static_cast<std::size_t>(n));
     if (request.size() > 8192) break;
   }
-  HttpResponse response;
+  MetricsReply response;
   const auto line_end = request.find_first_of("\r\n");
   const std::string_view line = std::string_view(request).substr(0, line_end);
   const auto space1 = line.find(' ');

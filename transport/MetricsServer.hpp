@@ -12,7 +12,7 @@
 
 namespace flowlier::transport {
 
-struct HttpResponse {
+struct MetricsReply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
@@ -21,7 +21,7 @@ struct HttpResponse {
 class MetricsServer {
  public:
   // Called on the server thread with the request path (query string removed).
-  using Handler = std::function<HttpResponse(std::string_view path)>;
+  using Handler = std::function<MetricsReply(std::string_view path)>;
 
   explicit MetricsServer(Handler handler);
   ~MetricsServer();

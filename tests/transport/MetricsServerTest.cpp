@@ -29,8 +29,8 @@ std::string http_exchange(std::uint16_t port, const std::string& request) {
 
 TEST_CASE("MetricsServer answers GET with the handler's response and a length") {
   MetricsServer server([](std::string_view path) {
-    if (path == "/metrics") return HttpResponse{200, "text/plain; version=0.0.4", "x_total 1\n"};
-    return HttpResponse{404, "text/plain", "no\n"};
+    if (path == "/metrics") return MetricsReply{200, "text/plain; version=0.0.4", "x_total 1\n"};
+    return MetricsReply{404, "text/plain", "no\n"};
   });
   REQUIRE(server.start("127.0.0.1:0").empty());
   REQUIRE(server.port() != 0);
@@ -46,7 +46,7 @@ TEST_CASE("MetricsServer answers GET with the handler's response and a length") 
 }
 
 TEST_CASE("MetricsServer refuses malformed endpoints") {
-  MetricsServer server([](std::string_view) { return HttpResponse{}; });
+  MetricsServer server([](std::string_view) { return MetricsReply{}; });
   CHECK(!server.start("no-port").empty());
   CHECK(!server.start("127.0.0.1:99999").empty());
   CHECK(!server.start("example.com:80").empty());
