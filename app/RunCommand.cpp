@@ -715,8 +715,17 @@ int run_service(const RunOptions& o) {
     if (path == "/metrics") return {200, transport::PrometheusText::kContentType, render_metrics(metrics)};
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
-      return metrics.ready.load() ? transport::MetricsReply{200, "text/plain; charset=utf-8", "ready\n"}
-                                  : transport::MetricsReply{503, "text/plain; charset=utf-8", "not ready\n"};
+      if (!metrics.ready.load()) return {503, "text/plain; charset=utf-8", "not ready\n"};
+      // A sink refused for its credentials (401/403) is a configuration error: events
+      // pile up in its spool, so the service says it is not ready, naming the sink.
+      if (const SinkBridge* bridge = metrics.sinks.load(); bridge != nullptr) {
+        for (const auto& s : bridge->status()) {
+          if (s.counters.config_error) {
+            return {503, "text/plain; charset=utf-8", fmt::format("not ready: sink {} has a configuration error\n", s.id)};
+          }
+        }
+      }
+      return {200, "text/plain; charset=utf-8", "ready\n"};
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};
   });

@@ -27,6 +27,7 @@ import tempfile
 import time
 import unittest
 from datetime import datetime
+import urllib.error
 import urllib.request
 
 import zmq
@@ -395,6 +396,44 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         rc, err = service.stop()
         self.assertEqual(rc, 0, err)
         self.assertNotIn(server[2].decode(), err)
+
+    def test_readyz_names_a_sink_refused_for_its_token(self):
+        receiver_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "transport", "receiver.py")
+        record = os.path.join(self.tmp.name, "received.jsonl")
+        receiver = subprocess.Popen(["/usr/bin/python3", receiver_script, "--record", record, "--token", "right"],
+                                    stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(receiver.stdout.readline().split()[1])
+            config = os.path.join(self.tmp.name, "wrong-token.toml")
+            spool = os.path.join(self.tmp.name, "spool-wrong-token")
+            with open(self.config) as base, open(config, "w") as f:
+                f.write(base.read().replace(self.state, self.state + ".wrong-token") +
+                        f'\n[[sinks]]\nid = "splunk"\ntype = "splunk_hec"\nurl = "http://127.0.0.1:{port}"\n'
+                        f'token = "wrong"\nspool_dir = "{spool}"\nbatch_timeout_ms = 100\n')
+            service = Service(config)
+            self.wait_ready(service)
+            self.push_and_collect(service, SAMPLE)
+            deadline = time.time() + 15
+            status, body = 200, ""
+            while time.time() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=2) as r:
+                        status, body = r.status, r.read().decode()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read().decode()
+                if status == 503:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(status, 503)
+            self.assertIn("sink splunk has a configuration error", body)
+            self.assertEqual(self.metrics()['flowlier_sink_config_error{sink="splunk"}'], 1)
+            rc, err = service.stop()
+            self.assertEqual(rc, 0, err)
+            self.assertNotIn("wrong", err.replace("wrong-token", ""), "the token leaked into the log")
+        finally:
+            receiver.terminate()
+            receiver.wait(10)
+            receiver.stdout.close()
 
     def test_check_config(self):
         ok = subprocess.run([BINARY, "run", "--check-config", self.config], capture_output=True, text=True)
