@@ -1,6 +1,7 @@
 #include "transport/SinkEncoders.hpp"
 
-#include <zlib.h>
+#include "pipeline/Gzip.hpp"
+
 
 #include <ctime>
 
@@ -303,38 +304,12 @@ HttpRequest build_hec_ack_request(const SinkConfig& c, const std::string& channe
   return r;
 }
 
-std::string gzip_compress(std::string_view plain) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out;
-  out.resize(deflateBound(&zs, plain.size()) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  zs.avail_in = static_cast<uInt>(plain.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+// The project's one gzip codec (pipeline/Gzip, a leaf library with no pipeline deps).
+std::string gzip_compress(std::string_view plain) { return pipeline::gzip(plain); }
 
 std::string gunzip_text(std::string_view compressed) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return {};
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
   std::string out;
-  char buffer[1 << 15];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buffer);
-    zs.avail_out = sizeof buffer;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buffer, sizeof buffer - zs.avail_out);
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) rc = Z_BUF_ERROR;
-  }
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string();
+  return pipeline::gunzip(compressed, out, std::size_t{1} << 30).empty() ? out : std::string();
 }
 
 }  // namespace flowlier::transport
