@@ -28,6 +28,7 @@ FileFollower::~FileFollower() {
 }
 
 bool FileFollower::inode_followed(dev_t dev, ino_t ino, const std::string& except) const {
+  if (retired_.count({dev, ino})) return true;
   for (const auto& [path, f] : files_) {
     if (path != except && f.dev == dev && f.ino == ino && (f.fd >= 0 || f.done)) return true;
   }
@@ -35,7 +36,9 @@ bool FileFollower::inode_followed(dev_t dev, ino_t ino, const std::string& excep
 }
 
 void FileFollower::poll(const LineChunker::Emit& emit) {
+  listed_.clear();
   for (const auto& path : paths_) poll_path(path, emit);
+  std::erase_if(retired_, [this](const auto& inode) { return !listed_.count(inode); });
 }
 
 void FileFollower::poll_path(const std::string& path, const LineChunker::Emit& emit) {
@@ -60,6 +63,7 @@ void FileFollower::poll_path(const std::string& path, const LineChunker::Emit& e
       struct stat cs {};
       if (::stat(child.c_str(), &cs) != 0 || !S_ISREG(cs.st_mode)) continue;
       present.insert(child);
+      listed_.insert({cs.st_dev, cs.st_ino});
     }
     ::closedir(dir);
   } else {
@@ -156,6 +160,7 @@ void FileFollower::poll_file(const std::string& path, Followed& f, const LineChu
     // Rotated: the old file is read to its end (done above); its last line counts
     // even without a newline, since nobody will write to it any more.
     ++counters_.rotations;
+    retired_.insert({f.dev, f.ino});
     f.chunker->finish(emit);
     ::close(f.fd);
     f.fd = -1;

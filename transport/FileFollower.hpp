@@ -8,7 +8,8 @@
 //   Truncation (size below what was read): read again from the start.
 // - A directory: its regular files (not dot-files) are followed as they appear;
 //   a file renamed inside it (app.log -> app.log.1) is not read twice, since an inode
-//   already followed is skipped. `.gz` files are read whole once their size has been
+//   already followed is skipped (an inode freed and reused within one poll interval
+//   would be skipped too). `.gz` files are read whole once their size has been
 //   stable for gzip_settle (the writer is done), then never again.
 // A path that does not exist yet is waited for. Nothing here throws on bad files:
 // errors are counted.
@@ -19,7 +20,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "transport/LineChunker.hpp"
@@ -75,6 +78,10 @@ class FileFollower {
   std::vector<std::string> paths_;
   Options options_;
   std::map<std::string, Followed> files_;
+  // Inodes read to their end after a rotation, skipped if they show up under a new
+  // name in a followed directory; forgotten once no listing shows them any more.
+  std::set<std::pair<dev_t, ino_t>> retired_;
+  std::set<std::pair<dev_t, ino_t>> listed_;  // inodes seen in this poll's listings
   Counters counters_;
 };
 
