@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -235,6 +236,11 @@ metrics = "127.0.0.1:{cls.metrics_port}"
                                "X-Amz-Firehose-Access-Key": KEY})
         self.assertEqual(status, 200)
         self.wait_records(150)
+        # Over the 64 MiB bound: 413 before the body is read.
+        with socket.create_connection(("127.0.0.1", self.http_port), timeout=5) as c:
+            c.sendall(b"POST / HTTP/1.1\r\nContent-Length: 100000000\r\nX-Amz-Firehose-Access-Key: " +
+                      KEY.encode() + b"\r\n\r\n")
+            self.assertTrue(c.recv(4096).startswith(b"HTTP/1.1 413 "))
         m = self.metrics()
         self.assertEqual(m['flowlier_source_inputs_total{source="http"}'], 2)
         self.assertEqual(m["flowlier_http_auth_failures_total"], 2)
