@@ -15,8 +15,10 @@
 #include <signal.h>
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
@@ -33,6 +35,7 @@
 #include <zmq_addon.hpp>
 
 #include "app/Commands.hpp"
+#include "app/InputSources.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/InputFormat.hpp"
@@ -54,6 +57,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kRecordsHop = "inproc://flowlier.records";
 constexpr const char* kEventsHop = "inproc://flowlier.events";
+// The intake PULL also binds this: --follow, --stdin and --http-listen push here.
+constexpr const char* kSourcesHop = "inproc://flowlier.sources";
 constexpr char kBatch = 'B';
 constexpr char kAdvance = 'A';  // sharded: [A][close point, int64] broadcast by ingest
 constexpr char kEnd = 'E';
@@ -75,6 +80,7 @@ struct RunOptions {
   std::string curve_secret;  // file: this process's CURVE secret key; enables CURVE on tcp
   std::string curve_allow;   // file: client public keys admitted to this process's bound sockets
   std::string curve_peer;    // file: the public key(s) of the servers this process connects to
+  SourceOptions sources;     // --follow, --stdin, --http-listen
 };
 
 // Everything the stages count, readable from the metrics thread at any time.
@@ -95,6 +101,12 @@ struct RunMetrics {
   std::atomic<std::uint64_t> snapshots_written{0};
   std::atomic<std::uint64_t> snapshot_failures{0};
   std::atomic<std::uint64_t> published_sequence{0};
+  // Messages sent into / taken out of each inproc hop: their difference is its depth.
+  std::atomic<std::uint64_t> records_hop_sent{0};
+  std::atomic<std::uint64_t> records_hop_taken{0};
+  std::atomic<std::uint64_t> events_hop_sent{0};
+  std::atomic<std::uint64_t> events_hop_taken{0};
+  SourceMetrics sources;
   std::atomic<bool> ready{false};
   const transport::ZapHandler* zap = nullptr;
   std::atomic<const SinkBridge*> sinks{nullptr};  // set while the sinks are open
@@ -133,6 +145,28 @@ std::string render_metrics(const RunMetrics& m) {
             v(m.snapshot_failures));
   t.counter("flowlier_auth_failures_total", "CURVE clients refused by the ZAP allow-list.",
             m.zap ? static_cast<double>(m.zap->refused()) : 0.0);
+  // Taken is read before sent, so a message in flight can only make the depth larger.
+  const auto depth = [](const std::atomic<std::uint64_t>& sent, const std::atomic<std::uint64_t>& taken) {
+    const std::uint64_t t_ = taken.load();
+    const std::uint64_t s_ = sent.load();
+    return static_cast<double>(s_ > t_ ? s_ - t_ : 0);
+  };
+  t.gauge_family("flowlier_queue_depth", "Messages waiting in an internal hop, by the stage reading it.", "stage",
+                 {{"scoring", depth(m.records_hop_sent, m.records_hop_taken)},
+                  {"publish", depth(m.events_hop_sent, m.events_hop_taken)}});
+  t.counter_family("flowlier_source_inputs_total",
+                   "Inputs (chunks of lines, HTTP bodies) forwarded to the intake by the built-in sources.", "source",
+                   {{"file", v(m.sources.file_chunks)}, {"stdin", v(m.sources.stdin_chunks)},
+                    {"http", v(m.sources.http_bodies)}});
+  t.counter("flowlier_http_auth_failures_total", "HTTP source requests refused for a wrong or missing access key.",
+            v(m.sources.http_auth_failures));
+  t.counter("flowlier_http_bad_requests_total", "HTTP source requests refused as malformed (bad gzip, encoding).",
+            v(m.sources.http_bad_requests));
+  t.counter("flowlier_file_rotations_total", "Followed files rotated (new inode) or truncated.",
+            v(m.sources.file_rotations));
+  t.counter("flowlier_gzip_files_total", "Gzip files read whole from followed directories.", v(m.sources.gzip_files));
+  t.counter("flowlier_file_errors_total", "Followed files that could not be read (or corrupt gzip).",
+            v(m.sources.file_errors));
   t.gauge("flowlier_published_sequence", "Sequence number of the last published event.", v(m.published_sequence));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));
@@ -245,6 +279,7 @@ void intake_stage(zmq::socket_t flows, zmq::socket_t out, const Config& config, 
     parts.emplace_back(&kBatch, 1);
     parts.push_back(pointer_frame(batch.get()));
     if (!transport::send_counted(out, parts, metrics.hwm_blocks)) return;
+    metrics.records_hop_sent.fetch_add(1, std::memory_order_relaxed);
     batch.release();  // the scoring stage owns it now
   }
   std::vector<zmq::message_t> end;
@@ -380,6 +415,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
         delete item;
         return false;
       }
+      metrics.events_hop_sent.fetch_add(1, std::memory_order_relaxed);
     }
     return true;
   };
@@ -439,6 +475,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, Engine& engine, const Co
       std::unique_ptr<std::vector<FlowRecord>> batch(parts.size() > 1 ? frame_pointer<std::vector<FlowRecord>>(parts[1])
                                                                         : nullptr);
       if (!batch) continue;
+      metrics.records_hop_taken.fetch_add(1, std::memory_order_relaxed);
       for (const auto& record : *batch) {
         const auto before = Clock::now();
         engine.process(record);
@@ -516,6 +553,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
     if (*static_cast<const char*>(parts[0].data()) == kEnd) return;  // single process: drained
     std::unique_ptr<OutEvent> event(parts.size() > 1 ? frame_pointer<OutEvent>(parts[1]) : nullptr);
     if (!event) continue;
+    metrics.events_hop_taken.fetch_add(1, std::memory_order_relaxed);
     const auto sequence = publisher.publish(event->topic, event->json);
     sinks.publish_json(event->json);
     metrics.published_sequence.store(sequence);
@@ -562,6 +600,11 @@ int run_service(const RunOptions& o) {
   if (o.role == Role::score && (o.listen.empty() || o.publish_to.empty() || o.shard_count < 1 ||
                                 o.shard_index >= o.shard_count)) {
     fmt::print(stderr, "run: --role score needs --listen, --publish-to and --shard-index < --shard-count\n");
+    return 2;
+  }
+  const bool has_sources = !o.sources.follow.empty() || o.sources.from_stdin || !o.sources.http_listen.empty();
+  if (has_sources && o.role != Role::single && o.role != Role::ingest) {
+    fmt::print(stderr, "run: --follow, --stdin and --http-listen belong to the single or ingest role\n");
     return 2;
   }
   if (o.role == Role::publish && o.listen.empty()) {
@@ -675,6 +718,7 @@ int run_service(const RunOptions& o) {
       flows.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(config.decoder.max_document_bytes));
       serve(flows);
       flows.bind(config.endpoints.flows_in);
+      flows.bind(kSourcesHop);
     }
     if (o.role == Role::ingest) {
       for (const auto& endpoint : o.shards) {
@@ -776,12 +820,30 @@ int run_service(const RunOptions& o) {
                            std::ref(metrics), true, std::cref(stopping));
       break;
   }
+  // Built-in sources push into the intake over inproc, like any pushing peer.
+  SourceOptions source_options = o.sources;
+  if (source_options.http_access_key.empty()) {
+    if (const char* key = std::getenv("FLOWLIER_HTTP_ACCESS_KEY")) source_options.http_access_key = key;
+  }
+  source_options.max_body_bytes = std::min<std::size_t>(source_options.max_body_bytes, config.decoder.max_document_bytes);
+  if (!source_options.http_listen.empty() && source_options.http_access_key.empty()) {
+    fmt::print(stderr, "run: warning: --http-listen without an access key accepts every request\n");
+  }
+  InputSources sources(context, kSourcesHop, std::move(source_options), metrics.sources);
+  if (auto error = sources.start(); !error.empty()) {
+    fmt::print(stderr, "run: {}\n", error);
+    sources.stop();
+    stopping.store(true);
+    for (auto& t : threads) t.join();
+    return 2;
+  }
   metrics.ready.store(true);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   fmt::print(stderr, "run: {} received, draining\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   metrics.ready.store(false);
+  sources.stop();
   stopping.store(true);
   // Upstream first: intake stops and sends the end marker; scoring drains and writes
   // the snapshot; publish sends what is left.
@@ -830,6 +892,13 @@ void add_run_command(CLI::App& app) {
                                                          "with --curve-secret");
   cmd->add_option("--curve-peer", options->curve_peer,
                   "ingest/score: public key of the server(s) connected to (one, or one per shard)");
+  cmd->add_option("--follow", options->sources.follow,
+                  "File or directory to follow as it grows (tail -F; rotation; .gz files read whole); repeatable");
+  cmd->add_flag("--stdin", options->sources.from_stdin, "Read flow log lines from standard input too");
+  cmd->add_option("--http-listen", options->sources.http_listen,
+                  "host:port for POSTed Firehose HTTP endpoint deliveries and CloudWatch Logs payloads");
+  cmd->add_option("--http-access-key", options->sources.http_access_key,
+                  "Required X-Amz-Firehose-Access-Key (default: env FLOWLIER_HTTP_ACCESS_KEY)");
   cmd->callback([options] {
     const int rc = run_service(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -1,0 +1,175 @@
+#include "app/InputSources.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/Gzip.hpp"
+#include "pipeline/formats/AwsFields.hpp"
+#include "transport/FileFollower.hpp"
+#include "transport/LineChunker.hpp"
+
+namespace flowlier::app {
+
+namespace {
+constexpr auto kPollInterval = std::chrono::milliseconds(200);
+
+// Firehose expects {"requestId": the request's id, "timestamp": ms} on success and the
+// same with "errorMessage" on failure.
+transport::MetricsReply firehose_reply(int status, const std::string& request_id, std::string_view error = {}) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  nlohmann::json body{{"requestId", request_id}, {"timestamp", ms}};
+  if (!error.empty()) body["errorMessage"] = error;
+  return {status, "application/json", body.dump()};
+}
+
+// Compares without an early exit, so the time taken says nothing about the key.
+bool same_key(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
+  return diff == 0 && !b.empty();
+}
+}  // namespace
+
+bool is_aws_header(std::string_view line) {
+  std::string_view first = line.substr(0, line.find(' '));
+  if (first.starts_with("${") && first.ends_with("}")) first = first.substr(2, first.size() - 3);
+  if (first.empty()) return false;
+  for (std::size_t i = 1; i < pipeline::formats::kAwsFieldCount; ++i) {
+    if (pipeline::formats::aws_field_name(static_cast<pipeline::formats::AwsField>(i)) == first) return true;
+  }
+  return false;
+}
+
+InputSources::InputSources(zmq::context_t& context, std::string endpoint, SourceOptions options, SourceMetrics& metrics)
+    : context_(context), endpoint_(std::move(endpoint)), options_(std::move(options)), metrics_(metrics) {}
+
+InputSources::~InputSources() { stop(); }
+
+bool InputSources::empty() const {
+  return options_.follow.empty() && !options_.from_stdin && options_.http_listen.empty();
+}
+
+zmq::socket_t InputSources::make_push() {
+  zmq::socket_t push(context_, zmq::socket_type::push);
+  push.set(zmq::sockopt::linger, 0);
+  // Short send timeouts so a source blocked at the high-water mark still notices stop().
+  push.set(zmq::sockopt::sndtimeo, static_cast<int>(kPollInterval.count()));
+  push.connect(endpoint_);
+  return push;
+}
+
+bool InputSources::forward(zmq::socket_t& push, std::string&& chunk) {
+  zmq::message_t message(chunk.data(), chunk.size());
+  while (!stopping_.load()) {
+    try {
+      if (push.send(message, zmq::send_flags::none)) return true;  // else timed out at the HWM: wait on
+    } catch (const zmq::error_t&) {
+      return false;  // context terminated
+    }
+  }
+  return false;
+}
+
+std::string InputSources::start() {
+  if (!options_.http_listen.empty()) {
+    http_push_ = make_push();
+    http_ = std::make_unique<transport::HttpIngestServer>(
+        [this](const transport::HttpRequest& request) { return on_http(request); }, options_.max_body_bytes);
+    if (auto error = http_->start(options_.http_listen); !error.empty()) return "--http-listen: " + error;
+  }
+  if (!options_.follow.empty()) threads_.emplace_back(&InputSources::follow_loop, this, make_push());
+  if (options_.from_stdin) threads_.emplace_back(&InputSources::stdin_loop, this, make_push());
+  return {};
+}
+
+void InputSources::stop() {
+  stopping_ = true;
+  if (http_) http_->stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  http_.reset();
+  http_push_.close();
+}
+
+void InputSources::follow_loop(zmq::socket_t push) {
+  transport::FileFollower::Options options;
+  options.max_chunk_bytes = options_.max_chunk_bytes;
+  options.is_header = is_aws_header;
+  transport::FileFollower follower(options_.follow, options);
+  const auto emit = [&](std::string&& chunk) {
+    if (forward(push, std::move(chunk))) metrics_.file_chunks.fetch_add(1, std::memory_order_relaxed);
+  };
+  while (!stopping_.load()) {
+    follower.poll(emit);
+    const auto& c = follower.counters();
+    metrics_.file_rotations.store(c.rotations + c.truncations);
+    metrics_.gzip_files.store(c.gzip_files);
+    metrics_.file_errors.store(c.errors);
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+void InputSources::stdin_loop(zmq::socket_t push) {
+  transport::LineChunker chunker(options_.max_chunk_bytes, is_aws_header);
+  const auto emit = [&](std::string&& chunk) {
+    if (forward(push, std::move(chunk))) metrics_.stdin_chunks.fetch_add(1, std::memory_order_relaxed);
+  };
+  char buffer[1 << 16];
+  while (!stopping_.load()) {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(kPollInterval.count()));
+    if (ready == 0) {
+      chunker.flush(emit);  // a quiet pipe: pass on the lines that are whole
+      continue;
+    }
+    if (ready < 0 && errno == EINTR) continue;
+    const ssize_t n = ready < 0 ? -1 : ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of input (or a closed descriptor): this source ends, not the service
+    chunker.feed(std::string_view(buffer, static_cast<std::size_t>(n)), emit);
+  }
+  chunker.finish(emit);
+  fmt::print(stderr, "run: stdin: end of input\n");
+}
+
+transport::MetricsReply InputSources::on_http(const transport::HttpRequest& request) {
+  std::string request_id(request.header("x-amz-firehose-request-id"));
+  if (request.method != "POST") return firehose_reply(405, request_id, "POST only");
+  if (!options_.http_access_key.empty() &&
+      !same_key(request.header("x-amz-firehose-access-key"), options_.http_access_key)) {
+    metrics_.http_auth_failures.fetch_add(1);
+    return firehose_reply(401, request_id, "wrong or missing access key");
+  }
+  std::string inflated;
+  std::string_view body = request.body;
+  const auto encoding = request.header("content-encoding");
+  if (encoding == "gzip" || pipeline::looks_gzipped(body)) {
+    if (auto error = pipeline::gunzip(body, inflated, options_.max_body_bytes); !error.empty()) {
+      metrics_.http_bad_requests.fetch_add(1);
+      return firehose_reply(400, request_id, "gzip: " + error);
+    }
+    body = inflated;
+  } else if (!encoding.empty() && encoding != "identity") {
+    metrics_.http_bad_requests.fetch_add(1);
+    return firehose_reply(400, request_id, "unsupported Content-Encoding");
+  }
+  // A Firehose delivery names its request in the body too; the reply must echo it.
+  if (request_id.empty() && body.find("\"requestId\"") != std::string_view::npos) {
+    const auto json = nlohmann::json::parse(body, nullptr, false);
+    if (json.is_object() && json.contains("requestId") && json["requestId"].is_string()) {
+      request_id = json["requestId"].get<std::string>();
+    }
+  }
+  if (!forward(http_push_, std::string(body))) return firehose_reply(503, request_id, "shutting down");
+  metrics_.http_bodies.fetch_add(1, std::memory_order_relaxed);
+  return firehose_reply(200, request_id);
+}
+
+}  // namespace flowlier::app

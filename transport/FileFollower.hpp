@@ -1,0 +1,88 @@
+#pragma once
+// Follows files and directories as they grow, with tail -F semantics, by polling (the
+// caller calls poll() every ~200 ms; no inotify).
+// - A file is read from its start when first seen, then whatever is appended, cut into
+//   chunks of whole lines by a LineChunker (header remembered per file).
+// - Rotation: when the path names another inode, the rest of the old file is read
+//   through the still-open descriptor, then the new file is read from its start.
+//   Truncation (size below what was read): read again from the start.
+// - A directory: its regular files (not dot-files) are followed as they appear;
+//   a file renamed inside it (app.log -> app.log.1) is not read twice, since an inode
+//   already followed is skipped (an inode freed and reused within one poll interval
+//   would be skipped too). `.gz` files are read whole once their size has been
+//   stable for gzip_settle (the writer is done), then never again.
+// A path that does not exist yet is waited for. Nothing here throws on bad files:
+// errors are counted.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "transport/LineChunker.hpp"
+
+namespace flowlier::transport {
+
+class FileFollower {
+ public:
+  struct Options {
+    std::size_t max_chunk_bytes = 1 << 20;
+    LineChunker::HeaderTest is_header;
+    std::chrono::milliseconds gzip_settle{1000};
+    std::size_t max_gzip_bytes = 256 << 20;  // inflated size; larger files are refused
+  };
+  struct Counters {
+    std::uint64_t files_opened = 0;
+    std::uint64_t rotations = 0;      // inode changed under a followed path
+    std::uint64_t truncations = 0;
+    std::uint64_t gzip_files = 0;     // .gz files read whole
+    std::uint64_t errors = 0;         // unreadable files, corrupt gzip
+  };
+
+  FileFollower(std::vector<std::string> paths, Options options);
+  ~FileFollower();
+  FileFollower(const FileFollower&) = delete;
+  FileFollower& operator=(const FileFollower&) = delete;
+
+  // One pass: reads what is new in every followed file and emits it, ending with the
+  // complete lines read so far (a partial last line waits for its newline).
+  void poll(const LineChunker::Emit& emit);
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Followed {
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t offset = 0;
+    bool gzip = false;
+    bool done = false;  // gzip read (or refused): nothing more to do
+    off_t gzip_size = -1;
+    std::chrono::steady_clock::time_point stable_since;
+    std::unique_ptr<LineChunker> chunker;
+  };
+
+  void poll_path(const std::string& path, const LineChunker::Emit& emit);
+  void poll_file(const std::string& path, Followed& f, const LineChunker::Emit& emit);
+  void poll_gzip(const std::string& path, Followed& f, const LineChunker::Emit& emit);
+  bool open_file(const std::string& path, Followed& f);
+  void read_available(Followed& f, const LineChunker::Emit& emit);
+  bool inode_followed(dev_t dev, ino_t ino, const std::string& except) const;
+
+  std::vector<std::string> paths_;
+  Options options_;
+  std::map<std::string, Followed> files_;
+  // Inodes read to their end after a rotation, skipped if they show up under a new
+  // name in a followed directory; forgotten once no listing shows them any more.
+  std::set<std::pair<dev_t, ino_t>> retired_;
+  std::set<std::pair<dev_t, ino_t>> listed_;  // inodes seen in this poll's listings
+  Counters counters_;
+};
+
+}  // namespace flowlier::transport

@@ -1,0 +1,187 @@
+#include "transport/HttpIngestServer.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace flowlier::transport {
+
+namespace {
+constexpr std::size_t kMaxHeaderBytes = 16 << 10;
+constexpr int kTimeoutMs = 5000;
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+void reply(int client, const MetricsReply& r) {
+  write_all(client, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                r.status, reason_phrase(r.status), r.content_type, r.body.size()));
+  write_all(client, r.body);
+}
+}  // namespace
+
+std::string_view HttpRequest::header(const std::string& lower_name) const {
+  const auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+HttpIngestServer::HttpIngestServer(Handler handler, std::size_t max_body_bytes)
+    : handler_(std::move(handler)), max_body_bytes_(max_body_bytes) {}
+
+HttpIngestServer::~HttpIngestServer() { stop(); }
+
+std::string HttpIngestServer::start(const std::string& host_port) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!split_host_port(host_port, host, port)) return fmt::format("'{}' is not host:port", host_port);
+  if (host == "localhost") host = "127.0.0.1";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    return fmt::format("host '{}' is not an IPv4 address", host);
+  }
+  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener_ < 0) return fmt::format("socket: {}", std::strerror(errno));
+  const int one = 1;
+  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 64) != 0) {
+    const std::string error = fmt::format("cannot listen on {}: {}", host_port, std::strerror(errno));
+    ::close(listener_);
+    listener_ = -1;
+    return error;
+  }
+  socklen_t length = sizeof address;
+  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+  port_ = ntohs(address.sin_port);
+  stopping_ = false;
+  thread_ = std::thread([this] { serve(); });
+  return {};
+}
+
+void HttpIngestServer::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (listener_ >= 0) ::close(listener_);
+  listener_ = -1;
+}
+
+void HttpIngestServer::serve() {
+  while (!stopping_) {
+    pollfd p{listener_, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;  // wake up regularly to notice stop()
+    const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    answer(client);
+    ::close(client);
+  }
+}
+
+void HttpIngestServer::answer(int client) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);
+  const auto receive = [&](std::string& into) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{client, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buffer[1 << 16];
+    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+    if (n <= 0) return false;
+    into.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  };
+  std::string data;
+  std::size_t header_end = std::string::npos;
+  while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
+    if (data.size() > kMaxHeaderBytes) return reply(client, {400, "text/plain", "headers too large\n"});
+    if (!receive(data)) return;
+  }
+  HttpRequest request;
+  std::string_view head(data.data(), header_end);
+  const auto line_end = head.find("\r\n");
+  const std::string_view line = head.substr(0, line_end);
+  const auto space1 = line.find(' ');
+  const auto space2 = space1 == std::string_view::npos ? space1 : line.find(' ', space1 + 1);
+  if (space1 == std::string_view::npos || space2 == std::string_view::npos) {
+    return reply(client, {400, "text/plain", "bad request\n"});
+  }
+  request.method = std::string(line.substr(0, space1));
+  std::string_view path = line.substr(space1 + 1, space2 - space1 - 1);
+  if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  request.path = std::string(path);
+  std::string_view rest = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
+  while (!rest.empty()) {
+    const auto end = rest.find("\r\n");
+    const std::string_view field = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 2);
+    const auto colon = field.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string name(trim(field.substr(0, colon)));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    request.headers[name] = std::string(trim(field.substr(colon + 1)));
+  }
+  if (request.method != "POST") return reply(client, handler_(request));  // the handler answers GET / others
+  const auto length_text = request.header("content-length");
+  if (!request.header("transfer-encoding").empty() || length_text.empty()) {
+    return reply(client, {411, "text/plain", "Content-Length required\n"});
+  }
+  std::size_t length = 0;
+  const auto [end, ec] = std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
+  if (ec != std::errc() || end != length_text.data() + length_text.size()) {
+    return reply(client, {400, "text/plain", "bad Content-Length\n"});
+  }
+  if (length > max_body_bytes_) return reply(client, {413, "text/plain", "body too large\n"});
+  request.body = data.substr(header_end + 4);
+  while (request.body.size() < length) {
+    if (!receive(request.body)) return;  // too slow or gone
+  }
+  request.body.resize(length);
+  MetricsReply response;
+  try {
+    response = handler_(request);
+  } catch (const std::exception&) {
+    response = {503, "text/plain", "internal error\n"};
+  }
+  reply(client, response);
+}
+
+}  // namespace flowlier::transport
