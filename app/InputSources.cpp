@@ -81,7 +81,7 @@ std::string InputSources::start() {
   if (!options_.http_listen.empty()) {
     http_push_ = make_push();
     http_ = std::make_unique<transport::HttpIngestServer>(
-        [this](const transport::HttpRequest& request) { return on_http(request); }, options_.max_body_bytes);
+        [this](const transport::InboundRequest& request) { return on_http(request); }, options_.max_body_bytes);
     if (auto error = http_->start(options_.http_listen); !error.empty()) return "--http-listen: " + error;
   }
   if (!options_.follow.empty()) threads_.emplace_back(&InputSources::follow_loop, this, make_push());
@@ -139,7 +139,7 @@ void InputSources::stdin_loop(zmq::socket_t push) {
   fmt::print(stderr, "run: stdin: end of input\n");
 }
 
-transport::MetricsReply InputSources::on_http(const transport::HttpRequest& request) {
+transport::MetricsReply InputSources::on_http(const transport::InboundRequest& request) {
   std::string request_id(request.header("x-amz-firehose-request-id"));
   if (request.method != "POST") return firehose_reply(405, request_id, "POST only");
   if (!options_.http_access_key.empty() &&

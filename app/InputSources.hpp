@@ -63,7 +63,7 @@ class InputSources {
   bool forward(zmq::socket_t& push, std::string&& chunk);
   void follow_loop(zmq::socket_t push);
   void stdin_loop(zmq::socket_t push);
-  transport::MetricsReply on_http(const transport::HttpRequest& request);
+  transport::MetricsReply on_http(const transport::InboundRequest& request);
 
   zmq::context_t& context_;
   std::string endpoint_;

@@ -59,7 +59,7 @@ void reply(int client, const MetricsReply& r) {
 }
 }  // namespace
 
-std::string_view HttpRequest::header(const std::string& lower_name) const {
+std::string_view InboundRequest::header(const std::string& lower_name) const {
   const auto it = headers.find(lower_name);
   return it == headers.end() ? std::string_view() : std::string_view(it->second);
 }
@@ -135,7 +135,7 @@ void HttpIngestServer::answer(int client) {
     if (data.size() > kMaxHeaderBytes) return reply(client, {400, "text/plain", "headers too large\n"});
     if (!receive(data)) return;
   }
-  HttpRequest request;
+  InboundRequest request;
   std::string_view head(data.data(), header_end);
   const auto line_end = head.find("\r\n");
   const std::string_view line = head.substr(0, line_end);

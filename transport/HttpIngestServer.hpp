@@ -17,7 +17,7 @@
 
 namespace flowlier::transport {
 
-struct HttpRequest {
+struct InboundRequest {
   std::string method;
   std::string path;  // query string removed
   std::map<std::string, std::string> headers;  // lower-cased names, trimmed values
@@ -29,7 +29,7 @@ struct HttpRequest {
 
 class HttpIngestServer {
  public:
-  using Handler = std::function<MetricsReply(const HttpRequest& request)>;
+  using Handler = std::function<MetricsReply(const InboundRequest& request)>;
 
   HttpIngestServer(Handler handler, std::size_t max_body_bytes);
   ~HttpIngestServer();

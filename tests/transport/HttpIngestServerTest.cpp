@@ -28,9 +28,9 @@ std::string exchange(std::uint16_t port, const std::string& request) {
 }  // namespace
 
 TEST_CASE("HttpIngestServer hands POST bodies and lower-cased headers to the handler") {
-  HttpRequest seen;
+  InboundRequest seen;
   HttpIngestServer server(
-      [&seen](const HttpRequest& r) {
+      [&seen](const InboundRequest& r) {
         seen = r;
         return MetricsReply{200, "application/json", "{\"ok\":1}"};
       },
@@ -55,7 +55,7 @@ TEST_CASE("HttpIngestServer hands POST bodies and lower-cased headers to the han
 }
 
 TEST_CASE("HttpIngestServer refuses an address that is not host:port") {
-  HttpIngestServer server([](const HttpRequest&) { return MetricsReply{}; }, 16);
+  HttpIngestServer server([](const InboundRequest&) { return MetricsReply{}; }, 16);
   CHECK_FALSE(server.start("nowhere").empty());
   CHECK_FALSE(server.start("example.com:80").empty());
 }
