@@ -46,6 +46,7 @@
 #include "transport/PrometheusText.hpp"
 #include "transport/ZmqCurve.hpp"
 #include "app/SinkBridge.hpp"
+#include "transport/TcpServerSocket.hpp"
 #include "transport/ZmqPublisher.hpp"
 #include "transport/ZmqSockets.hpp"
 

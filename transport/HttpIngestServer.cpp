@@ -1,5 +1,7 @@
 #include "transport/HttpIngestServer.hpp"
 
+#include "transport/TcpServerSocket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,31 +23,6 @@ namespace {
 constexpr std::size_t kMaxHeaderBytes = 16 << 10;
 constexpr int kTimeoutMs = 5000;
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
-}
-
-void write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -53,9 +30,9 @@ std::string_view trim(std::string_view s) {
 }
 
 void reply(int client, const MetricsReply& r) {
-  write_all(client, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                                r.status, reason_phrase(r.status), r.content_type, r.body.size()));
-  write_all(client, r.body);
+  send_all(client, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                r.status, http_reason_phrase(r.status), r.content_type, r.body.size()));
+  send_all(client, r.body);
 }
 }  // namespace
 
@@ -70,29 +47,7 @@ HttpIngestServer::HttpIngestServer(Handler handler, std::size_t max_body_bytes)
 HttpIngestServer::~HttpIngestServer() { stop(); }
 
 std::string HttpIngestServer::start(const std::string& host_port) {
-  std::string host;
-  std::uint16_t port = 0;
-  if (!split_host_port(host_port, host, port)) return fmt::format("'{}' is not host:port", host_port);
-  if (host == "localhost") host = "127.0.0.1";
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
-    return fmt::format("host '{}' is not an IPv4 address", host);
-  }
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener_ < 0) return fmt::format("socket: {}", std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 64) != 0) {
-    const std::string error = fmt::format("cannot listen on {}: {}", host_port, std::strerror(errno));
-    ::close(listener_);
-    listener_ = -1;
-    return error;
-  }
-  socklen_t length = sizeof address;
-  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  if (auto error = listen_ipv4(host_port, 64, listener_, port_); !error.empty()) return error;
   stopping_ = false;
   thread_ = std::thread([this] { serve(); });
   return {};

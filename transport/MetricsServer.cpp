@@ -1,5 +1,7 @@
 #include "transport/MetricsServer.hpp"
 
+#include "transport/TcpServerSocket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -7,77 +9,18 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
 
 namespace flowlier::transport {
 
-namespace {
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
-}
-
-void write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-}  // namespace
-
-bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  host = std::string(text.substr(0, colon));
-  const auto digits = text.substr(colon + 1);
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
 MetricsServer::MetricsServer(Handler handler) : handler_(std::move(handler)) {}
 
 MetricsServer::~MetricsServer() { stop(); }
 
 std::string MetricsServer::start(const std::string& host_port) {
-  std::string host;
-  std::uint16_t port = 0;
-  if (!split_host_port(host_port, host, port)) return fmt::format("metrics endpoint '{}' is not host:port", host_port);
-  if (host == "localhost") host = "127.0.0.1";
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
-    return fmt::format("metrics host '{}' is not an IPv4 address", host);
-  }
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener_ < 0) return fmt::format("socket: {}", std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 16) != 0) {
-    const std::string error = fmt::format("cannot listen on {}: {}", host_port, std::strerror(errno));
-    ::close(listener_);
-    listener_ = -1;
-    return error;
-  }
-  socklen_t length = sizeof address;
-  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  if (auto error = listen_ipv4(host_port, 16, listener_, port_); !error.empty()) return "metrics endpoint " + error;
   thread_ = std::thread([this] { serve(); });
   return {};
 }
@@ -130,10 +73,10 @@ void MetricsServer::answer(int client) {
     }
   }
   const bool head = line.substr(0, 4) == "HEAD";
-  write_all(client, fmt::format("HTTP/1.0 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                                response.status, reason_phrase(response.status), response.content_type,
+  send_all(client, fmt::format("HTTP/1.0 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                response.status, http_reason_phrase(response.status), response.content_type,
                                 response.body.size()));
-  if (!head) write_all(client, response.body);
+  if (!head) send_all(client, response.body);
 }
 
 }  // namespace flowlier::transport

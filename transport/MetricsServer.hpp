@@ -45,7 +45,4 @@ class MetricsServer {
   std::thread thread_;
 };
 
-// Splits "host:port"; returns false when it is not of that shape.
-bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port);
-
 }  // namespace flowlier::transport
