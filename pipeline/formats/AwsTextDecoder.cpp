@@ -252,7 +252,10 @@ void AwsTextDecoder::decode_line(std::string_view line, const char* readable_end
     return;
   }
   if (count != current_.size() && guessing_) {
-    if (const AwsFormat* standard = standard_format_for(count_fields(line))) {
+    // Switch only to a format of another size: the tokenizer and count_fields may
+    // disagree on odd bytes, and the retry must not loop (found by fuzz_aws_text).
+    const AwsFormat* standard = standard_format_for(count_fields(line));
+    if (standard != nullptr && standard->size() != current_.size()) {
       set_format(*standard);
       return decode_line(line, readable_end, line_number, sink);
     }

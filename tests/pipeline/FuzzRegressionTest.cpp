@@ -11,6 +11,7 @@
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/InputFormat.hpp"
+#include "tests/support/CollectingSink.hpp"
 
 using namespace flowlier::pipeline;
 
@@ -117,5 +118,20 @@ TEST_CASE("Firehose rejects quote the input they reject, not freed memory", "[fu
     REQUIRE(sink.reasons.size() == 1);
     CHECK(sink.reasons[0] == RejectReason::invalid_json);
     CHECK(sink.raws[0] == input);
+  }
+}
+
+TEST_CASE("Guessing a headerless AWS format never loops on odd field separators", "[fuzz]") {
+  // Found by fuzz_aws_text and fuzz_aws_firehose: the tokenizer and the field counter
+  // disagreed on a line, and each retry switched formats again until the stack ran out.
+  for (const auto& [name, format] : {std::pair{"aws-text-guess-loop.log", InputFormat::aws_text},
+                                     std::pair{"firehose-guess-loop.json", InputFormat::aws_firehose}}) {
+    INFO(name);
+    const std::string input = read_regression(name);
+    REQUIRE_FALSE(input.empty());
+    auto decoder = make_decoder(format, DecoderOptions{});
+    flowlier::test::CollectingSink sink;
+    flowlier::test::decode_all(*decoder, input, sink);
+    CHECK(sink.records.size() + sink.rejects.size() >= 1);
   }
 }
