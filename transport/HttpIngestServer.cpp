@@ -47,29 +47,10 @@ HttpIngestServer::HttpIngestServer(Handler handler, std::size_t max_body_bytes)
 HttpIngestServer::~HttpIngestServer() { stop(); }
 
 std::string HttpIngestServer::start(const std::string& host_port) {
-  if (auto error = listen_ipv4(host_port, 64, listener_, port_); !error.empty()) return error;
-  stopping_ = false;
-  thread_ = std::thread([this] { serve(); });
-  return {};
+  return loop_.start(host_port, 64, [this](int client) { answer(client); });
 }
 
-void HttpIngestServer::stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-  if (listener_ >= 0) ::close(listener_);
-  listener_ = -1;
-}
-
-void HttpIngestServer::serve() {
-  while (!stopping_) {
-    pollfd p{listener_, POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) continue;  // wake up regularly to notice stop()
-    const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
-    answer(client);
-    ::close(client);
-  }
-}
+void HttpIngestServer::stop() { loop_.stop(); }
 
 void HttpIngestServer::answer(int client) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);

@@ -40,18 +40,14 @@ class HttpIngestServer {
   // on its own thread. Returns an empty string on success, else why not.
   std::string start(const std::string& host_port);
   void stop();
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return loop_.port(); }
 
  private:
-  void serve();
   void answer(int client);
 
   Handler handler_;
   std::size_t max_body_bytes_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  AcceptLoop loop_;
 };
 
 }  // namespace flowlier::transport

@@ -20,28 +20,13 @@ MetricsServer::MetricsServer(Handler handler) : handler_(std::move(handler)) {}
 MetricsServer::~MetricsServer() { stop(); }
 
 std::string MetricsServer::start(const std::string& host_port) {
-  if (auto error = listen_ipv4(host_port, 16, listener_, port_); !error.empty()) return "metrics endpoint " + error;
-  thread_ = std::thread([this] { serve(); });
+  if (auto error = loop_.start(host_port, 16, [this](int client) { answer(client); }); !error.empty()) {
+    return "metrics endpoint " + error;
+  }
   return {};
 }
 
-void MetricsServer::stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-  if (listener_ >= 0) ::close(listener_);
-  listener_ = -1;
-}
-
-void MetricsServer::serve() {
-  while (!stopping_) {
-    pollfd p{listener_, POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) continue;  // wake up regularly to notice stop()
-    const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
-    answer(client);
-    ::close(client);
-  }
-}
+void MetricsServer::stop() { loop_.stop(); }
 
 void MetricsServer::answer(int client) {
   std::string request;

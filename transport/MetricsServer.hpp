@@ -10,6 +10,8 @@
 #include <string_view>
 #include <thread>
 
+#include "transport/TcpServerSocket.hpp"
+
 namespace flowlier::transport {
 
 struct MetricsReply {
@@ -32,17 +34,13 @@ class MetricsServer {
   // starts serving. Returns an empty string on success, else why not.
   std::string start(const std::string& host_port);
   void stop();
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return loop_.port(); }
 
  private:
-  void serve();
   void answer(int client);
 
   Handler handler_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  AcceptLoop loop_;
 };
 
 }  // namespace flowlier::transport

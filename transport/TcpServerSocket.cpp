@@ -1,6 +1,7 @@
 #include "transport/TcpServerSocket.hpp"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,6 +62,29 @@ void send_all(int fd, std::string_view data) {
     }
     data.remove_prefix(static_cast<std::size_t>(n));
   }
+}
+
+std::string AcceptLoop::start(const std::string& host_port, int backlog, ClientHandler on_client) {
+  if (auto error = listen_ipv4(host_port, backlog, listener_, port_); !error.empty()) return error;
+  stopping_ = false;
+  thread_ = std::thread([this, on_client = std::move(on_client)] {
+    while (!stopping_) {
+      pollfd p{listener_, POLLIN, 0};
+      if (::poll(&p, 1, 200) <= 0) continue;  // wake up regularly to notice stop()
+      const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      on_client(client);
+      ::close(client);
+    }
+  });
+  return {};
+}
+
+void AcceptLoop::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (listener_ >= 0) ::close(listener_);
+  listener_ = -1;
 }
 
 const char* http_reason_phrase(int status) {

@@ -1,8 +1,11 @@
 #pragma once
 // The plain-socket pieces the two small HTTP responders share (metrics, ingest):
 // binding an IPv4 listener on "host:port", writing all of a reply, reason phrases.
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <thread>
 #include <string_view>
 
 namespace flowlier::transport {
@@ -18,5 +21,25 @@ std::string listen_ipv4(const std::string& host_port, int backlog, int& fd, std:
 void send_all(int fd, std::string_view data);
 
 const char* http_reason_phrase(int status);
+
+// A listening socket and the thread that accepts on it, one client at a time: each
+// accepted connection is handed to `on_client`, then closed. stop() is prompt (the
+// loop polls every 200 ms) and idempotent.
+class AcceptLoop {
+ public:
+  using ClientHandler = std::function<void(int client_fd)>;
+  ~AcceptLoop() { stop(); }
+
+  // Returns "" once listening on "host:port", else why not (see listen_ipv4).
+  std::string start(const std::string& host_port, int backlog, ClientHandler on_client);
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
 
 }  // namespace flowlier::transport
