@@ -159,6 +159,22 @@ snapshot_interval_seconds = 300
 flows_in = "tcp://127.0.0.1:7701"
 events_out = "tcp://127.0.0.1:7702"
 metrics = "127.0.0.1:9477"
+
+[service]                 # `run`; command-line options override these
+role = "single"           # single | ingest | score | publish (one stage of a sharded deployment)
+scoring_threads = 0       # single: parallel scoring engines, each owning a shard of the entities; 0 = one per core (max 8)
+hwm = 1000                # high-water mark of every socket, in messages
+idle_seconds = 30.0       # no records this long: event time follows the wall clock (0 = never)
+listen = ""               # score / publish: endpoint bound for the stage upstream
+publish_to = ""           # score: the publisher's listen endpoint
+shards = []               # ingest: the scorers' listen endpoints, in shard order
+shard_index = 0           # score: this scorer's shard, 0-based
+shard_count = 1           # score: number of scorers
+
+[security]                # CURVE on every tcp endpoint of `run` (key files from `flowlier keygen`)
+curve_secret_key_file = ""  # this process's secret key; set = CURVE on
+curve_allow_file = ""       # client public keys admitted (one per line); required with a secret key
+curve_peer_file = ""        # ingest / score: public key of the server(s) connected to (one, or one per shard)
 )";
 }  // namespace
 
@@ -262,6 +278,27 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("endpoints.flows_in", c.endpoints.flows_in);
   r.get("endpoints.events_out", c.endpoints.events_out);
   r.get("endpoints.metrics", c.endpoints.metrics);
+
+  auto& sv = c.service;
+  r.get("service.role", sv.role);
+  r.check(sv.role == "single" || sv.role == "ingest" || sv.role == "score" || sv.role == "publish", "service.role",
+          "must be \"single\", \"ingest\", \"score\" or \"publish\"");
+  r.get("service.scoring_threads", sv.scoring_threads);
+  r.check(sv.scoring_threads <= 256, "service.scoring_threads", "must be at most 256");
+  r.get("service.hwm", sv.hwm);
+  r.check(sv.hwm >= 1, "service.hwm", "must be at least 1");
+  r.get("service.idle_seconds", sv.idle_seconds);
+  r.check(sv.idle_seconds >= 0, "service.idle_seconds", "must not be negative");
+  r.get("service.listen", sv.listen);
+  r.get("service.publish_to", sv.publish_to);
+  r.get("service.shards", sv.shards);
+  r.get("service.shard_index", sv.shard_index);
+  r.get("service.shard_count", sv.shard_count);
+  r.check(sv.shard_count >= 1 && sv.shard_index < sv.shard_count, "service.shard_index",
+          "must be below service.shard_count");
+  r.get("security.curve_secret_key_file", c.security.curve_secret_key_file);
+  r.get("security.curve_allow_file", c.security.curve_allow_file);
+  r.get("security.curve_peer_file", c.security.curve_peer_file);
 
   r.delegate("sinks");
   r.reject_unknown();

@@ -22,12 +22,37 @@ struct StateConfig {
   std::int64_t snapshot_interval_seconds = 300;
 };
 
+// How `run` deploys itself: the whole pipeline in one process, or one stage of a
+// sharded deployment (see README "Scaling out"). Command-line options override these.
+struct ServiceConfig {
+  std::string role = "single";  // single | ingest | score | publish
+  // single role: engines scoring in parallel threads, each owning the entities whose
+  // key hash falls in its shard; 0 = one per CPU core (at most 8).
+  std::uint32_t scoring_threads = 0;
+  std::uint32_t hwm = 1000;       // high-water mark of every socket, in messages
+  double idle_seconds = 30;       // no records this long: event time follows the wall clock (0: never)
+  std::string listen;             // score / publish: endpoint bound for the stage upstream
+  std::string publish_to;         // score: the publisher's listen endpoint
+  std::vector<std::string> shards;  // ingest: the scorers' listen endpoints, in shard order
+  std::uint32_t shard_index = 0;  // score
+  std::uint32_t shard_count = 1;  // score
+};
+
+// CURVE on every tcp endpoint of `run` (files written by `flowlier keygen`).
+struct SecurityConfig {
+  std::string curve_secret_key_file;  // this process's secret key; set = CURVE on
+  std::string curve_allow_file;       // client public keys admitted, one per line
+  std::string curve_peer_file;        // ingest / score: the servers' public key(s)
+};
+
 struct Config {
   EngineConfig engine;
   std::string input_format = "auto";
   DecoderOptions decoder;
   EndpointsConfig endpoints;
   StateConfig state;
+  ServiceConfig service;
+  SecurityConfig security;
 };
 
 struct ConfigResult {

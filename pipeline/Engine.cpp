@@ -68,19 +68,27 @@ void Engine::ingest(const FlowRecord& record) {
     return;
   }
   router_.route(record, scratch_);
-  for (const auto& o : scratch_) {
-    if (!owns(o.entity)) {
-      ++stats_.other_shard;
-      continue;
-    }
-    ++stats_.observations;
-    windower_.ingest(o);
+  for (const auto& o : scratch_) ingest(o);
+}
+
+void Engine::ingest(const models::Observation& o) {
+  if (!owns(o.entity)) {
+    ++stats_.other_shard;
+    return;
   }
+  ++stats_.observations;
+  windower_.ingest(o);
 }
 
 void Engine::advance(std::int64_t close_point) {
   if (close_point <= last_close_point_) return;
   last_close_point_ = close_point;
+  // Close points broadcast by a sharded intake: this engine never observes the whole
+  // stream, so its watermark follows them (and a snapshot restores it).
+  if (close_point > watermark_.close_point()) {
+    watermark_.restore(std::max(watermark_.newest(), close_point + config_.windows.allowed_lateness_seconds),
+                       close_point);
+  }
   windower_.close_until(close_point, [this](const models::ClosedWindow& w) { on_window_closed(w); });
   episodes_.expire(close_point, step_);
   emit(step_);

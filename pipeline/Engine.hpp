@@ -89,6 +89,9 @@ class Engine {
   ~Engine();
 
   void ingest(const FlowRecord& record);
+  // One observation routed elsewhere (IntakeRouter: shards in one process); ignored
+  // unless this shard owns its entity.
+  void ingest(const models::Observation& observation);
   void advance(std::int64_t close_point);
   // ingest() then advance() wherever the engine's own watermark crosses a window
   // boundary: what replay does, and what a sharded run reproduces with broadcast

@@ -79,17 +79,30 @@ void PrometheusText::gauge_family(std::string_view name, std::string_view help, 
 
 void PrometheusText::histogram(std::string_view name, std::string_view help, const LatencyHistogram& h) {
   header(name, help, "histogram");
+  histogram_samples(name, "", h);
+}
+
+void PrometheusText::histogram_family(std::string_view name, std::string_view help, std::string_view label,
+                                      const std::vector<std::pair<std::string, const LatencyHistogram*>>& values) {
+  header(name, help, "histogram");
+  for (const auto& [label_value, h] : values) {
+    histogram_samples(name, fmt::format("{}=\"{}\"", label, escape_label_value(label_value)), *h);
+  }
+}
+
+void PrometheusText::histogram_samples(std::string_view name, std::string_view labels, const LatencyHistogram& h) {
   const std::string bucket = std::string(name) + "_bucket";
+  const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i) {
     cumulative += h.bucket(i);
-    sample(bucket, fmt::format("le=\"{}\"", LatencyHistogram::kBounds[i]), static_cast<double>(cumulative));
+    sample(bucket, fmt::format("{}le=\"{}\"", prefix, LatencyHistogram::kBounds[i]), static_cast<double>(cumulative));
   }
   // Read after the buckets, so +Inf is never below the last finite bucket.
   const auto count = static_cast<double>(std::max(h.count(), cumulative));
-  sample(bucket, "le=\"+Inf\"", count);
-  sample(std::string(name) + "_sum", "", h.sum_seconds());
-  sample(std::string(name) + "_count", "", count);
+  sample(bucket, prefix + "le=\"+Inf\"", count);
+  sample(std::string(name) + "_sum", labels, h.sum_seconds());
+  sample(std::string(name) + "_count", labels, count);
 }
 
 }  // namespace flowlier::transport

@@ -24,12 +24,17 @@ class PrometheusText {
   void gauge_family(std::string_view name, std::string_view help, std::string_view label,
                     const std::vector<std::pair<std::string, double>>& values);
   void histogram(std::string_view name, std::string_view help, const LatencyHistogram& h);
+  // One histogram family with one label, e.g. flowlier_stage_latency_seconds{stage="scoring"}.
+  void histogram_family(std::string_view name, std::string_view help, std::string_view label,
+                        const std::vector<std::pair<std::string, const LatencyHistogram*>>& values);
 
   const std::string& text() const { return out_; }
 
  private:
   void header(std::string_view name, std::string_view help, std::string_view type);
   void sample(std::string_view name, std::string_view labels, double value);
+  // The samples of one histogram; `labels` ("" or `k="v"`) go before le.
+  void histogram_samples(std::string_view name, std::string_view labels, const LatencyHistogram& h);
   std::string out_;
 };
 

@@ -37,6 +37,9 @@ SOURCE = os.environ.get("FLOWLIER_SOURCE_DIR", ".")
 SAMPLE = sorted(glob.glob(os.path.join(SOURCE, "examples/sample/AWSLogs/**/*.log.gz"), recursive=True))
 WINDOW = 60
 LATENESS = 120
+# Two engines in one process, whatever the machine: the sharded in-process path is
+# the one under test (its results must equal one engine's, i.e. replay's).
+SCORING_THREADS = 2
 CHUNK_LINES = 2000
 
 
@@ -132,6 +135,9 @@ allowed_lateness_seconds = {LATENESS}
 path = "{cls.state}"
 snapshot_interval_seconds = 1
 
+[service]
+scoring_threads = {SCORING_THREADS}
+
 [endpoints]
 flows_in = "tcp://127.0.0.1:{cls.flows_port}"
 events_out = "tcp://127.0.0.1:{cls.events_port}"
@@ -209,6 +215,18 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         sub.close()
         return events
 
+    def state_files(self):
+        # One snapshot per scoring engine (and the intake's router beside them).
+        return [f"{self.state}.shard-{k}-of-{SCORING_THREADS}" for k in range(SCORING_THREADS)]
+
+    def clear_state(self):
+        for path in self.state_files() + [self.state + ".intake"]:
+            if os.path.exists(path):
+                os.remove(path)
+
+    def state_written(self):
+        return all(os.path.exists(path) for path in self.state_files() + [self.state + ".intake"])
+
     def check_topics_and_sequence(self, events, first_sequence=1):
         self.assertEqual([s for _, _, s in events], list(range(first_sequence, first_sequence + len(events))),
                          "sequence numbers have gaps")
@@ -220,8 +238,7 @@ metrics = "127.0.0.1:{cls.metrics_port}"
 
     def test_live_equals_replay_across_a_restart(self):
         half = len(SAMPLE) // 2
-        if os.path.exists(self.state):
-            os.remove(self.state)
+        self.clear_state()
         if os.path.exists(self.sink_file):
             os.remove(self.sink_file)
         service = Service(self.live_config)
@@ -232,10 +249,10 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         self.assertGreater(m["flowlier_windows_closed_total"], 0)
         self.assertGreater(m["flowlier_entities"], 0)
         self.assertGreater(m["flowlier_process_resident_memory_bytes"], 1 << 20)
-        self.assertEqual(m['flowlier_publish_latency_seconds_bucket{le="+Inf"}'], len(first))
+        self.assertEqual(m['flowlier_stage_latency_seconds_bucket{stage="publish",le="+Inf"}'], len(first))
         rc, err = service.stop()
         self.assertEqual(rc, 0, err)
-        self.assertTrue(os.path.exists(self.state), "SIGTERM wrote no snapshot")
+        self.assertTrue(self.state_written(), "SIGTERM wrote no snapshot")
         self.check_topics_and_sequence(first)
 
         service = Service(self.live_config)
@@ -261,8 +278,7 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         self.assertEqual(sorted(e["id"] for e in sunk), sorted(e["id"] for _, e, _ in first + second))
 
     def test_kill_9_restarts_from_the_periodic_snapshot(self):
-        if os.path.exists(self.state):
-            os.remove(self.state)
+        self.clear_state()
         service = Service(self.config)
         self.wait_ready(service)
         self.push_and_collect(service, SAMPLE[:1])
@@ -275,7 +291,7 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         entities = self.metrics()["flowlier_entities"]
         service.proc.kill()
         service.proc.communicate(timeout=10)
-        self.assertTrue(os.path.exists(self.state))
+        self.assertTrue(self.state_written())
         service = Service(self.config)
         self.wait_ready(service)
         self.assertEqual(self.metrics()["flowlier_entities"], entities)
@@ -284,8 +300,7 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         self.assertIn("restored state", err)
 
     def test_endpoints_and_bad_input(self):
-        if os.path.exists(self.state):
-            os.remove(self.state)
+        self.clear_state()
         service = Service(self.config)
         self.wait_ready(service)
         for path, status in (("/healthz", 200), ("/readyz", 200)):
@@ -360,8 +375,7 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         return s
 
     def test_curve_admits_allowed_keys_only(self):
-        if os.path.exists(self.state):
-            os.remove(self.state)
+        self.clear_state()
         server = self.keygen("server")
         client = self.keygen("client")
         intruder = self.keygen("intruder")
@@ -444,6 +458,35 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         result = subprocess.run([BINARY, "run", "--check-config", bad], capture_output=True, text=True)
         self.assertEqual(result.returncode, 2)
         self.assertIn("flows_inn", result.stderr)
+        # A role without what it needs, from the config or from the command line.
+        stage = os.path.join(self.tmp.name, "stage.toml")
+        with open(stage, "w") as f:
+            f.write('[service]\nrole = "score"\nlisten = "tcp://127.0.0.1:1"\n')
+        result = subprocess.run([BINARY, "run", "--check-config", stage], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("role score needs listen, publish_to", result.stderr)
+        result = subprocess.run([BINARY, "run", "--check-config", stage, "--publish-to", "tcp://127.0.0.1:2"],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = subprocess.run([BINARY, "run", "--check-config", stage, "--role", "ingest"],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("role ingest needs service.shards", result.stderr)
+
+    def test_state_of_another_engine_count_is_refused(self):
+        self.clear_state()
+        service = Service(self.config)
+        self.wait_ready(service)
+        self.push_and_collect(service, SAMPLE[:1])
+        rc, err = service.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(self.state_written())
+        # The entities are split by hash among the engines: 3 cannot take 2's states.
+        result = subprocess.run([BINARY, "run", "--config", self.config, "--scoring-threads", "3"],
+                                capture_output=True, text=True, timeout=20)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(f"written by {SCORING_THREADS} scoring engines, this run has 3", result.stderr)
+        self.assertIn(f"service.scoring_threads = {SCORING_THREADS}", result.stderr)
 
 
 if __name__ == "__main__":

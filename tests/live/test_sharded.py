@@ -36,7 +36,7 @@ class ShardedTest(unittest.TestCase):
                 p.communicate()
         self.tmp.cleanup()
 
-    def config(self, name, flows, events, metrics, state=""):
+    def config(self, name, flows, events, metrics, state="", extra=""):
         path = os.path.join(self.tmp.name, name + ".toml")
         with open(path, "w") as f:
             f.write(f"""[window]
@@ -50,7 +50,7 @@ path = "{state}"
 flows_in = "tcp://127.0.0.1:{flows}"
 events_out = "tcp://127.0.0.1:{events}"
 metrics = "127.0.0.1:{metrics}"
-""")
+{extra}""")
         return path
 
     def start(self, *args):
@@ -127,13 +127,23 @@ metrics = "127.0.0.1:{metrics}"
         scorers = []
         for i in range(SHARDS):
             # Each scorer owns its own state file.
-            shard_config = self.config(f"score{i}", flows, events, metrics_ports[1 + i],
-                                       state=os.path.join(self.tmp.name, f"shard{i}.bin"))
-            scorers.append(self.start("--config", shard_config, "--role", "score", "--listen",
-                                      f"tcp://127.0.0.1:{shard_ports[i]}", "--publish-to",
-                                      f"tcp://127.0.0.1:{publish_listen}", "--shard-index", str(i),
-                                      "--shard-count", str(SHARDS), "--metrics",
-                                      f"127.0.0.1:{metrics_ports[1 + i]}", *sec["score"]))
+            state = os.path.join(self.tmp.name, f"shard{i}.bin")
+            listen, publish_to = f"tcp://127.0.0.1:{shard_ports[i]}", f"tcp://127.0.0.1:{publish_listen}"
+            if i == SHARDS - 1:
+                # The last scorer is set up by its config file alone ([service], [security]).
+                extra = (f'[service]\nrole = "score"\nlisten = "{listen}"\npublish_to = "{publish_to}"\n'
+                         f'shard_index = {i}\nshard_count = {SHARDS}\nidle_seconds = 0.0\n')
+                if curve:
+                    extra += (f'[security]\ncurve_secret_key_file = "{sec["score"][1]}"\n'
+                              f'curve_allow_file = "{sec["score"][3]}"\ncurve_peer_file = "{sec["score"][5]}"\n')
+                shard_config = self.config(f"score{i}", flows, events, metrics_ports[1 + i], state=state, extra=extra)
+                scorers.append(self.start("--config", shard_config, "--metrics", f"127.0.0.1:{metrics_ports[1 + i]}"))
+            else:
+                shard_config = self.config(f"score{i}", flows, events, metrics_ports[1 + i], state=state)
+                scorers.append(self.start("--config", shard_config, "--role", "score", "--listen", listen,
+                                          "--publish-to", publish_to, "--shard-index", str(i),
+                                          "--shard-count", str(SHARDS), "--metrics",
+                                          f"127.0.0.1:{metrics_ports[1 + i]}", *sec["score"]))
             self.wait_ready(metrics_ports[1 + i], scorers[-1])
         ingest = self.start("--config", config, "--role", "ingest", "--shards",
                             ",".join(f"tcp://127.0.0.1:{p}" for p in shard_ports), "--metrics",

@@ -8,6 +8,7 @@
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
 #include "pipeline/InputFiles.hpp"
+#include "pipeline/IntakeRouter.hpp"
 #include "tests/support/CollectingSink.hpp"
 
 using namespace flowlier::pipeline;
@@ -212,4 +213,92 @@ TEST_CASE("a sharded engine keeps only its entities, and shards add up to one en
   std::sort(all.begin(), all.end());
   std::sort(merged.begin(), merged.end());
   CHECK(merged == all);
+}
+
+namespace {
+// The in-process split: one IntakeRouter routes and tracks the watermark, each
+// engine gets only its shard's observations and every close point.
+std::vector<std::string> run_split(IntakeRouter& intake, std::vector<std::unique_ptr<Engine>>& engines,
+                                   const std::vector<FlowRecord>& records, bool flush = true) {
+  std::vector<flowlier::models::Observation> observations;
+  for (const auto& r : records) {
+    intake.route(r, observations);
+    for (const auto& o : observations) engines[intake.shard_of(o)]->ingest(o);
+    if (auto close_point = intake.observe(r)) {
+      for (auto& e : engines) e->advance(*close_point);
+    }
+  }
+  std::vector<std::string> out;
+  for (auto& e : engines) {
+    if (flush) e->flush();
+    for (const auto& event : e->take_events()) out.push_back(event.to_json());
+  }
+  return out;
+}
+
+std::vector<std::unique_ptr<Engine>> shard_engines(std::uint32_t count) {
+  std::vector<std::unique_ptr<Engine>> engines;
+  for (std::uint32_t k = 0; k < count; ++k) {
+    EngineConfig config;
+    config.shard_index = k;
+    config.shard_count = count;
+    engines.push_back(std::make_unique<Engine>(config));
+  }
+  return engines;
+}
+}  // namespace
+
+TEST_CASE("an intake router feeding shard engines with observations equals one engine", "[engine][shard]") {
+  const auto records = read_records(sample_files());
+  Engine single({});
+  auto all = run(single, records);
+  REQUIRE(!all.empty());
+  std::sort(all.begin(), all.end());
+  for (std::uint32_t count : {1u, 2u, 3u}) {
+    IntakeRouter intake(EngineConfig{}, count);
+    auto engines = shard_engines(count);
+    auto merged = run_split(intake, engines, records);
+    std::sort(merged.begin(), merged.end());
+    CHECK(merged == all);
+    std::size_t entities = 0;
+    for (const auto& e : engines) entities += e->entity_count();
+    CHECK(entities == single.entity_count());
+  }
+}
+
+TEST_CASE("an intake router and its shard engines restart from their states like one engine", "[engine][shard][state]") {
+  const auto records = read_records(sample_files());
+  const std::size_t half = records.size() / 2;
+  const std::vector<FlowRecord> first(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(half));
+  const std::vector<FlowRecord> second(records.begin() + static_cast<std::ptrdiff_t>(half), records.end());
+  Engine single({});
+  auto all = run(single, records);
+  std::sort(all.begin(), all.end());
+
+  IntakeRouter intake(EngineConfig{}, 2);
+  auto engines = shard_engines(2);
+  auto merged = run_split(intake, engines, first, false);
+  std::stringstream intake_state;
+  intake.save(intake_state);
+  std::vector<std::stringstream> states(2);
+  for (std::size_t k = 0; k < 2; ++k) engines[k]->save(states[k]);
+
+  IntakeRouter intake2(EngineConfig{}, 2);
+  REQUIRE(intake2.restore(intake_state) == "");
+  CHECK(intake2.watermark().close_point() == intake.watermark().close_point());
+  auto engines2 = shard_engines(2);
+  for (std::size_t k = 0; k < 2; ++k) REQUIRE(engines2[k]->restore(states[k]) == "");
+  auto rest = run_split(intake2, engines2, second);
+  merged.insert(merged.end(), rest.begin(), rest.end());
+  std::sort(merged.begin(), merged.end());
+  CHECK(merged == all);
+}
+
+TEST_CASE("intake state that is not one is refused", "[engine][state]") {
+  IntakeRouter intake(EngineConfig{}, 2);
+  std::stringstream engine_state;
+  Engine({}).save(engine_state);
+  CHECK(intake.restore(engine_state).find("intake state") == 0);
+  std::stringstream empty;
+  CHECK(!intake.restore(empty).empty());
 }

@@ -38,3 +38,19 @@ TEST_CASE("Prometheus text: histogram buckets are cumulative, +Inf equals count"
   CHECK(s.find("x_latency_seconds_count 4\n") != std::string::npos);
   CHECK(s.find("x_latency_seconds_sum 60.00605\n") != std::string::npos);
 }
+
+TEST_CASE("Prometheus text: histogram family puts its label before le, once per member") {
+  LatencyHistogram fast, slow;
+  fast.observe(0.0002);
+  slow.observe(2.0);
+  slow.observe(0.02);
+  PrometheusText t;
+  t.histogram_family("x_stage_seconds", "Stages.", "stage", {{"intake", &fast}, {"scoring", &slow}});
+  const auto& s = t.text();
+  CHECK(s.find("# TYPE x_stage_seconds histogram\n") == s.rfind("# TYPE"));  // one header for the family
+  CHECK(s.find("x_stage_seconds_bucket{stage=\"intake\",le=\"0.00025\"} 1\n") != std::string::npos);
+  CHECK(s.find("x_stage_seconds_bucket{stage=\"scoring\",le=\"0.025\"} 1\n") != std::string::npos);
+  CHECK(s.find("x_stage_seconds_bucket{stage=\"scoring\",le=\"+Inf\"} 2\n") != std::string::npos);
+  CHECK(s.find("x_stage_seconds_count{stage=\"scoring\"} 2\n") != std::string::npos);
+  CHECK(s.find("x_stage_seconds_sum{stage=\"intake\"} 0.0002\n") != std::string::npos);
+}

@@ -1,0 +1,109 @@
+#include "app/RunMetrics.hpp"
+
+#include "pipeline/AnomalyEvent.hpp"
+#include "transport/ProcessMemory.hpp"
+#include "transport/PrometheusText.hpp"
+
+namespace flowlier::app {
+using namespace flowlier::pipeline;
+
+std::string render_metrics(const RunMetrics& m) {
+  transport::PrometheusText t;
+  const auto v = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load()); };
+  t.counter("flowlier_messages_received_total", "Messages received on the flows-in socket.", v(m.messages_received));
+  t.counter("flowlier_records_received_total", "Flow records decoded from received messages.", v(m.records_received));
+  t.counter("flowlier_records_scored_total", "Flow records handed to the scoring engine.", v(m.records_scored));
+  std::vector<std::pair<std::string, double>> rejects;
+  for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
+    rejects.emplace_back(std::string(to_string(static_cast<RejectReason>(i))), v(m.rejected[i]));
+  }
+  t.counter_family("flowlier_records_rejected_total", "Input lines or records rejected, by reason.", "reason",
+                   rejects);
+  t.counter("flowlier_skipdata_records_total",
+            "SKIPDATA status records received: the flow log source lost records (data loss).", v(m.skipdata));
+  const auto sum = [&m](std::atomic<std::uint64_t> ShardGauges::*field) {
+    double total = 0;
+    for (const auto& s : m.shards) total += static_cast<double>((s.*field).load());
+    return total;
+  };
+  t.counter("flowlier_late_records_total", "Observations that arrived after their window had closed.",
+            sum(&ShardGauges::late));
+  t.counter("flowlier_windows_closed_total", "Entity windows closed and scored.", sum(&ShardGauges::windows_closed));
+  t.gauge("flowlier_entities", "Entities currently tracked.", sum(&ShardGauges::entities));
+  t.counter("flowlier_evictions_total", "Entities evicted (idle or table full).", sum(&ShardGauges::evictions));
+  t.gauge("flowlier_scoring_engines", "Scoring engines (entity shards) in this process.",
+          static_cast<double>(m.shards.size()));
+  std::vector<std::pair<std::string, double>> events;
+  for (std::size_t i = 0; i < m.events_firing.size(); ++i) {
+    events.emplace_back(to_string(static_cast<Severity>(i)), v(m.events_firing[i]));
+  }
+  t.counter_family("flowlier_events_total", "Firing anomaly events published, by severity.", "severity", events);
+  t.counter("flowlier_resolved_events_total", "Resolution events published.", v(m.events_resolved));
+  t.counter("flowlier_hwm_blocks_total", "Times an internal hop waited at its high-water mark.", v(m.hwm_blocks));
+  t.counter("flowlier_idle_advances_total", "Window closes caused by the idle watermark timeout.",
+            v(m.idle_advances));
+  t.counter("flowlier_snapshots_written_total", "State snapshots written.", v(m.snapshots_written));
+  t.counter("flowlier_snapshot_failures_total", "State snapshots that could not be written.",
+            v(m.snapshot_failures));
+  t.counter("flowlier_auth_failures_total", "CURVE clients refused by the ZAP allow-list.",
+            m.zap ? static_cast<double>(m.zap->refused()) : 0.0);
+  // Taken is read before sent, so a message in flight can only make the depth larger.
+  const auto depth = [](const std::atomic<std::uint64_t>& sent, const std::atomic<std::uint64_t>& taken) {
+    const std::uint64_t t_ = taken.load();
+    const std::uint64_t s_ = sent.load();
+    return static_cast<double>(s_ > t_ ? s_ - t_ : 0);
+  };
+  double scoring_depth = 0;
+  for (const auto& s : m.shards) scoring_depth += depth(s.hop_sent, s.hop_taken);
+  t.gauge_family("flowlier_queue_depth", "Messages waiting in an internal hop, by the stage reading it.", "stage",
+                 {{"scoring", scoring_depth}, {"publish", depth(m.events_hop_sent, m.events_hop_taken)}});
+  t.counter_family("flowlier_source_inputs_total",
+                   "Inputs (chunks of lines, HTTP bodies) forwarded to the intake by the built-in sources.", "source",
+                   {{"file", v(m.sources.file_chunks)}, {"stdin", v(m.sources.stdin_chunks)},
+                    {"http", v(m.sources.http_bodies)}});
+  t.counter("flowlier_http_auth_failures_total", "HTTP source requests refused for a wrong or missing access key.",
+            v(m.sources.http_auth_failures));
+  t.counter("flowlier_http_bad_requests_total", "HTTP source requests refused as malformed (bad gzip, encoding).",
+            v(m.sources.http_bad_requests));
+  t.counter("flowlier_file_rotations_total", "Followed files rotated (new inode) or truncated.",
+            v(m.sources.file_rotations));
+  t.counter("flowlier_gzip_files_total", "Gzip files read whole from followed directories.", v(m.sources.gzip_files));
+  t.counter("flowlier_file_errors_total", "Followed files that could not be read (or corrupt gzip).",
+            v(m.sources.file_errors));
+  t.gauge("flowlier_published_sequence", "Sequence number of the last published event.", v(m.published_sequence));
+  t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
+          static_cast<double>(transport::resident_memory_bytes()));
+  if (const SinkBridge* bridge = m.sinks.load(); bridge != nullptr && !bridge->empty()) {
+    const auto status = bridge->status();
+    const auto family = [&status](auto field) {
+      std::vector<std::pair<std::string, double>> out;
+      for (const auto& s : status) out.emplace_back(s.id, static_cast<double>(field(s)));
+      return out;
+    };
+    using S = SinkBridge::Status;
+    t.gauge_family("flowlier_sink_spool_bytes", "Bytes pending in the sink's disk spool.", "sink",
+                   family([](const S& s) { return s.counters.spool_bytes; }));
+    t.gauge_family("flowlier_sink_spool_max_bytes", "The sink's spool bound (spool_max_bytes).", "sink",
+                   family([](const S& s) { return s.spool_max_bytes; }));
+    t.gauge_family("flowlier_sink_spool_events", "Events pending in the sink's disk spool.", "sink",
+                   family([](const S& s) { return s.counters.spool_events; }));
+    t.counter_family("flowlier_sink_delivered_total", "Events the sink's receiver accepted.", "sink",
+                     family([](const S& s) { return s.counters.delivered; }));
+    t.counter_family("flowlier_sink_retried_total", "Requests the sink retried.", "sink",
+                     family([](const S& s) { return s.counters.retried; }));
+    t.counter_family("flowlier_sink_dropped_total", "Events the sink dropped (spool full, write errors).", "sink",
+                     family([](const S& s) { return s.counters.dropped; }));
+    t.counter_family("flowlier_sink_dead_lettered_total", "Events the receiver refused for good.", "sink",
+                     family([](const S& s) { return s.counters.dead_lettered; }));
+    t.gauge_family("flowlier_sink_config_error", "1 when the sink's receiver answered 401/403/404.", "sink",
+                   family([](const S& s) { return s.counters.config_error ? 1u : 0u; }));
+  }
+  t.histogram_family("flowlier_stage_latency_seconds",
+                     "Wall time spent per stage: intake (a message decoded and routed), scoring (a batch from its "
+                     "hand-over to its engine having it), publish (a window close to its events' publication).",
+                     "stage",
+                     {{"intake", &m.intake_latency}, {"scoring", &m.scoring_latency}, {"publish", &m.publish_latency}});
+  return t.text();
+}
+
+}  // namespace flowlier::app

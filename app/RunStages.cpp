@@ -1,0 +1,441 @@
+#include "app/RunStages.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <fmt/format.h>
+#include <zmq_addon.hpp>
+
+#include "pipeline/InputFormat.hpp"
+#include "pipeline/IntakeRouter.hpp"
+#include "pipeline/RecordWire.hpp"
+#include "transport/ZmqSockets.hpp"
+
+namespace flowlier::app {
+namespace {
+using namespace flowlier::pipeline;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kBatch = 'B';
+constexpr char kAdvance = 'A';  // [A][close point, int64]: broadcast by the intake
+constexpr char kEnd = 'E';
+
+// The observations of one message bound for one in-process engine.
+struct ShardBatch {
+  std::vector<models::Observation> observations;
+  // Records counted as scored once this batch is in: each record is counted in the
+  // batch of its first observation's shard (shard 0 when it has none).
+  std::uint64_t records = 0;
+  Clock::time_point handed_over;
+};
+
+struct OutEvent {
+  std::string topic;
+  std::string json;
+  Severity severity;
+  bool firing;
+  Clock::time_point closed;
+};
+
+zmq::message_t pointer_frame(void* p) { return zmq::message_t(&p, sizeof p); }
+template <typename T>
+T* frame_pointer(const zmq::message_t& m) {
+  void* p = nullptr;
+  if (m.size() == sizeof p) std::memcpy(&p, m.data(), sizeof p);
+  return static_cast<T*>(p);
+}
+
+bool send_marker(zmq::socket_t& socket, char kind, std::string_view payload, RunMetrics& metrics) {
+  std::vector<zmq::message_t> parts;
+  parts.emplace_back(&kind, 1);
+  if (!payload.empty()) parts.emplace_back(payload.data(), payload.size());
+  return transport::send_counted(socket, parts, metrics.hwm_blocks);
+}
+
+// The intake's outgoing side: per-shard buffers, flushed before every close point so
+// each shard sees its data and the close points in stream order.
+class ShardFanout {
+ public:
+  ShardFanout(std::vector<zmq::socket_t>& sockets, Hop hop, RunMetrics& metrics)
+      : sockets_(sockets), hop_(hop), metrics_(metrics), batches_(sockets.size()), wire_(sockets.size()) {}
+
+  // Wire: whole records (the scorer process routes them itself).
+  void add(std::size_t shard, const FlowRecord& record) { append_record_wire(wire_[shard], record); }
+  // In process: observations, and which batch counts the record as scored.
+  void add(std::size_t shard, const models::Observation& o) { batch(shard).observations.push_back(o); }
+  void count_record(std::size_t shard) { ++batch(shard).records; }
+
+  bool flush() {
+    for (std::size_t i = 0; i < sockets_.size(); ++i) {
+      if (hop_ == Hop::wire) {
+        if (wire_[i].empty()) continue;
+        if (!send_marker(sockets_[i], kBatch, wire_[i], metrics_)) return false;
+        wire_[i].clear();
+        continue;
+      }
+      if (!batches_[i]) continue;
+      batches_[i]->handed_over = Clock::now();
+      std::vector<zmq::message_t> parts;
+      parts.emplace_back(&kBatch, 1);
+      parts.push_back(pointer_frame(batches_[i].get()));
+      if (!transport::send_counted(sockets_[i], parts, metrics_.hwm_blocks)) return false;
+      batches_[i].release();  // the scoring stage owns it now
+      metrics_.shards[i].hop_sent.fetch_add(1, std::memory_order_relaxed);
+    }
+    return true;
+  }
+
+  bool advance(std::int64_t close_point) {
+    if (!flush()) return false;
+    for (auto& socket : sockets_) {
+      if (!send_marker(socket, kAdvance,
+                       std::string_view(reinterpret_cast<const char*>(&close_point), sizeof close_point), metrics_)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // In process only: the scoring stages stop after this.
+  void end() {
+    for (auto& socket : sockets_) send_marker(socket, kEnd, {}, metrics_);
+  }
+
+ private:
+  ShardBatch& batch(std::size_t shard) {
+    if (!batches_[shard]) batches_[shard] = std::make_unique<ShardBatch>();
+    return *batches_[shard];
+  }
+
+  std::vector<zmq::socket_t>& sockets_;
+  Hop hop_;
+  RunMetrics& metrics_;
+  std::vector<std::unique_ptr<ShardBatch>> batches_;
+  std::vector<std::string> wire_;
+};
+
+// Takes each decoded record straight from the decoder (no copy of the record):
+// routes it to its shards and broadcasts the close points it causes. Rejects are
+// only counted (the live path has no place to print every bad line).
+class IntakeSink final : public DecodeSink {
+ public:
+  IntakeSink(IntakeRouter& router, ShardFanout& fanout, Hop hop, std::int64_t& broadcast, RunMetrics& metrics)
+      : router_(router), fanout_(fanout), hop_(hop), broadcast_(broadcast), metrics_(metrics) {}
+
+  void on_record(const FlowRecord& record) override {
+    ++records_;
+    if (record.status == LogStatus::skipdata) metrics_.skipdata.fetch_add(1, std::memory_order_relaxed);
+    if (hop_ == Hop::wire) {
+      send_record(record);
+    } else {
+      router_.route(record, observations_);
+      for (const auto& o : observations_) fanout_.add(router_.shard_of(o), o);
+      fanout_.count_record(observations_.empty() ? 0 : router_.shard_of(observations_.front()));
+    }
+    if (auto close_point = router_.observe(record)) advance(*close_point);
+  }
+  void on_reject(const Reject& reject) override {
+    metrics_.rejected[static_cast<std::size_t>(reject.reason)].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Close points only move forward; false once the context is gone (shutdown).
+  bool advance(std::int64_t close_point) {
+    if (close_point <= broadcast_) return ok_;
+    broadcast_ = close_point;
+    ok_ = ok_ && fanout_.advance(close_point);
+    return ok_;
+  }
+  bool ok() const { return ok_; }
+  std::uint64_t take_record_count() { return std::exchange(records_, 0); }
+
+ private:
+  // Each record goes to the shard of every entity it names; the scorer routes it again.
+  void send_record(const FlowRecord& record) {
+    const std::uint32_t shards = router_.shard_count();
+    if (shards == 1 || !record.is_traffic()) return fanout_.add(0, record);
+    router_.route(record, observations_);
+    targets_.assign(shards, 0);
+    for (const auto& o : observations_) targets_[router_.shard_of(o)] = 1;
+    for (std::uint32_t i = 0; i < shards; ++i) {
+      if (targets_[i]) fanout_.add(i, record);
+    }
+  }
+
+  IntakeRouter& router_;
+  ShardFanout& fanout_;
+  Hop hop_;
+  std::int64_t& broadcast_;
+  RunMetrics& metrics_;
+  std::vector<models::Observation> observations_;
+  std::vector<char> targets_;
+  std::uint64_t records_ = 0;
+  bool ok_ = true;
+};
+
+// Receives one message (all its frames) and decodes it into `sink`; false when
+// nothing was there. Each frame of a multipart message is an input of its own.
+bool receive_message(zmq::socket_t& flows, const Config& config, const std::optional<InputFormat>& fixed,
+                     IntakeSink& sink, RunMetrics& metrics) {
+  zmq::message_t message;
+  if (!flows.recv(message, zmq::recv_flags::dontwait)) return false;
+  while (true) {
+    metrics.messages_received.fetch_add(1, std::memory_order_relaxed);
+    const std::string_view text(static_cast<const char*>(message.data()), message.size());
+    const auto format = fixed ? fixed : detect_input_format(text.substr(0, 4096));
+    if (!format) {
+      metrics.rejected[static_cast<std::size_t>(RejectReason::unknown_format)].fetch_add(1);
+    } else if (auto decoder = make_decoder(*format, config.decoder)) {
+      decoder->feed(text, 1, sink);
+      decoder->finish(sink);
+    }
+    if (flows.get(zmq::sockopt::rcvmore) == 0 || !flows.recv(message)) break;
+  }
+  metrics.records_received.fetch_add(sink.take_record_count(), std::memory_order_relaxed);
+  return true;
+}
+
+// Named threads show up in top -H and in the live benchmark's per-stage CPU times.
+void name_thread(const std::string& name) { pthread_setname_np(pthread_self(), name.substr(0, 15).c_str()); }
+
+std::int64_t floor_to_window(std::int64_t t, std::int64_t window) {
+  return (t >= 0 ? t / window : (t - window + 1) / window) * window;
+}
+
+std::string topic_of(const AnomalyEvent& e) {
+  if (e.status == EventStatus::resolved) return "resolved." + e.entity_kind;
+  return fmt::format("anomaly.{}.{}", to_string(e.severity), e.entity_kind);
+}
+
+void count_event(RunMetrics& metrics, bool firing, Severity severity) {
+  if (firing) {
+    metrics.events_firing[static_cast<std::size_t>(severity)].fetch_add(1, std::memory_order_relaxed);
+  } else {
+    metrics.events_resolved.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+}  // namespace
+
+template <typename State>
+std::string write_snapshot(const State& state, const std::string& path) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    state.save(out);
+    out.flush();
+    if (!out) return fmt::format("cannot write {}", temp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) return fmt::format("cannot rename {} to {}: {}", temp, path, ec.message());
+  return {};
+}
+template std::string write_snapshot(const Engine&, const std::string&);
+template std::string write_snapshot(const IntakeRouter&, const std::string&);
+
+void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop hop, const Config& config,
+                  IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
+                  const std::atomic<bool>& stopping) {
+  name_thread("fl-intake");
+  std::optional<InputFormat> fixed;
+  if (config.input_format != "auto") fixed = parse_input_format(config.input_format);
+  const std::int64_t window = config.engine.windows.window_seconds;
+  const std::int64_t lateness = config.engine.windows.allowed_lateness_seconds;
+  const double idle_seconds = config.service.idle_seconds;
+  const auto interval = std::chrono::seconds(std::max<std::int64_t>(1, config.state.snapshot_interval_seconds));
+  auto next_snapshot = Clock::now() + interval;
+  ShardFanout fanout(shards, hop, metrics);
+  std::int64_t broadcast = router.watermark().close_point();
+  IntakeSink sink(router, fanout, hop, broadcast, metrics);
+  auto last_record = Clock::now();
+  bool seen_record = false;
+  const auto snapshot = [&] {
+    if (state_path.empty()) return;
+    if (auto error = write_snapshot(router, state_path); !error.empty()) {
+      metrics.snapshot_failures.fetch_add(1);
+      fmt::print(stderr, "run: snapshot failed: {}\n", error);
+    }
+  };
+
+  while (!stopping.load()) {
+    zmq::pollitem_t item{flows.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    const auto now = Clock::now();
+    if (now >= next_snapshot) {
+      snapshot();
+      next_snapshot = now + interval;
+    }
+    if (!(item.revents & ZMQ_POLLIN)) {
+      // Idle watermark: with no records for idle_seconds of wall time, event time is
+      // taken to advance with the wall clock from the newest record seen, and windows
+      // close once that moved-on watermark (minus the allowed lateness) passes them.
+      if (idle_seconds > 0 && seen_record && now - last_record >= std::chrono::duration<double>(idle_seconds)) {
+        const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_record).count();
+        const auto boundary = floor_to_window(router.watermark().newest() + idle - lateness, window);
+        if (boundary > broadcast) {
+          metrics.idle_advances.fetch_add(1);
+          if (!sink.advance(boundary)) return;
+        }
+      }
+      continue;
+    }
+    if (!receive_message(flows, config, fixed, sink, metrics)) continue;
+    if (!sink.ok() || !fanout.flush()) return;
+    last_record = Clock::now();
+    seen_record = true;
+    metrics.intake_latency.observe(std::chrono::duration<double>(last_record - now).count());
+  }
+  if (!fanout.flush()) return;
+  snapshot();
+  if (hop == Hop::inproc) fanout.end();
+}
+
+void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, const Config& config, Hop hop,
+                   RunMetrics& metrics, const std::atomic<bool>& stopping) {
+  Engine& engine = *shard.engine;
+  name_thread(fmt::format("fl-score-{}", engine.config().shard_index));
+  ShardGauges& gauges = *shard.gauges;
+  const auto interval = std::chrono::seconds(std::max<std::int64_t>(1, config.state.snapshot_interval_seconds));
+  auto next_snapshot = Clock::now() + interval;
+
+  const auto forward = [&](Clock::time_point closed) -> bool {
+    for (auto& e : engine.take_events()) {
+      std::vector<zmq::message_t> parts;
+      parts.emplace_back(&kBatch, 1);
+      if (hop == Hop::wire) {
+        parts.emplace_back(topic_of(e));
+        parts.emplace_back(e.to_json());
+        if (!transport::send_counted(out, parts, metrics.hwm_blocks)) return false;
+        continue;
+      }
+      auto* item = new OutEvent{topic_of(e), e.to_json(), e.severity, e.status == EventStatus::firing, closed};
+      parts.push_back(pointer_frame(item));
+      if (!transport::send_counted(out, parts, metrics.hwm_blocks)) {
+        delete item;
+        return false;
+      }
+      metrics.events_hop_sent.fetch_add(1, std::memory_order_relaxed);
+    }
+    return true;
+  };
+  const auto update_gauges = [&] {
+    const auto& ws = engine.window_stats();
+    gauges.late.store(ws.late);
+    gauges.windows_closed.store(ws.windows_closed);
+    gauges.evictions.store(ws.evicted_idle + ws.evicted_full);
+    gauges.entities.store(engine.entity_count());
+  };
+  const auto snapshot = [&] {
+    if (shard.state_path.empty()) return;
+    if (auto error = write_snapshot(engine, shard.state_path); !error.empty()) {
+      metrics.snapshot_failures.fetch_add(1);
+      fmt::print(stderr, "run: snapshot failed: {}\n", error);
+    } else {
+      metrics.snapshots_written.fetch_add(1);
+    }
+  };
+
+  while (true) {
+    zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    const auto now = Clock::now();
+    if (item.revents & ZMQ_POLLIN) {
+      std::vector<zmq::message_t> parts;
+      // From another process: check the shape before reading anything.
+      if (!zmq::recv_multipart(in, std::back_inserter(parts)) || parts.empty() || parts[0].size() != 1) continue;
+      const char kind = *static_cast<const char*>(parts[0].data());
+      if (kind == kEnd && hop == Hop::inproc) break;
+      if (kind == kAdvance && parts.size() == 2 && parts[1].size() == sizeof(std::int64_t)) {
+        std::int64_t close_point = 0;
+        std::memcpy(&close_point, parts[1].data(), sizeof close_point);
+        const auto before = Clock::now();
+        engine.advance(close_point);
+        if (!forward(before)) return;
+      } else if (kind == kBatch && parts.size() == 2 && hop == Hop::wire) {
+        std::string_view rest(static_cast<const char*>(parts[1].data()), parts[1].size());
+        FlowRecord record;
+        while (!rest.empty()) {
+          const std::size_t used = read_record_wire(rest, record);
+          if (used == 0) {
+            metrics.rejected[static_cast<std::size_t>(RejectReason::bad_encoding)].fetch_add(1);
+            break;
+          }
+          rest.remove_prefix(used);
+          engine.ingest(record);
+          metrics.records_scored.fetch_add(1, std::memory_order_relaxed);
+        }
+      } else if (kind == kBatch && parts.size() == 2) {
+        std::unique_ptr<ShardBatch> batch(frame_pointer<ShardBatch>(parts[1]));
+        if (!batch) continue;
+        gauges.hop_taken.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& o : batch->observations) engine.ingest(o);
+        metrics.records_scored.fetch_add(batch->records, std::memory_order_relaxed);
+        metrics.scoring_latency.observe(std::chrono::duration<double>(Clock::now() - batch->handed_over).count());
+      }
+      update_gauges();
+    } else if (hop == Hop::wire && stopping.load()) {
+      break;  // drained
+    }
+    if (now >= next_snapshot) {
+      snapshot();
+      next_snapshot = now + interval;
+    }
+  }
+  // Shutdown: nothing is flushed (open windows stay open in the snapshot, so a
+  // restart continues them).
+  forward(Clock::now());
+  update_gauges();
+  snapshot();
+  if (hop == Hop::inproc) send_marker(out, kEnd, {}, metrics);
+}
+
+void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBridge& sinks, Hop hop,
+                   std::size_t upstream, RunMetrics& metrics, const std::atomic<bool>& stopping) {
+  name_thread("fl-publish");
+  std::size_t ended = 0;
+  while (true) {
+    zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    if (!(item.revents & ZMQ_POLLIN)) {
+      if (hop == Hop::wire && stopping.load()) return;
+      continue;
+    }
+    std::vector<zmq::message_t> parts;
+    if (!zmq::recv_multipart(in, std::back_inserter(parts))) continue;
+    if (parts.empty() || parts[0].size() != 1) continue;
+    const char kind = *static_cast<const char*>(parts[0].data());
+    if (hop == Hop::wire) {
+      // From the scorers over tcp: [B][topic][json]; only a signal stops this stage.
+      if (parts.size() != 3 || kind != kBatch) continue;
+      const auto topic = parts[1].to_string_view();
+      metrics.published_sequence.store(publisher.publish(topic, parts[2].to_string_view()));
+      sinks.publish_json(parts[2].to_string_view());
+      if (topic.starts_with("resolved.")) {
+        count_event(metrics, false, Severity::info);
+      } else if (const auto dot = topic.find('.', 8); dot != std::string_view::npos) {
+        if (auto severity = parse_severity(topic.substr(8, dot - 8))) count_event(metrics, true, *severity);
+      }
+      continue;
+    }
+    if (kind == kEnd) {
+      if (++ended == upstream) return;  // every scoring stage drained
+      continue;
+    }
+    std::unique_ptr<OutEvent> event(parts.size() > 1 ? frame_pointer<OutEvent>(parts[1]) : nullptr);
+    if (!event) continue;
+    metrics.events_hop_taken.fetch_add(1, std::memory_order_relaxed);
+    metrics.published_sequence.store(publisher.publish(event->topic, event->json));
+    sinks.publish_json(event->json);
+    metrics.publish_latency.observe(std::chrono::duration<double>(Clock::now() - event->closed).count());
+    count_event(metrics, event->firing, event->severity);
+  }
+}
+
+}  // namespace flowlier::app

@@ -1,0 +1,64 @@
+#pragma once
+// The stages of `flowlier run`, each a function run on its own thread, joined by
+// ZeroMQ sockets (inproc inside one process, tcp between the processes of a sharded
+// deployment):
+//
+//   intake   decodes each message from the flows-in PULL, tracks the watermark, sends
+//            each record to the scoring shard of every entity it names, and broadcasts
+//            the close points to every shard in stream order, so each shard closes
+//            windows exactly where one engine would. Idle watermark timeout.
+//   scoring  one Engine per shard: ingest, advance, state snapshots.
+//   publish  each event on the PUB socket and to the sinks.
+//
+// Shutdown in one process: an end marker travels down the inproc chain, so every
+// stage drains what it has before the state is written. Across processes each stage
+// stops on its own signal once its input is drained.
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "app/RunMetrics.hpp"
+#include "app/SinkBridge.hpp"
+#include "pipeline/Config.hpp"
+#include "pipeline/Engine.hpp"
+#include "pipeline/IntakeRouter.hpp"
+#include "transport/ZmqPublisher.hpp"
+
+namespace flowlier::app {
+
+// How a stage reaches the next: inproc hands heap objects over by pointer (they never
+// leave the process, so records need no second encoding); wire sends bytes to another
+// process (RecordWire records, event JSON), whose frames are checked before use.
+enum class Hop { inproc, wire };
+
+// `shards`: one PUSH socket per scoring engine, in shard order. In process the intake
+// routes records to observations (`router`, restored with its watermark seeded from
+// the engines', so a restart continues where the snapshots stopped; its state is
+// written to `state_path`); to other processes it sends whole records.
+void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop hop, const pipeline::Config& config,
+                  pipeline::IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
+                  const std::atomic<bool>& stopping);
+
+struct ScoringShard {
+  pipeline::Engine* engine = nullptr;
+  std::string state_path;  // empty: no snapshots
+  ShardGauges* gauges = nullptr;
+};
+
+void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, const pipeline::Config& config, Hop hop,
+                   RunMetrics& metrics, const std::atomic<bool>& stopping);
+
+// `upstream`: the scoring stages feeding it in process (it stops after their end markers).
+void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBridge& sinks, Hop hop,
+                   std::size_t upstream, RunMetrics& metrics, const std::atomic<bool>& stopping);
+
+// Writes an engine's or the intake router's state to `path` atomically (a temp file
+// beside it, then rename). Returns why it failed, or "".
+template <typename State>
+std::string write_snapshot(const State& state, const std::string& path);
+
+}  // namespace flowlier::app

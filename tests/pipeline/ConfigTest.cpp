@@ -1,0 +1,71 @@
+#include <catch2/catch.hpp>
+
+#include "pipeline/Config.hpp"
+
+using namespace flowlier::pipeline;
+
+TEST_CASE("Config: the commented default file parses to the defaults") {
+  const auto result = parse_config(default_config_text(), "defaults.toml");
+  REQUIRE(result.error.empty());
+  const Config defaults;
+  CHECK(result.config.service.role == defaults.service.role);
+  CHECK(result.config.service.scoring_threads == defaults.service.scoring_threads);
+  CHECK(result.config.service.hwm == defaults.service.hwm);
+  CHECK(result.config.service.idle_seconds == defaults.service.idle_seconds);
+  CHECK(result.config.security.curve_secret_key_file.empty());
+  CHECK(result.config.endpoints.flows_in == defaults.endpoints.flows_in);
+}
+
+TEST_CASE("Config: [service] and [security] set a sharded stage") {
+  const auto result = parse_config(R"(
+[service]
+role = "score"
+listen = "tcp://10.0.0.5:7801"
+publish_to = "tcp://10.0.0.9:7901"
+shard_index = 2
+shard_count = 3
+hwm = 50
+idle_seconds = 5.5
+scoring_threads = 4
+shards = ["tcp://a:1", "tcp://b:2"]
+
+[security]
+curve_secret_key_file = "/etc/flowlier/score.key"
+curve_allow_file = "/etc/flowlier/allowed"
+curve_peer_file = "/etc/flowlier/publisher.pub"
+)",
+                                   "sharded.toml");
+  REQUIRE(result.error.empty());
+  const auto& s = result.config.service;
+  CHECK(s.role == "score");
+  CHECK(s.listen == "tcp://10.0.0.5:7801");
+  CHECK(s.publish_to == "tcp://10.0.0.9:7901");
+  CHECK(s.shard_index == 2);
+  CHECK(s.shard_count == 3);
+  CHECK(s.hwm == 50);
+  CHECK(s.idle_seconds == 5.5);
+  CHECK(s.scoring_threads == 4);
+  CHECK(s.shards == std::vector<std::string>{"tcp://a:1", "tcp://b:2"});
+  CHECK(result.config.security.curve_secret_key_file == "/etc/flowlier/score.key");
+  CHECK(result.config.security.curve_allow_file == "/etc/flowlier/allowed");
+  CHECK(result.config.security.curve_peer_file == "/etc/flowlier/publisher.pub");
+}
+
+TEST_CASE("Config: bad service settings name the key and its line") {
+  SECTION("an unknown role") {
+    const auto r = parse_config("[service]\nrole = \"scorer\"\n", "f.toml");
+    CHECK(r.error == "f.toml:2: 'service.role' must be \"single\", \"ingest\", \"score\" or \"publish\"");
+  }
+  SECTION("a shard index outside the count") {
+    const auto r = parse_config("[service]\nshard_count = 2\nshard_index = 2\n", "f.toml");
+    CHECK(r.error.find("f.toml:3: 'service.shard_index' must be below service.shard_count") == 0);
+  }
+  SECTION("an unknown key in [security]") {
+    const auto r = parse_config("[security]\n\ncurve_secret = \"k\"\n", "f.toml");
+    CHECK(r.error == "f.toml:3: unknown key 'security.curve_secret'");
+  }
+  SECTION("a zero high-water mark") {
+    const auto r = parse_config("[service]\nhwm = 0\n", "f.toml");
+    CHECK(r.error == "f.toml:2: 'service.hwm' must be at least 1");
+  }
+}
