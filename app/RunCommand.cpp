@@ -102,6 +102,7 @@ struct RunMetrics {
   std::atomic<std::uint64_t> snapshots_written{0};
   std::atomic<std::uint64_t> snapshot_failures{0};
   std::atomic<std::uint64_t> published_sequence{0};
+  std::atomic<std::uint64_t> pub_dropped{0};
   // Messages sent into / taken out of each inproc hop: their difference is its depth.
   std::atomic<std::uint64_t> records_hop_sent{0};
   std::atomic<std::uint64_t> records_hop_taken{0};
@@ -169,6 +170,8 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_file_errors_total", "Followed files that could not be read (or corrupt gzip).",
             v(m.sources.file_errors));
   t.gauge("flowlier_published_sequence", "Sequence number of the last published event.", v(m.published_sequence));
+  t.counter("flowlier_pub_dropped_total",
+            "Events not sent to subscribers at their high-water mark (they see a sequence gap).", v(m.pub_dropped));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));
   if (const SinkBridge* bridge = m.sinks.load(); bridge != nullptr && !bridge->empty()) {
@@ -541,6 +544,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
       if (parts.size() != 3 || *static_cast<const char*>(parts[0].data()) != kBatch) continue;
       const auto topic = parts[1].to_string_view();
       metrics.published_sequence.store(publisher.publish(topic, parts[2].to_string_view()));
+      metrics.pub_dropped.store(publisher.dropped());
       sinks.publish_json(parts[2].to_string_view());
       if (topic.starts_with("resolved.")) {
         metrics.events_resolved.fetch_add(1);
@@ -558,6 +562,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
     const auto sequence = publisher.publish(event->topic, event->json);
     sinks.publish_json(event->json);
     metrics.published_sequence.store(sequence);
+    metrics.pub_dropped.store(publisher.dropped());
     metrics.publish_latency.observe(std::chrono::duration<double>(Clock::now() - event->closed).count());
     if (event->firing) {
       metrics.events_firing[static_cast<std::size_t>(event->severity)].fetch_add(1);

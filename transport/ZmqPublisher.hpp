@@ -1,9 +1,25 @@
 #pragma once
-// The events-out PUB socket. Each event is the multipart message
+// The events-out publisher. Each event is the multipart message
 //   [topic][payload][sequence number as decimal text]
-// so subscribers filter on topic prefixes and detect gaps in the sequence (PUB drops
-// for subscribers at their high-water mark; ZeroMQ does not report those drops to
-// the sender, which is why the sequence is there).
+// so subscribers filter on topic prefixes and detect gaps in the sequence.
+//
+// Slow subscribers: the socket is an XPUB with ZMQ_XPUB_NODROP, sending without
+// waiting. libzmq 4.3.x then refuses a message (EAGAIN) when ANY connected subscriber
+// whose subscription matches its topic is at its high-water mark, and the message goes
+// to nobody. flowlier never waits for a subscriber (a stuck one must not stall the
+// publish stage), so such an event is dropped: it is counted in dropped(), its sequence
+// number is consumed, and every subscriber of that topic sees the gap. Subscribers of
+// other topics are not affected. This is the price of counting: a plain PUB would drop
+// only for the slow subscriber but silently. An event no subscriber matches (no
+// subscriber at all, or only other topics) is not a drop: nobody asked for it.
+//
+// Subscriptions: XPUB hands (un)subscription messages to the application; publish()
+// reads and discards them so they do not pile up (ZMQ_XPUB_VERBOSE stays off, so only
+// the first subscription to a prefix and the last unsubscription arrive). Reading them
+// also makes libzmq process pending commands, so the pipes' free space is current
+// when the event is sent (a subscriber that has caught up is not counted as full).
+//
+// Not thread-safe: one thread owns the publisher (ZeroMQ sockets are single-threaded).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,21 +32,28 @@ namespace flowlier::transport {
 
 class ZmqPublisher {
  public:
-  // Binds a PUB socket on `endpoint`. Throws zmq::error_t when the bind fails (at
+  // Binds an XPUB socket on `endpoint`. Throws zmq::error_t when the bind fails (at
   // start-up only, before any data flows).
   // With a CURVE secret key the socket is a CURVE server (see ZmqCurve.hpp; run a
   // ZapHandler on the context to admit only known subscribers).
   ZmqPublisher(zmq::context_t& context, const std::string& endpoint, const SocketOptions& options,
                std::uint64_t first_sequence = 1, const std::string& curve_secret_key = {});
 
-  // Returns the sequence number the message was sent with.
+  // Sends the event without ever blocking. Returns the sequence number it was given,
+  // whether it was sent or dropped (see above). Throws zmq::error_t only when the
+  // context is terminated.
   std::uint64_t publish(std::string_view topic, std::string_view payload);
   std::uint64_t next_sequence() const { return sequence_; }
+  // Events not sent because a matching subscriber was at its high-water mark.
+  std::uint64_t dropped() const { return dropped_; }
   std::string endpoint() const;  // the bound endpoint (resolved port for tcp://...:*)
 
  private:
+  void drain_subscriptions();
+
   zmq::socket_t socket_;
   std::uint64_t sequence_;
+  std::uint64_t dropped_ = 0;
 };
 
 }  // namespace flowlier::transport

@@ -1,0 +1,183 @@
+// ZmqPublisher against real SUB sockets: drops for a subscriber at its high-water mark
+// are counted, never block, and show as the same gaps to every subscriber of the topic.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <zmq_addon.hpp>
+
+#include "transport/ZmqCurve.hpp"
+#include "transport/ZmqPublisher.hpp"
+
+using namespace flowlier::transport;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct Received {
+  std::vector<std::uint64_t> sequences;
+  std::vector<std::string> topics;
+  std::size_t malformed = 0;  // not [topic][payload][decimal sequence], or a payload of the wrong size
+};
+
+zmq::socket_t subscriber(zmq::context_t& context, const std::string& endpoint, const std::string& prefix,
+                         int receive_hwm) {
+  zmq::socket_t sub(context, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::linger, 0);
+  sub.set(zmq::sockopt::rcvhwm, receive_hwm);
+  sub.set(zmq::sockopt::rcvbuf, 4096);  // small kernel buffers: the high-water marks show sooner
+  sub.set(zmq::sockopt::subscribe, prefix);
+  sub.connect(endpoint);
+  return sub;
+}
+
+// Reads events until `sub` has been quiet for `quiet`.
+void read_all(zmq::socket_t& sub, milliseconds quiet, Received& out, std::size_t payload_size) {
+  while (true) {
+    zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, quiet);
+    if (!(item.revents & ZMQ_POLLIN)) return;
+    std::vector<zmq::message_t> parts;
+    if (!zmq::recv_multipart(sub, std::back_inserter(parts))) return;
+    const std::string text = parts.size() == 3 ? parts[2].to_string() : std::string();
+    if (parts.size() != 3 || parts[1].size() != payload_size || text.empty() ||
+        text.find_first_not_of("0123456789") != std::string::npos) {
+      ++out.malformed;
+      continue;
+    }
+    out.topics.push_back(parts[0].to_string());
+    out.sequences.push_back(std::stoull(text));
+  }
+}
+
+// Publishes small probes on `topic` until every subscriber got one (their subscriptions
+// have reached the publisher), then empties them. Returns the last probe's sequence.
+std::uint64_t wait_subscribed(ZmqPublisher& publisher, std::vector<zmq::socket_t*> subs, const std::string& topic) {
+  std::vector<bool> got(subs.size(), false);
+  std::uint64_t last = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::find(got.begin(), got.end(), false) != got.end() && std::chrono::steady_clock::now() < deadline) {
+    last = publisher.publish(topic, "p");
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      Received r;
+      read_all(*subs[i], milliseconds(10), r, 1);
+      got[i] = got[i] || !r.sequences.empty();
+    }
+  }
+  REQUIRE(std::find(got.begin(), got.end(), false) == got.end());
+  for (auto* sub : subs) {
+    Received r;
+    read_all(*sub, milliseconds(100), r, 1);
+  }
+  return last;
+}
+
+bool strictly_increasing_within(const std::vector<std::uint64_t>& s, std::uint64_t after, std::uint64_t last) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] <= after || s[i] > last || (i > 0 && s[i] <= s[i - 1])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("ZmqPublisher: a subscriber that does not read costs counted drops, never a blocked publish",
+          "[integration]") {
+  zmq::context_t context;
+  SocketOptions options;
+  options.send_hwm = options.receive_hwm = 10;
+  ZmqPublisher publisher(context, "tcp://127.0.0.1:*", options);
+  const std::string endpoint = publisher.endpoint();
+  // Both subscribe to the events' topic and read nothing while they are published; the
+  // second has no receive high-water mark, so only the first (and its tcp buffers) fills.
+  zmq::socket_t stuck = subscriber(context, endpoint, "anomaly.", 10);
+  zmq::socket_t roomy = subscriber(context, endpoint, "anomaly.", 0);
+  const std::uint64_t last_probe = wait_subscribed(publisher, {&stuck, &roomy}, "anomaly.probe");
+  const std::uint64_t dropped_before = publisher.dropped();
+
+  constexpr std::uint64_t kEvents = 10000;
+  const std::string payload(4096, 'x');
+  const auto start = std::chrono::steady_clock::now();
+  std::uint64_t expected_sequence = last_probe + 1;
+  bool consecutive = true;
+  for (std::uint64_t i = 0; i < kEvents; ++i) {
+    consecutive = consecutive && publisher.publish("anomaly.high.interface", payload) == expected_sequence++;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(consecutive);  // a dropped event consumes its sequence number
+  CHECK(seconds < 10.0);  // it returned at all: nothing waited for the stuck subscriber
+  const std::uint64_t dropped = publisher.dropped() - dropped_before;
+  CHECK(dropped > 0);
+  CHECK(dropped < kEvents);  // what fit in the pipes and buffers went out
+
+  Received from_stuck;
+  Received from_roomy;
+  read_all(stuck, milliseconds(500), from_stuck, payload.size());
+  read_all(roomy, milliseconds(500), from_roomy, payload.size());
+  CHECK(from_stuck.malformed == 0);
+  CHECK(from_roomy.malformed == 0);
+  const std::uint64_t last = last_probe + kEvents;
+  CHECK(strictly_increasing_within(from_stuck.sequences, last_probe, last));
+  // A refused event goes to nobody, an accepted one to every matching subscriber: both
+  // see exactly the same sequence numbers, and every event is either received or dropped.
+  CHECK(from_stuck.sequences == from_roomy.sequences);
+  CHECK(from_stuck.sequences.size() + dropped == kEvents);
+  UNSCOPED_INFO("sent " << kEvents << " in " << seconds << " s; received " << from_stuck.sequences.size()
+                        << ", dropped " << dropped);
+  CHECK(publisher.next_sequence() == last + 1);
+}
+
+TEST_CASE("ZmqPublisher: an event that no subscriber asked for is not a drop") {
+  zmq::context_t context;
+  SocketOptions options;
+  options.send_hwm = options.receive_hwm = 1;
+  ZmqPublisher publisher(context, "inproc://test.pubdrop", options);
+  for (std::uint64_t i = 1; i <= 100; ++i) REQUIRE(publisher.publish("anomaly.high.interface", "{}") == i);
+  CHECK(publisher.dropped() == 0);  // no subscriber at all
+
+  zmq::socket_t sub = subscriber(context, "inproc://test.pubdrop", "resolved.", 1);
+  const std::uint64_t last_probe = wait_subscribed(publisher, {&sub}, "resolved.probe");
+  const std::uint64_t dropped_before = publisher.dropped();
+  // The subscriber reads nothing from here on, but these do not match its subscription.
+  for (int i = 0; i < 1000; ++i) publisher.publish("anomaly.high.interface", "{}");
+  CHECK(publisher.dropped() == dropped_before);
+  // These do: its pipe (one message each side) fills and the rest are dropped.
+  for (int i = 0; i < 1000; ++i) publisher.publish("resolved.interface", "{}");
+  const std::uint64_t dropped = publisher.dropped() - dropped_before;
+  CHECK(dropped > 0);
+  Received got;
+  read_all(sub, milliseconds(200), got, 2);
+  CHECK(got.malformed == 0);
+  CHECK(got.sequences.size() + dropped == 1000);
+  CHECK(strictly_increasing_within(got.sequences, last_probe + 1000, last_probe + 2000));
+  for (const auto& topic : got.topics) CHECK(topic == "resolved.interface");
+}
+
+TEST_CASE("ZmqPublisher as a CURVE server delivers to an allow-listed subscriber", "[integration]") {
+  zmq::context_t context;
+  const auto server = generate_curve_keypair();
+  const auto client = generate_curve_keypair();
+  ZapHandler zap(context, {client.public_key});
+  SocketOptions options;
+  ZmqPublisher publisher(context, "tcp://127.0.0.1:*", options, 41, server.secret_key);
+  zmq::socket_t sub(context, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::linger, 0);
+  make_curve_client(sub, client, server.public_key);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.connect(publisher.endpoint());
+  const std::uint64_t last_probe = wait_subscribed(publisher, {&sub}, "probe");
+  CHECK(last_probe >= 41);
+  CHECK(publisher.publish("anomaly.low.address", "{\"b\":2}") == last_probe + 1);
+  Received got;
+  read_all(sub, milliseconds(1000), got, 7);
+  REQUIRE(got.sequences.size() == 1);
+  CHECK(got.topics[0] == "anomaly.low.address");
+  CHECK(got.sequences[0] == last_probe + 1);
+  CHECK(publisher.dropped() == 0);
+  CHECK(zap.admitted() == 1);
+  sub.close();
+  zap.stop();
+}
