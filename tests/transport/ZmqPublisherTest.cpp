@@ -130,30 +130,43 @@ TEST_CASE("ZmqPublisher: a subscriber that does not read costs counted drops, ne
   CHECK(publisher.next_sequence() == last + 1);
 }
 
-TEST_CASE("ZmqPublisher: an event that no subscriber asked for is not a drop") {
+TEST_CASE("ZmqPublisher: only the subscribers of a full subscriber's topic lose events; no subscriber is no drop") {
   zmq::context_t context;
   SocketOptions options;
   options.send_hwm = options.receive_hwm = 1;
   ZmqPublisher publisher(context, "inproc://test.pubdrop", options);
   for (std::uint64_t i = 1; i <= 100; ++i) REQUIRE(publisher.publish("anomaly.high.interface", "{}") == i);
-  CHECK(publisher.dropped() == 0);  // no subscriber at all
+  CHECK(publisher.dropped() == 0);  // no subscriber at all: nobody asked for them
 
-  zmq::socket_t sub = subscriber(context, "inproc://test.pubdrop", "resolved.", 1);
-  const std::uint64_t last_probe = wait_subscribed(publisher, {&sub}, "resolved.probe");
+  zmq::socket_t idle = subscriber(context, "inproc://test.pubdrop", "resolved.", 1);
+  zmq::socket_t reader = subscriber(context, "inproc://test.pubdrop", "anomaly.", 1);
+  wait_subscribed(publisher, {&idle}, "resolved.probe");
+  const std::uint64_t last_probe = wait_subscribed(publisher, {&reader}, "anomaly.probe");
   const std::uint64_t dropped_before = publisher.dropped();
-  // The subscriber reads nothing from here on, but these do not match its subscription.
-  for (int i = 0; i < 1000; ++i) publisher.publish("anomaly.high.interface", "{}");
-  CHECK(publisher.dropped() == dropped_before);
-  // These do: its pipe (one message each side) fills and the rest are dropped.
+  // `idle` reads nothing from here on: its pipe (one message each side) fills and the
+  // rest of its topic's events are dropped.
   for (int i = 0; i < 1000; ++i) publisher.publish("resolved.interface", "{}");
   const std::uint64_t dropped = publisher.dropped() - dropped_before;
   CHECK(dropped > 0);
-  Received got;
-  read_all(sub, milliseconds(200), got, 2);
-  CHECK(got.malformed == 0);
-  CHECK(got.sequences.size() + dropped == 1000);
-  CHECK(strictly_increasing_within(got.sequences, last_probe + 1000, last_probe + 2000));
-  for (const auto& topic : got.topics) CHECK(topic == "resolved.interface");
+  // Events of another topic are not held up by it (since zeromq/libzmq#3996, in 4.3.4,
+  // XPUB forgets the full pipe after a refused send), and a subscriber that keeps up
+  // loses none of them.
+  Received from_reader;
+  for (int i = 0; i < 1000; ++i) {
+    publisher.publish("anomaly.high.interface", "{}");
+    read_all(reader, milliseconds(0), from_reader, 2);
+  }
+  read_all(reader, milliseconds(100), from_reader, 2);
+  CHECK(publisher.dropped() - dropped_before == dropped);
+  CHECK(from_reader.sequences.size() == 1000);
+  CHECK(strictly_increasing_within(from_reader.sequences, last_probe + 1000, last_probe + 2000));
+
+  Received from_idle;
+  read_all(idle, milliseconds(200), from_idle, 2);
+  CHECK(from_idle.malformed == 0);
+  CHECK(from_idle.sequences.size() + dropped == 1000);
+  CHECK(strictly_increasing_within(from_idle.sequences, last_probe, last_probe + 1000));
+  for (const auto& topic : from_idle.topics) CHECK(topic == "resolved.interface");
 }
 
 TEST_CASE("ZmqPublisher as a CURVE server delivers to an allow-listed subscriber", "[integration]") {
