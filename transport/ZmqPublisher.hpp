@@ -18,6 +18,11 @@
 // the first subscription to a prefix and the last unsubscription arrive). Reading them
 // also makes libzmq process pending commands, so the pipes' free space is current
 // when the event is sent (a subscriber that has caught up is not counted as full).
+// Cost: one non-blocking receive (a poll of the socket's mailbox) per event.
+//
+// A burst larger than the high-water mark can be refused even for a subscriber that
+// reads, before ZeroMQ's I/O thread has moved the earlier messages to the kernel; keep
+// --hwm well above the largest burst of events (one window close).
 //
 // Not thread-safe: one thread owns the publisher (ZeroMQ sockets are single-threaded).
 #include <cstdint>
