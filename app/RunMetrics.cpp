@@ -70,6 +70,10 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_gzip_files_total", "Gzip files read whole from followed directories.", v(m.sources.gzip_files));
   t.counter("flowlier_file_errors_total", "Followed files that could not be read (or corrupt gzip).",
             v(m.sources.file_errors));
+  t.counter("flowlier_pub_subscriber_overflows_total",
+            "Events that found a subscriber at its high-water mark: it misses them (and more until it catches up; "
+            "its sequence shows the gaps), the other subscribers still get them.",
+            v(m.pub_overflows));
   t.gauge("flowlier_published_sequence", "Sequence number of the last published event.", v(m.published_sequence));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));

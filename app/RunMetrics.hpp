@@ -40,6 +40,7 @@ struct RunMetrics {
   std::atomic<std::uint64_t> snapshots_written{0};
   std::atomic<std::uint64_t> snapshot_failures{0};
   std::atomic<std::uint64_t> published_sequence{0};
+  std::atomic<std::uint64_t> pub_overflows{0};  // events that found a subscriber at its high-water mark
   std::atomic<std::uint64_t> events_hop_sent{0};
   std::atomic<std::uint64_t> events_hop_taken{0};
   SourceMetrics sources;

@@ -416,6 +416,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
       if (parts.size() != 3 || kind != kBatch) continue;
       const auto topic = parts[1].to_string_view();
       metrics.published_sequence.store(publisher.publish(topic, parts[2].to_string_view()));
+      metrics.pub_overflows.store(publisher.overflows());
       sinks.publish_json(parts[2].to_string_view());
       if (topic.starts_with("resolved.")) {
         count_event(metrics, false, Severity::info);
@@ -432,6 +433,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
     if (!event) continue;
     metrics.events_hop_taken.fetch_add(1, std::memory_order_relaxed);
     metrics.published_sequence.store(publisher.publish(event->topic, event->json));
+    metrics.pub_overflows.store(publisher.overflows());
     sinks.publish_json(event->json);
     metrics.publish_latency.observe(std::chrono::duration<double>(Clock::now() - event->closed).count());
     count_event(metrics, event->firing, event->severity);
