@@ -19,19 +19,19 @@ Windower::Windower(WindowerConfig config) : config_(config) {
 }
 
 void Windower::unlink(std::uint32_t s) {
-  Slot& slot = slots_[s];
-  if (slot.prev != kNone) slots_[slot.prev].next = slot.next;
-  else lru_head_ = slot.next;
-  if (slot.next != kNone) slots_[slot.next].prev = slot.prev;
-  else lru_tail_ = slot.prev;
-  slot.prev = slot.next = kNone;
+  LruLink& link = lru_[s];
+  if (link.prev != kNone) lru_[link.prev].next = link.next;
+  else lru_head_ = link.next;
+  if (link.next != kNone) lru_[link.next].prev = link.prev;
+  else lru_tail_ = link.prev;
+  link.prev = link.next = kNone;
 }
 
 void Windower::link_front(std::uint32_t s) {
-  Slot& slot = slots_[s];
-  slot.prev = kNone;
-  slot.next = lru_head_;
-  if (lru_head_ != kNone) slots_[lru_head_].prev = s;
+  LruLink& link = lru_[s];
+  link.prev = kNone;
+  link.next = lru_head_;
+  if (lru_head_ != kNone) lru_[lru_head_].prev = s;
   lru_head_ = s;
   if (lru_tail_ == kNone) lru_tail_ = s;
 }
@@ -70,6 +70,7 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
   } else {
     s = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
+    lru_.emplace_back();
   }
   slots_[s].key = key;
   slots_[s].last_seen = time;
@@ -154,13 +155,14 @@ void Windower::flush(const CloseHandler& on_closed) {
 
 void Windower::save(detectors::StateWriter& w) const {
   w.put<std::uint64_t>(slots_.size());
-  for (const Slot& s : slots_) {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
     w.put(s.key.kind);
     w.put_string(s.key.id.view());
     w.put(s.last_seen);
     w.put(s.busy_until);
-    w.put(s.prev);
-    w.put(s.next);
+    w.put(lru_[i].prev);
+    w.put(lru_[i].next);
     w.put(s.seen);
   }
   w.put_vector(free_);
@@ -194,15 +196,17 @@ std::string Windower::load(detectors::StateReader& r) {
                                         2 * sizeof(std::uint32_t) + sizeof(SeenHistory);
   if (slot_count > r.remaining() / kMinSlotBytes) return "entity table state is truncated";
   next.slots_.resize(slot_count);
-  for (Slot& s : next.slots_) {
+  next.lru_.resize(slot_count);
+  for (std::size_t i = 0; i < slot_count; ++i) {
+    Slot& s = next.slots_[i];
     std::string id;
     r.get(s.key.kind);
     r.get_string(id, Symbol::capacity);
     s.key.id.assign(id);
     r.get(s.last_seen);
     r.get(s.busy_until);
-    r.get(s.prev);
-    r.get(s.next);
+    r.get(next.lru_[i].prev);
+    r.get(next.lru_[i].next);
     r.get(s.seen);
     if (!r.ok()) return r.error();
     if (static_cast<std::size_t>(s.key.kind) >= kEntityKindCount) return "entity table state has an unknown entity kind";
@@ -222,7 +226,8 @@ std::string Windower::load(detectors::StateReader& r) {
   for (std::uint32_t i = 0; i < slot_count; ++i) {
     if (is_free[i]) continue;
     const Slot& s = next.slots_[i];
-    if ((s.prev != kNone && s.prev >= slot_count) || (s.next != kNone && s.next >= slot_count)) {
+    const LruLink& link = next.lru_[i];
+    if ((link.prev != kNone && link.prev >= slot_count) || (link.next != kNone && link.next >= slot_count)) {
       return "entity table state has a broken LRU link";
     }
     const std::uint64_t hash = s.key.hash();
@@ -254,7 +259,8 @@ std::string Windower::load(detectors::StateReader& r) {
 }
 
 std::size_t Windower::memory_usage() const {
-  std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
+  std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + lru_.capacity() * sizeof(LruLink) +
+                      free_.capacity() * sizeof(std::uint32_t);
   // unordered_map node: key + value + next pointer + cached hash, plus a bucket pointer.
   bytes += index_.memory_usage();
   for (const auto& [start, window] : windows_) {

@@ -94,19 +94,26 @@ class Windower {
 
  private:
   static constexpr std::uint32_t kNone = 0xffffffffu;
+  // Laid out hot first: ingest touches the key, times and recent windows of a slot
+  // (two cache lines); `seen` only for client flows.
   struct Slot {
     EntityKey key;
     std::int64_t last_seen = 0;
     std::int64_t busy_until = 0;  // end of the newest open window holding this slot
-    std::uint32_t prev = kNone;   // LRU links: head = most recent
-    std::uint32_t next = kNone;
-    SeenHistory seen;
     // The slot's two most recently used open windows (records straddle a boundary
     // while a window waits for late data), so that most observations skip the window
     // map and hash lookups. Map nodes never move, so a pointer stays valid until its
     // window closes (close_window clears it). Not saved.
     std::array<std::int64_t, 2> recent_start{};
     std::array<WindowAccumulator*, 2> recent{};
+    SeenHistory seen;
+  };
+  // LRU links (head = most recent), apart from the slots: moving an entity to the
+  // front touches its neighbours' links, which here share a few cache lines instead
+  // of costing a miss on each neighbour's slot.
+  struct LruLink {
+    std::uint32_t prev = kNone;
+    std::uint32_t next = kNone;
   };
   using OpenWindow = std::unordered_map<std::uint32_t, WindowAccumulator>;
 
@@ -121,6 +128,7 @@ class Windower {
   WindowerConfig config_;
   SlotIndex index_;  // EntityKey::hash() -> slot; keys live in slots_
   std::vector<Slot> slots_;
+  std::vector<LruLink> lru_;  // by slot, same size as slots_
   std::vector<std::uint32_t> free_;
   std::uint32_t lru_head_ = kNone;
   std::uint32_t lru_tail_ = kNone;
