@@ -101,7 +101,7 @@ bool Windower::ingest(const Observation& o) {
     std::swap(slot.recent[0], slot.recent[1]);
     std::swap(slot.recent_start[0], slot.recent_start[1]);
   } else {
-    window = &windows_[start][s];
+    window = &entry(window_at(start), s);
     slot.recent[1] = slot.recent[0];
     slot.recent_start[1] = slot.recent_start[0];
     slot.recent[0] = window;
@@ -112,18 +112,50 @@ bool Windower::ingest(const Observation& o) {
   return true;
 }
 
+Windower::OpenWindow& Windower::window_at(std::int64_t start) {
+  auto it = windows_.lower_bound(start);
+  if (it != windows_.end() && it->first == start) return it->second;
+  if (spare_windows_.empty()) return windows_.emplace_hint(it, start, OpenWindow{})->second;
+  it = windows_.emplace_hint(it, start, std::move(spare_windows_.back()));
+  spare_windows_.pop_back();
+  return it->second;
+}
+
+WindowAccumulator* Windower::find_entry(const OpenWindow& window, std::uint32_t slot) {
+  const std::uint32_t at =
+      window.index.find(slot_hash(slot), [&](std::uint32_t i) { return window.entries[i].slot == slot; });
+  return at == SlotIndex::kNone ? nullptr : window.entries[at].accumulator;
+}
+
+WindowAccumulator& Windower::entry(OpenWindow& window, std::uint32_t slot) {
+  if (WindowAccumulator* found = find_entry(window, slot)) return *found;
+  WindowAccumulator* accumulator;
+  if (spare_accumulators_.empty()) {
+    accumulator = &accumulators_.emplace_back();
+  } else {
+    accumulator = spare_accumulators_.back();
+    spare_accumulators_.pop_back();
+    *accumulator = WindowAccumulator{};
+  }
+  window.index.insert(slot_hash(slot), static_cast<std::uint32_t>(window.entries.size()));
+  window.entries.push_back({slot, accumulator});
+  return *accumulator;
+}
+
 void Windower::close_window(std::int64_t start, OpenWindow& window, const CloseHandler& on_closed) {
-  std::vector<std::uint32_t> order;
-  order.reserve(window.size());
-  for (const auto& entry : window) order.push_back(entry.first);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return slots_[a].key < slots_[b].key; });
-  for (std::uint32_t s : order) {
-    on_closed(ClosedWindow{s, slots_[s].key, start, start + config_.window_seconds, window.at(s)});
+  auto& entries = window.entries;
+  std::sort(entries.begin(), entries.end(),
+            [&](const OpenWindow::Entry& a, const OpenWindow::Entry& b) { return slots_[a.slot].key < slots_[b.slot].key; });
+  for (const auto& [s, accumulator] : entries) {
+    on_closed(ClosedWindow{s, slots_[s].key, start, start + config_.window_seconds, *accumulator});
     ++stats_.windows_closed;
     for (int i = 0; i < 2; ++i) {
       if (slots_[s].recent_start[i] == start) slots_[s].recent[i] = nullptr;
     }
+    spare_accumulators_.push_back(accumulator);
   }
+  entries.clear();
+  window.index.clear();
 }
 
 void Windower::expire_idle(std::int64_t now) {
@@ -141,6 +173,8 @@ void Windower::close_until(std::int64_t time, const CloseHandler& on_closed) {
     const std::int64_t end = it->first + config_.window_seconds;
     if (end > time) break;
     close_window(it->first, it->second, on_closed);
+    // Bounded: about allowed_lateness / window_seconds + 2 windows are open at a time.
+    if (spare_windows_.size() < 4) spare_windows_.push_back(std::move(it->second));
     windows_.erase(it);
   }
   const std::int64_t aligned = floor_div(time, config_.window_seconds) * config_.window_seconds;
@@ -174,13 +208,13 @@ void Windower::save(detectors::StateWriter& w) const {
   w.put<std::uint64_t>(windows_.size());
   for (const auto& [start, window] : windows_) {
     w.put(start);
-    std::vector<std::uint32_t> order;
-    for (const auto& entry : window) order.push_back(entry.first);
-    std::sort(order.begin(), order.end());
+    std::vector<OpenWindow::Entry> order = window.entries;
+    std::sort(order.begin(), order.end(),
+              [](const OpenWindow::Entry& a, const OpenWindow::Entry& b) { return a.slot < b.slot; });
     w.put<std::uint64_t>(order.size());
-    for (std::uint32_t s : order) {
+    for (const auto& [s, accumulator] : order) {
       w.put(s);
-      window.at(s).save(w);
+      accumulator->save(w);
     }
   }
 }
@@ -244,12 +278,12 @@ std::string Windower::load(detectors::StateReader& r) {
     r.get(start);
     r.get(entries);
     if (entries > slot_count) return "window state names more entities than the table holds";
-    auto& window = next.windows_[start];
+    auto& window = next.window_at(start);
     for (std::uint64_t k = 0; k < entries && r.ok(); ++k) {
       std::uint32_t s = 0;
       r.get(s);
       if (s >= slot_count || is_free[s]) return "window state names an entity slot that is not in use";
-      if (!window[s].load(r)) break;
+      if (!next.entry(window, s).load(r)) break;
     }
   }
   if (!r.ok()) return r.error();
@@ -261,10 +295,14 @@ std::string Windower::load(detectors::StateReader& r) {
 std::size_t Windower::memory_usage() const {
   std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + lru_.capacity() * sizeof(LruLink) +
                       free_.capacity() * sizeof(std::uint32_t);
-  // unordered_map node: key + value + next pointer + cached hash, plus a bucket pointer.
   bytes += index_.memory_usage();
+  // The accumulator pool holds as many as were ever open at once.
+  bytes += accumulators_.size() * sizeof(WindowAccumulator) + spare_accumulators_.capacity() * sizeof(void*);
   for (const auto& [start, window] : windows_) {
-    bytes += window.size() * (sizeof(WindowAccumulator) + 3 * sizeof(void*)) + window.bucket_count() * sizeof(void*);
+    bytes += window.entries.capacity() * sizeof(OpenWindow::Entry) + window.index.memory_usage();
+  }
+  for (const auto& window : spare_windows_) {
+    bytes += window.entries.capacity() * sizeof(OpenWindow::Entry) + window.index.memory_usage();
   }
   return bytes;
 }
