@@ -50,8 +50,7 @@ void Windower::release(std::uint32_t s) {
   free_.push_back(s);
 }
 
-std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
-  const std::uint64_t hash = key.hash();
+std::uint32_t Windower::find_or_add(const EntityKey& key, std::uint64_t hash, std::int64_t time) {
   if (auto s = index_.find(hash, [&](std::uint32_t slot) { return slots_[slot].key == key; }); s != kNone) return s;
   if (index_.size() >= config_.max_entities) {
     // Evict the least recently seen entity, unless it still has an open window.
@@ -79,7 +78,7 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
   return s;
 }
 
-bool Windower::ingest(const Observation& o) {
+bool Windower::ingest(const Observation& o, std::uint64_t key_hash) {
   ++stats_.observations;
   const std::int64_t start = floor_div(o.time_s, config_.window_seconds) * config_.window_seconds;
   const std::int64_t end = start + config_.window_seconds;
@@ -87,7 +86,7 @@ bool Windower::ingest(const Observation& o) {
     ++stats_.late;
     return false;
   }
-  const std::uint32_t s = find_or_add(o.entity, o.time_s);
+  const std::uint32_t s = find_or_add(o.entity, key_hash, o.time_s);
   if (s == kNone) return false;
   Slot& slot = slots_[s];
   if (o.time_s > slot.last_seen) slot.last_seen = o.time_s;

@@ -65,7 +65,10 @@ class Windower {
 
   // Adds one observation; returns false when it was late or could not be placed
   // (both counted). Call close_ready() afterwards to close what the watermark passed.
-  bool ingest(const Observation& o);
+  bool ingest(const Observation& o) { return ingest(o, o.entity.hash()); }
+  // The same with `key_hash` == o.entity.hash() already computed (the engine needs it
+  // for sharding too).
+  bool ingest(const Observation& o, std::uint64_t key_hash);
 
   // Closes every window that ends at or before the watermark.
   void close_ready(const CloseHandler& on_closed) { close_until(watermark(), on_closed); }
@@ -132,7 +135,7 @@ class Windower {
   WindowAccumulator& entry(OpenWindow& window, std::uint32_t slot);
   OpenWindow& window_at(std::int64_t start);
 
-  std::uint32_t find_or_add(const EntityKey& key, std::int64_t time);
+  std::uint32_t find_or_add(const EntityKey& key, std::uint64_t hash, std::int64_t time);
   void touch(std::uint32_t slot);
   void unlink(std::uint32_t slot);
   void link_front(std::uint32_t slot);

@@ -69,12 +69,14 @@ void Engine::ingest(const FlowRecord& record) {
   }
   router_.route(record, scratch_);
   for (const auto& o : scratch_) {
-    if (!owns(o.entity)) {
+    // Hashed once: shard ownership and the entity table both need it.
+    const std::uint64_t key_hash = o.entity.hash();
+    if (!owns_hash(key_hash)) {
       ++stats_.other_shard;
       continue;
     }
     ++stats_.observations;
-    windower_.ingest(o);
+    windower_.ingest(o, key_hash);
   }
 }
 
