@@ -176,6 +176,12 @@ void Windower::close_until(std::int64_t time, const CloseHandler& on_closed) {
     if (spare_windows_.size() < 4) spare_windows_.push_back(std::move(it->second));
     windows_.erase(it);
   }
+  if (windows_.empty() && (!accumulators_.empty() || !spare_windows_.empty())) {
+    // Nothing open (end of a replay, a long quiet spell): give the pools back.
+    spare_accumulators_ = {};
+    accumulators_ = {};
+    spare_windows_ = {};
+  }
   const std::int64_t aligned = floor_div(time, config_.window_seconds) * config_.window_seconds;
   if (aligned > closed_until_) closed_until_ = aligned;
   expire_idle(time);
