@@ -16,16 +16,20 @@ namespace {
 // Bounded work per score even for an entity with millions of items in one window.
 constexpr std::uint64_t kMaxTailTerms = 1'000'000;
 
-double log_beta(double a, double b) {
-  // boost's lgamma is thread-safe (std::lgamma writes the global signgam).
-  return boost::math::lgamma(a) + boost::math::lgamma(b) - boost::math::lgamma(a + b);
-}
+// Double precision throughout, as in Probability.cpp and CountDetector.cpp: Boost's
+// default promotes double to long double (x87 logl), which made lgamma the largest
+// single cost of scoring a window. Errors still throw (caught in the caller).
+using DoublePolicy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
+
+// boost's lgamma is thread-safe (std::lgamma writes the global signgam).
+double lgamma(double x) { return boost::math::lgamma(x, DoublePolicy()); }
+
+double log_beta(double a, double b) { return lgamma(a) + lgamma(b) - lgamma(a + b); }
 
 double log_pmf(std::uint64_t j, std::uint64_t n, double alpha, double beta) {
   const double nj = static_cast<double>(n - j);
   const double jj = static_cast<double>(j);
-  const double log_choose = boost::math::lgamma(static_cast<double>(n) + 1.0) -
-                            boost::math::lgamma(jj + 1.0) - boost::math::lgamma(nj + 1.0);
+  const double log_choose = lgamma(static_cast<double>(n) + 1.0) - lgamma(jj + 1.0) - lgamma(nj + 1.0);
   return log_choose + log_beta(jj + alpha, nj + beta) - log_beta(alpha, beta);
 }
 

@@ -1,5 +1,7 @@
 #include "models/SlotIndex.hpp"
 
+#include <algorithm>
+
 namespace flowlier::models {
 
 void SlotIndex::grow() {
@@ -21,6 +23,11 @@ void SlotIndex::insert(std::uint64_t hash, std::uint32_t slot) {
   while (entries_[i].slot != kNone) i = (i + 1) & mask_;
   entries_[i] = Entry{hash, slot};
   ++size_;
+}
+
+void SlotIndex::clear() {
+  std::fill(entries_.begin(), entries_.end(), Entry{});
+  size_ = 0;
 }
 
 bool SlotIndex::erase(std::uint64_t hash, std::uint32_t slot) {

@@ -33,6 +33,9 @@ class SlotIndex {
   // Removes the entry of `slot` (found by its key's hash); false when absent.
   bool erase(std::uint64_t hash, std::uint32_t slot);
 
+  // Removes every entry and keeps the capacity (for reuse without reallocating).
+  void clear();
+
   std::size_t size() const { return size_; }
   std::size_t memory_usage() const { return entries_.capacity() * sizeof(Entry); }
 

@@ -19,19 +19,19 @@ Windower::Windower(WindowerConfig config) : config_(config) {
 }
 
 void Windower::unlink(std::uint32_t s) {
-  Slot& slot = slots_[s];
-  if (slot.prev != kNone) slots_[slot.prev].next = slot.next;
-  else lru_head_ = slot.next;
-  if (slot.next != kNone) slots_[slot.next].prev = slot.prev;
-  else lru_tail_ = slot.prev;
-  slot.prev = slot.next = kNone;
+  LruLink& link = lru_[s];
+  if (link.prev != kNone) lru_[link.prev].next = link.next;
+  else lru_head_ = link.next;
+  if (link.next != kNone) lru_[link.next].prev = link.prev;
+  else lru_tail_ = link.prev;
+  link.prev = link.next = kNone;
 }
 
 void Windower::link_front(std::uint32_t s) {
-  Slot& slot = slots_[s];
-  slot.prev = kNone;
-  slot.next = lru_head_;
-  if (lru_head_ != kNone) slots_[lru_head_].prev = s;
+  LruLink& link = lru_[s];
+  link.prev = kNone;
+  link.next = lru_head_;
+  if (lru_head_ != kNone) lru_[lru_head_].prev = s;
   lru_head_ = s;
   if (lru_tail_ == kNone) lru_tail_ = s;
 }
@@ -50,8 +50,7 @@ void Windower::release(std::uint32_t s) {
   free_.push_back(s);
 }
 
-std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
-  const std::uint64_t hash = key.hash();
+std::uint32_t Windower::find_or_add(const EntityKey& key, std::uint64_t hash, std::int64_t time) {
   if (auto s = index_.find(hash, [&](std::uint32_t slot) { return slots_[slot].key == key; }); s != kNone) return s;
   if (index_.size() >= config_.max_entities) {
     // Evict the least recently seen entity, unless it still has an open window.
@@ -70,6 +69,7 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
   } else {
     s = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
+    lru_.emplace_back();
   }
   slots_[s].key = key;
   slots_[s].last_seen = time;
@@ -78,7 +78,7 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::int64_t time) {
   return s;
 }
 
-bool Windower::ingest(const Observation& o) {
+bool Windower::ingest(const Observation& o, std::uint64_t key_hash) {
   ++stats_.observations;
   const std::int64_t start = floor_div(o.time_s, config_.window_seconds) * config_.window_seconds;
   const std::int64_t end = start + config_.window_seconds;
@@ -86,7 +86,7 @@ bool Windower::ingest(const Observation& o) {
     ++stats_.late;
     return false;
   }
-  const std::uint32_t s = find_or_add(o.entity, o.time_s);
+  const std::uint32_t s = find_or_add(o.entity, key_hash, o.time_s);
   if (s == kNone) return false;
   Slot& slot = slots_[s];
   if (o.time_s > slot.last_seen) slot.last_seen = o.time_s;
@@ -100,7 +100,7 @@ bool Windower::ingest(const Observation& o) {
     std::swap(slot.recent[0], slot.recent[1]);
     std::swap(slot.recent_start[0], slot.recent_start[1]);
   } else {
-    window = &windows_[start][s];
+    window = &entry(window_at(start), s);
     slot.recent[1] = slot.recent[0];
     slot.recent_start[1] = slot.recent_start[0];
     slot.recent[0] = window;
@@ -111,18 +111,50 @@ bool Windower::ingest(const Observation& o) {
   return true;
 }
 
+Windower::OpenWindow& Windower::window_at(std::int64_t start) {
+  auto it = windows_.lower_bound(start);
+  if (it != windows_.end() && it->first == start) return it->second;
+  if (spare_windows_.empty()) return windows_.emplace_hint(it, start, OpenWindow{})->second;
+  it = windows_.emplace_hint(it, start, std::move(spare_windows_.back()));
+  spare_windows_.pop_back();
+  return it->second;
+}
+
+WindowAccumulator* Windower::find_entry(const OpenWindow& window, std::uint32_t slot) {
+  const std::uint32_t at =
+      window.index.find(slot_hash(slot), [&](std::uint32_t i) { return window.entries[i].slot == slot; });
+  return at == SlotIndex::kNone ? nullptr : window.entries[at].accumulator;
+}
+
+WindowAccumulator& Windower::entry(OpenWindow& window, std::uint32_t slot) {
+  if (WindowAccumulator* found = find_entry(window, slot)) return *found;
+  WindowAccumulator* accumulator;
+  if (spare_accumulators_.empty()) {
+    accumulator = &accumulators_.emplace_back();
+  } else {
+    accumulator = spare_accumulators_.back();
+    spare_accumulators_.pop_back();
+    *accumulator = WindowAccumulator{};
+  }
+  window.index.insert(slot_hash(slot), static_cast<std::uint32_t>(window.entries.size()));
+  window.entries.push_back({slot, accumulator});
+  return *accumulator;
+}
+
 void Windower::close_window(std::int64_t start, OpenWindow& window, const CloseHandler& on_closed) {
-  std::vector<std::uint32_t> order;
-  order.reserve(window.size());
-  for (const auto& entry : window) order.push_back(entry.first);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return slots_[a].key < slots_[b].key; });
-  for (std::uint32_t s : order) {
-    on_closed(ClosedWindow{s, slots_[s].key, start, start + config_.window_seconds, window.at(s)});
+  auto& entries = window.entries;
+  std::sort(entries.begin(), entries.end(),
+            [&](const OpenWindow::Entry& a, const OpenWindow::Entry& b) { return slots_[a.slot].key < slots_[b.slot].key; });
+  for (const auto& [s, accumulator] : entries) {
+    on_closed(ClosedWindow{s, slots_[s].key, start, start + config_.window_seconds, *accumulator});
     ++stats_.windows_closed;
     for (int i = 0; i < 2; ++i) {
       if (slots_[s].recent_start[i] == start) slots_[s].recent[i] = nullptr;
     }
+    spare_accumulators_.push_back(accumulator);
   }
+  entries.clear();
+  window.index.clear();
 }
 
 void Windower::expire_idle(std::int64_t now) {
@@ -140,7 +172,15 @@ void Windower::close_until(std::int64_t time, const CloseHandler& on_closed) {
     const std::int64_t end = it->first + config_.window_seconds;
     if (end > time) break;
     close_window(it->first, it->second, on_closed);
+    // Bounded: about allowed_lateness / window_seconds + 2 windows are open at a time.
+    if (spare_windows_.size() < 4) spare_windows_.push_back(std::move(it->second));
     windows_.erase(it);
+  }
+  if (windows_.empty() && (!accumulators_.empty() || !spare_windows_.empty())) {
+    // Nothing open (end of a replay, a long quiet spell): give the pools back.
+    spare_accumulators_ = {};
+    accumulators_ = {};
+    spare_windows_ = {};
   }
   const std::int64_t aligned = floor_div(time, config_.window_seconds) * config_.window_seconds;
   if (aligned > closed_until_) closed_until_ = aligned;
@@ -154,13 +194,14 @@ void Windower::flush(const CloseHandler& on_closed) {
 
 void Windower::save(detectors::StateWriter& w) const {
   w.put<std::uint64_t>(slots_.size());
-  for (const Slot& s : slots_) {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
     w.put(s.key.kind);
     w.put_string(s.key.id.view());
     w.put(s.last_seen);
     w.put(s.busy_until);
-    w.put(s.prev);
-    w.put(s.next);
+    w.put(lru_[i].prev);
+    w.put(lru_[i].next);
     w.put(s.seen);
   }
   w.put_vector(free_);
@@ -172,13 +213,13 @@ void Windower::save(detectors::StateWriter& w) const {
   w.put<std::uint64_t>(windows_.size());
   for (const auto& [start, window] : windows_) {
     w.put(start);
-    std::vector<std::uint32_t> order;
-    for (const auto& entry : window) order.push_back(entry.first);
-    std::sort(order.begin(), order.end());
+    std::vector<OpenWindow::Entry> order = window.entries;
+    std::sort(order.begin(), order.end(),
+              [](const OpenWindow::Entry& a, const OpenWindow::Entry& b) { return a.slot < b.slot; });
     w.put<std::uint64_t>(order.size());
-    for (std::uint32_t s : order) {
+    for (const auto& [s, accumulator] : order) {
       w.put(s);
-      window.at(s).save(w);
+      accumulator->save(w);
     }
   }
 }
@@ -194,15 +235,17 @@ std::string Windower::load(detectors::StateReader& r) {
                                         2 * sizeof(std::uint32_t) + sizeof(SeenHistory);
   if (slot_count > r.remaining() / kMinSlotBytes) return "entity table state is truncated";
   next.slots_.resize(slot_count);
-  for (Slot& s : next.slots_) {
+  next.lru_.resize(slot_count);
+  for (std::size_t i = 0; i < slot_count; ++i) {
+    Slot& s = next.slots_[i];
     std::string id;
     r.get(s.key.kind);
     r.get_string(id, Symbol::capacity);
     s.key.id.assign(id);
     r.get(s.last_seen);
     r.get(s.busy_until);
-    r.get(s.prev);
-    r.get(s.next);
+    r.get(next.lru_[i].prev);
+    r.get(next.lru_[i].next);
     r.get(s.seen);
     if (!r.ok()) return r.error();
     if (static_cast<std::size_t>(s.key.kind) >= kEntityKindCount) return "entity table state has an unknown entity kind";
@@ -222,7 +265,8 @@ std::string Windower::load(detectors::StateReader& r) {
   for (std::uint32_t i = 0; i < slot_count; ++i) {
     if (is_free[i]) continue;
     const Slot& s = next.slots_[i];
-    if ((s.prev != kNone && s.prev >= slot_count) || (s.next != kNone && s.next >= slot_count)) {
+    const LruLink& link = next.lru_[i];
+    if ((link.prev != kNone && link.prev >= slot_count) || (link.next != kNone && link.next >= slot_count)) {
       return "entity table state has a broken LRU link";
     }
     const std::uint64_t hash = s.key.hash();
@@ -239,12 +283,12 @@ std::string Windower::load(detectors::StateReader& r) {
     r.get(start);
     r.get(entries);
     if (entries > slot_count) return "window state names more entities than the table holds";
-    auto& window = next.windows_[start];
+    auto& window = next.window_at(start);
     for (std::uint64_t k = 0; k < entries && r.ok(); ++k) {
       std::uint32_t s = 0;
       r.get(s);
       if (s >= slot_count || is_free[s]) return "window state names an entity slot that is not in use";
-      if (!window[s].load(r)) break;
+      if (!next.entry(window, s).load(r)) break;
     }
   }
   if (!r.ok()) return r.error();
@@ -254,11 +298,16 @@ std::string Windower::load(detectors::StateReader& r) {
 }
 
 std::size_t Windower::memory_usage() const {
-  std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + free_.capacity() * sizeof(std::uint32_t);
-  // unordered_map node: key + value + next pointer + cached hash, plus a bucket pointer.
+  std::size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) + lru_.capacity() * sizeof(LruLink) +
+                      free_.capacity() * sizeof(std::uint32_t);
   bytes += index_.memory_usage();
+  // The accumulator pool holds as many as were ever open at once.
+  bytes += accumulators_.size() * sizeof(WindowAccumulator) + spare_accumulators_.capacity() * sizeof(void*);
   for (const auto& [start, window] : windows_) {
-    bytes += window.size() * (sizeof(WindowAccumulator) + 3 * sizeof(void*)) + window.bucket_count() * sizeof(void*);
+    bytes += window.entries.capacity() * sizeof(OpenWindow::Entry) + window.index.memory_usage();
+  }
+  for (const auto& window : spare_windows_) {
+    bytes += window.entries.capacity() * sizeof(OpenWindow::Entry) + window.index.memory_usage();
   }
   return bytes;
 }

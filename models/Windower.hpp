@@ -9,10 +9,10 @@
 // Not thread-safe; one Windower per scorer shard.
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "detectors/StateIo.hpp"
@@ -65,7 +65,10 @@ class Windower {
 
   // Adds one observation; returns false when it was late or could not be placed
   // (both counted). Call close_ready() afterwards to close what the watermark passed.
-  bool ingest(const Observation& o);
+  bool ingest(const Observation& o) { return ingest(o, o.entity.hash()); }
+  // The same with `key_hash` == o.entity.hash() already computed (the engine needs it
+  // for sharding too).
+  bool ingest(const Observation& o, std::uint64_t key_hash);
 
   // Closes every window that ends at or before the watermark.
   void close_ready(const CloseHandler& on_closed) { close_until(watermark(), on_closed); }
@@ -94,23 +97,45 @@ class Windower {
 
  private:
   static constexpr std::uint32_t kNone = 0xffffffffu;
+  // Laid out hot first: ingest touches the key, times and recent windows of a slot
+  // (two cache lines); `seen` only for client flows.
   struct Slot {
     EntityKey key;
     std::int64_t last_seen = 0;
     std::int64_t busy_until = 0;  // end of the newest open window holding this slot
-    std::uint32_t prev = kNone;   // LRU links: head = most recent
-    std::uint32_t next = kNone;
-    SeenHistory seen;
     // The slot's two most recently used open windows (records straddle a boundary
     // while a window waits for late data), so that most observations skip the window
-    // map and hash lookups. Map nodes never move, so a pointer stays valid until its
-    // window closes (close_window clears it). Not saved.
+    // map and index lookups. Accumulators live in a deque and never move, so a pointer
+    // stays valid until its window closes (close_window clears it). Not saved.
     std::array<std::int64_t, 2> recent_start{};
     std::array<WindowAccumulator*, 2> recent{};
+    SeenHistory seen;
   };
-  using OpenWindow = std::unordered_map<std::uint32_t, WindowAccumulator>;
+  // LRU links (head = most recent), apart from the slots: moving an entity to the
+  // front touches its neighbours' links, which here share a few cache lines instead
+  // of costing a miss on each neighbour's slot.
+  struct LruLink {
+    std::uint32_t prev = kNone;
+    std::uint32_t next = kNone;
+  };
+  // One window's entities: a flat list plus an index by slot. Closed windows are
+  // cleared and reused, and accumulators come from a pool, so in a steady state
+  // opening and closing entity-windows allocates nothing.
+  struct OpenWindow {
+    struct Entry {
+      std::uint32_t slot;
+      WindowAccumulator* accumulator;
+    };
+    std::vector<Entry> entries;
+    SlotIndex index;  // slot_hash(slot) -> position in entries
+  };
+  static std::uint64_t slot_hash(std::uint32_t slot) { return std::uint64_t{slot} * 0x9e3779b97f4a7c15ULL; }
+  static WindowAccumulator* find_entry(const OpenWindow& window, std::uint32_t slot);
+  // The slot's accumulator in the window, added (empty) when absent.
+  WindowAccumulator& entry(OpenWindow& window, std::uint32_t slot);
+  OpenWindow& window_at(std::int64_t start);
 
-  std::uint32_t find_or_add(const EntityKey& key, std::int64_t time);
+  std::uint32_t find_or_add(const EntityKey& key, std::uint64_t hash, std::int64_t time);
   void touch(std::uint32_t slot);
   void unlink(std::uint32_t slot);
   void link_front(std::uint32_t slot);
@@ -121,10 +146,14 @@ class Windower {
   WindowerConfig config_;
   SlotIndex index_;  // EntityKey::hash() -> slot; keys live in slots_
   std::vector<Slot> slots_;
+  std::vector<LruLink> lru_;  // by slot, same size as slots_
   std::vector<std::uint32_t> free_;
   std::uint32_t lru_head_ = kNone;
   std::uint32_t lru_tail_ = kNone;
   std::map<std::int64_t, OpenWindow> windows_;  // by window start
+  std::vector<OpenWindow> spare_windows_;       // closed, cleared, kept for reuse (a few)
+  std::deque<WindowAccumulator> accumulators_;  // pool: stable addresses
+  std::vector<WindowAccumulator*> spare_accumulators_;
   std::int64_t max_event_time_ = INT64_MIN / 2;
   std::int64_t closed_until_ = INT64_MIN / 2;  // every window ending at or before this is closed
   WindowerStats stats_;

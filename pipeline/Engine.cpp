@@ -72,12 +72,14 @@ void Engine::ingest(const FlowRecord& record) {
 }
 
 void Engine::ingest(const models::Observation& o) {
-  if (!owns(o.entity)) {
+  // Hashed once: shard ownership and the entity table both need it.
+  const std::uint64_t key_hash = o.entity.hash();
+  if (!owns_hash(key_hash)) {
     ++stats_.other_shard;
     return;
   }
   ++stats_.observations;
-  windower_.ingest(o);
+  windower_.ingest(o, key_hash);
 }
 
 void Engine::advance(std::int64_t close_point) {

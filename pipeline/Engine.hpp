@@ -127,11 +127,12 @@ class Engine {
   // timeout reads it to move event time on while no records arrive.
   const WatermarkTracker& watermark() const { return watermark_; }
   std::int64_t last_close_point() const { return last_close_point_; }
-  bool owns(const models::EntityKey& key) const {
-    return config_.shard_count <= 1 || key.hash() % config_.shard_count == config_.shard_index;
-  }
+  bool owns(const models::EntityKey& key) const { return owns_hash(key.hash()); }
 
  private:
+  bool owns_hash(std::uint64_t key_hash) const {
+    return config_.shard_count <= 1 || key_hash % config_.shard_count == config_.shard_index;
+  }
   void on_window_closed(const models::ClosedWindow& window);
   void emit(std::vector<AnomalyEvent>& events);
 
