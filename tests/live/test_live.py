@@ -106,6 +106,43 @@ def parse_prometheus(text):
     return samples, typed
 
 
+def write_config(path, flows_port, events_port, metrics_port, extra=""):
+    """A run config on loopback ports with the tests' window; `extra` is appended TOML."""
+    with open(path, "w") as f:
+        f.write(f"""[window]
+seconds = {WINDOW}
+allowed_lateness_seconds = {LATENESS}
+
+[endpoints]
+flows_in = "tcp://127.0.0.1:{flows_port}"
+events_out = "tcp://127.0.0.1:{events_port}"
+metrics = "127.0.0.1:{metrics_port}"
+{extra}""")
+    return path
+
+
+def scrape(metrics_port):
+    """The service's metrics as {sample name with labels: value}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+        assert "version=0.0.4" in r.headers["Content-Type"]
+        return parse_prometheus(r.read().decode())[0]
+
+
+def wait_until_ready(case, metrics_port, proc, timeout=15):
+    """Waits for /readyz to answer 200; fails `case` if `proc` exits first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        case.assertIsNone(proc.poll(), "flowlier run exited early")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    case.fail("flowlier run never became ready")
+
+
 class Service:
     def __init__(self, config, idle_seconds=0, extra=()):
         self.proc = subprocess.Popen([BINARY, "run", "--config", config, "--idle-seconds", str(idle_seconds), *extra],
@@ -125,23 +162,14 @@ class LiveTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.flows_port, cls.events_port, cls.metrics_port = free_ports(3)
         cls.state = os.path.join(cls.tmp.name, "state.bin")
-        cls.config = os.path.join(cls.tmp.name, "live.toml")
-        with open(cls.config, "w") as f:
-            f.write(f"""[window]
-seconds = {WINDOW}
-allowed_lateness_seconds = {LATENESS}
-
+        cls.config = write_config(os.path.join(cls.tmp.name, "live.toml"), cls.flows_port, cls.events_port,
+                                  cls.metrics_port, extra=f"""
 [state]
 path = "{cls.state}"
 snapshot_interval_seconds = 1
 
 [service]
 scoring_threads = {SCORING_THREADS}
-
-[endpoints]
-flows_in = "tcp://127.0.0.1:{cls.flows_port}"
-events_out = "tcp://127.0.0.1:{cls.events_port}"
-metrics = "127.0.0.1:{cls.metrics_port}"
 """)
         # The live service also hands every event to a file sink, as it would to Splunk.
         cls.sink_file = os.path.join(cls.tmp.name, "sink.jsonl")
@@ -161,22 +189,10 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         cls.tmp.cleanup()
 
     def metrics(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
-            self.assertIn("version=0.0.4", r.headers["Content-Type"])
-            return parse_prometheus(r.read().decode())[0]
+        return scrape(self.metrics_port)
 
     def wait_ready(self, service):
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            self.assertIsNone(service.proc.poll(), "flowlier run exited early")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.fail("flowlier run never became ready")
+        wait_until_ready(self, self.metrics_port, service.proc)
 
     def push_and_collect(self, service, paths):
         """Pushes the files' records, returns [(topic, event, sequence)] published."""

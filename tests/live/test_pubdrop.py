@@ -21,12 +21,12 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.request
 
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_live import CHUNK_LINES, LATENESS, SAMPLE, WINDOW, Service, free_ports, parse_prometheus, read_lines  # noqa: E402
+from test_live import (CHUNK_LINES, SAMPLE, Service, free_ports, read_lines, scrape,  # noqa: E402
+                       wait_until_ready, write_config)
 
 COPIES = 4
 SPAN = 8 * 3600  # the sample's span (seconds), a multiple of the window
@@ -48,20 +48,8 @@ class PubDropTest(unittest.TestCase):
             raise unittest.SkipTest("examples/sample is missing")
         cls.tmp = tempfile.TemporaryDirectory()
         cls.flows_port, cls.events_port, cls.metrics_port = free_ports(3)
-        cls.config = os.path.join(cls.tmp.name, "pubdrop.toml")
-        with open(cls.config, "w") as f:
-            f.write(f"""[window]
-seconds = {WINDOW}
-allowed_lateness_seconds = {LATENESS}
-
-[state]
-path = ""
-
-[endpoints]
-flows_in = "tcp://127.0.0.1:{cls.flows_port}"
-events_out = "tcp://127.0.0.1:{cls.events_port}"
-metrics = "127.0.0.1:{cls.metrics_port}"
-""")
+        cls.config = write_config(os.path.join(cls.tmp.name, "pubdrop.toml"), cls.flows_port, cls.events_port,
+                                  cls.metrics_port)
         cls.zmq = zmq.Context()
 
     @classmethod
@@ -70,21 +58,10 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         cls.tmp.cleanup()
 
     def metrics(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
-            return parse_prometheus(r.read().decode())[0]
+        return scrape(self.metrics_port)
 
     def wait_ready(self, service):
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            self.assertIsNone(service.proc.poll(), "flowlier run exited early")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.fail("flowlier run never became ready")
+        wait_until_ready(self, self.metrics_port, service.proc)
 
     def wait_until_stable(self, name, seconds=1.0, timeout=30):
         """Waits until metric `name` has not changed for `seconds`; returns its value."""

@@ -21,7 +21,7 @@ import urllib.request
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_live import BINARY, SAMPLE, WINDOW, LATENESS, free_ports, parse_prometheus, read_lines  # noqa: E402
+from test_live import BINARY, SAMPLE, free_ports, read_lines, scrape, wait_until_ready, write_config  # noqa: E402
 
 KEY = "s3cr3t-firehose-key"
 
@@ -33,17 +33,8 @@ class SourcesTest(unittest.TestCase):
             raise unittest.SkipTest("examples/sample is missing")
         cls.tmp = tempfile.TemporaryDirectory()
         cls.flows_port, cls.events_port, cls.metrics_port, cls.http_port = free_ports(4)
-        cls.config = os.path.join(cls.tmp.name, "sources.toml")
-        with open(cls.config, "w") as f:
-            f.write(f"""[window]
-seconds = {WINDOW}
-allowed_lateness_seconds = {LATENESS}
-
-[endpoints]
-flows_in = "tcp://127.0.0.1:{cls.flows_port}"
-events_out = "tcp://127.0.0.1:{cls.events_port}"
-metrics = "127.0.0.1:{cls.metrics_port}"
-""")
+        cls.config = write_config(os.path.join(cls.tmp.name, "sources.toml"), cls.flows_port, cls.events_port,
+                                  cls.metrics_port)
         cls.zmq = zmq.Context()
 
     @classmethod
@@ -54,17 +45,8 @@ metrics = "127.0.0.1:{cls.metrics_port}"
     def start(self, *extra, stdin=None):
         proc = subprocess.Popen([BINARY, "run", "--config", self.config, "--idle-seconds", "0", *extra],
                                 stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            self.assertIsNone(proc.poll(), "flowlier run exited early: " + (proc.stderr.read() if proc.poll() else ""))
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        return proc
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.fail("flowlier run never became ready")
+        wait_until_ready(self, self.metrics_port, proc)
+        return proc
 
     def stop(self, proc):
         proc.terminate()
@@ -73,8 +55,7 @@ metrics = "127.0.0.1:{cls.metrics_port}"
         return err
 
     def metrics(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
-            return parse_prometheus(r.read().decode())[0]
+        return scrape(self.metrics_port)
 
     def wait_records(self, n, timeout=20):
         deadline = time.time() + timeout
