@@ -87,6 +87,10 @@ void apply_command_line(const RunOptions& o, Config& config) {
 // What each role needs; "" when the settings hang together.
 std::string check_service(const Config& config, bool has_sources) {
   const auto& s = config.service;
+  // The config file checks these too; options given on the command line come here only.
+  if (s.hwm < 1 || s.hwm > 1'000'000) return "service.hwm / --hwm must be between 1 and 1000000";
+  if (s.scoring_threads > 256) return "service.scoring_threads / --scoring-threads must be at most 256";
+  if (!(s.idle_seconds >= 0)) return "service.idle_seconds / --idle-seconds must not be negative";
   if (s.role == "ingest" && s.shards.empty()) {
     return "role ingest needs service.shards / --shards ENDPOINT,... (the scorers' listen endpoints)";
   }

@@ -286,7 +286,7 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("service.scoring_threads", sv.scoring_threads);
   r.check(sv.scoring_threads <= 256, "service.scoring_threads", "must be at most 256");
   r.get("service.hwm", sv.hwm);
-  r.check(sv.hwm >= 1, "service.hwm", "must be at least 1");
+  r.check(sv.hwm >= 1 && sv.hwm <= 1'000'000, "service.hwm", "must be between 1 and 1000000");
   r.get("service.idle_seconds", sv.idle_seconds);
   r.check(sv.idle_seconds >= 0, "service.idle_seconds", "must not be negative");
   r.get("service.listen", sv.listen);

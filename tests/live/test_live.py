@@ -488,6 +488,10 @@ scoring_threads = {SCORING_THREADS}
                                 capture_output=True, text=True)
         self.assertEqual(result.returncode, 2)
         self.assertIn("role ingest needs service.shards", result.stderr)
+        result = subprocess.run([BINARY, "run", "--check-config", self.config, "--hwm", "0"],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--hwm must be between 1 and 1000000", result.stderr)
 
     def test_state_of_another_engine_count_is_refused(self):
         self.clear_state()

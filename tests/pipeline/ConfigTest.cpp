@@ -66,6 +66,6 @@ TEST_CASE("Config: bad service settings name the key and its line") {
   }
   SECTION("a zero high-water mark") {
     const auto r = parse_config("[service]\nhwm = 0\n", "f.toml");
-    CHECK(r.error == "f.toml:2: 'service.hwm' must be at least 1");
+    CHECK(r.error == "f.toml:2: 'service.hwm' must be between 1 and 1000000");
   }
 }
