@@ -499,12 +499,15 @@ void add_run_command(CLI::App& app) {
             ->check(CLI::IsMember({"single", "ingest", "score", "publish"})),
         "role");
   track(cmd->add_option("--scoring-threads", s.scoring_threads,
-                        "single: parallel scoring engines, each owning a shard of the entities (0: one per core)"),
+                        "single: parallel scoring engines, each owning a shard of the entities (0: one per core)")
+            ->capture_default_str(),
         "scoring-threads");
   track(cmd->add_option("--idle-seconds", s.idle_seconds,
-                        "After this long without records, event time advances with the wall clock (0: never)"),
+                        "After this long without records, event time advances with the wall clock (0: never)")
+            ->capture_default_str(),
         "idle-seconds");
-  track(cmd->add_option("--hwm", s.hwm, "High-water mark of every socket, in messages"), "hwm");
+  track(cmd->add_option("--hwm", s.hwm, "High-water mark of every socket, in messages")->capture_default_str(),
+        "hwm");
   track(cmd->add_option("--shards", s.shards, "ingest: the scorers' endpoints, in shard order")->delimiter(','),
         "shards");
   track(cmd->add_option("--listen", s.listen, "score/publish: endpoint to bind for the upstream stage"), "listen");
