@@ -54,6 +54,7 @@ constexpr const char* kEventsHop = "inproc://flowlier.events";
 // The intake PULL also binds this: --follow, --stdin and --http-listen push here.
 constexpr const char* kSourcesHop = "inproc://flowlier.sources";
 constexpr std::uint32_t kMaxAutoScoringThreads = 8;
+constexpr int kMaxBatchesInFlight = 16;  // per engine; see where the record hops are made
 
 struct RunOptions {
   std::string config;
@@ -322,11 +323,16 @@ int run_service(const RunOptions& o) {
   std::vector<zmq::socket_t> shards, scorer_in, scorer_out;  // intake side; per engine
   try {
     if (single) {
+      // A batch is one message's observations for one engine (up to megabytes): a few
+      // in flight keep the engines busy, a thousand would only hold memory while they
+      // fall behind. So these hops are capped, whatever --hwm says.
+      transport::SocketOptions batch_hop = hop;
+      batch_hop.send_hwm = batch_hop.receive_hwm = std::min(hop.send_hwm, kMaxBatchesInFlight);
       for (std::size_t k = 0; k < engines.size(); ++k) {
         const std::string endpoint = fmt::format("inproc://flowlier.records.{}", k);
-        scorer_in.push_back(socket(zmq::socket_type::pull, hop));
+        scorer_in.push_back(socket(zmq::socket_type::pull, batch_hop));
         scorer_in.back().bind(endpoint);
-        shards.push_back(socket(zmq::socket_type::push, hop));
+        shards.push_back(socket(zmq::socket_type::push, batch_hop));
         shards.back().connect(endpoint);
       }
       events_in = socket(zmq::socket_type::pull, hop);
