@@ -65,10 +65,12 @@ void BeaconDetector::observe(const BeaconContact& c, bool new_peer, const Beacon
     // of order. Either way no new check-in we could time.
     if (c.time_s <= k.last_flow) return;
     const bool same_connection = c.local_port != 0 && c.local_port == k.local_port;
-    const bool same_check_in = c.time_s - k.last_flow <= config.contact_gap_seconds;
+    const std::int64_t silence = c.time_s - k.last_flow;
     k.last_flow = c.time_s;
-    if (same_connection || same_check_in) return;
-    const double interval = static_cast<double>(c.time_s - k.last_contact);
+    if (same_connection || silence <= config.contact_gap_seconds) return;
+    // The silence before this check-in beyond the merge gap: for Poisson flows it is
+    // exactly exponential (memoryless), so merging close flows biases nothing.
+    const double interval = static_cast<double>(silence - config.contact_gap_seconds);
     ++k.intervals;
     const double delta = interval - k.mean;
     k.mean += delta / k.intervals;
@@ -142,7 +144,7 @@ BeaconFinding BeaconDetector::score(const BeaconConfig& config) {
       best.service_port = k.service_port;
       best.protocol = k.protocol;
       best.intervals = k.intervals;
-      best.mean_interval = k.mean;
+      best.mean_interval = static_cast<double>(k.last_contact - k.first_contact) / k.intervals;
       best.cv = cv;
       best.periodic_p = periodic;
       best.novelty_p = k.novelty_p;

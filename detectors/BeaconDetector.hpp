@@ -10,7 +10,9 @@
 // contact unless it continues the previous contact: same local port (one long
 // connection reported once per aggregation interval) or starting within
 // contact_gap_seconds of the previous flow (one check-in, several records).
-// Intervals between contacts feed a Welford mean and M2.
+// The silences before check-ins, less the gap, feed a Welford mean and M2: for
+// Poisson flows that silence is gap + Exp (memoryless), so the statistic below is
+// exact under the null whatever the gap merged.
 //
 // Evidence: under the null that contacts arrive as a Poisson process (exponential
 // intervals, whatever the rate), the intervals divided by their sum are uniform on
@@ -60,7 +62,7 @@ struct BeaconFinding {
   std::uint16_t service_port = 0;
   std::uint8_t protocol = 0;
   std::uint32_t intervals = 0;
-  double mean_interval = 0;  // seconds
+  double mean_interval = 0;  // seconds between check-ins (the period)
   double cv = 0;             // observed interval CV (1 for Poisson contacts)
   double periodic_p = 1;     // P(CV this small | Poisson contacts), before corrections
   double novelty_p = 1;      // the first contact window's novelty p
@@ -117,7 +119,7 @@ class BeaconDetector {
     std::int64_t first_contact = 0;
     std::int64_t last_contact = 0;  // start of the latest check-in
     std::int64_t last_flow = 0;     // start of the latest flow (check-ins merge on it)
-    double mean = 0;                // Welford over intervals, seconds
+    double mean = 0;                // Welford over silences before check-ins less the gap, seconds
     double m2 = 0;
     float novelty_p = 1;
     std::uint32_t intervals = 0;
