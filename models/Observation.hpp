@@ -18,6 +18,7 @@ struct Observation {
   std::uint64_t peer_hash = 0;   // hash of the remote address (0 = unknown)
   std::array<std::uint8_t, 16> peer{};  // the remote address (IPv4-mapped for IPv4), for explanations
   std::uint16_t service_port = 0;  // the non-ephemeral port of the flow
+  std::uint16_t local_port = 0;    // the entity's own port (identifies a connection)
   std::uint8_t protocol = 0;
   bool has_peer = false;
   bool has_port = false;

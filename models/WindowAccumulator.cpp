@@ -2,7 +2,8 @@
 
 namespace flowlier::models {
 
-void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
+bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
+  bool new_peer = false;
   const double w = o.weight;
   flows_ += w;
   packets_ += static_cast<double>(o.packets) * w;
@@ -20,6 +21,7 @@ void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
     // clients all day; a new destination is news). Rejected traffic never becomes
     // "known".
     if (!o.rejected && o.client && history.add_peer(o.peer_hash)) {
+      new_peer = true;
       new_peer_count_ += 1;
       new_peers_.add(o.peer, 1);
     }
@@ -37,6 +39,7 @@ void WindowAccumulator::add(const Observation& o, SeenHistory& history) {
       new_ports_.add(PortKey{o.service_port, o.protocol}, 1);
     }
   }
+  return new_peer;
 }
 
 FeatureVector WindowAccumulator::features() const {

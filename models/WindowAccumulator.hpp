@@ -23,7 +23,8 @@ struct PortKey {
 class WindowAccumulator {
  public:
   // `history` is the entity's memory of peers and ports; novelty is judged against it.
-  void add(const Observation& o, SeenHistory& history);
+  // Returns true when the observation's peer was new to the entity (a first contact).
+  bool add(const Observation& o, SeenHistory& history);
 
   FeatureVector features() const;
   // Share of the window's flows in which the entity was the destination.

@@ -78,16 +78,17 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::uint64_t hash, st
   return s;
 }
 
-bool Windower::ingest(const Observation& o, std::uint64_t key_hash) {
+std::uint32_t Windower::ingest_slot(const Observation& o, std::uint64_t key_hash, bool& new_peer) {
+  new_peer = false;
   ++stats_.observations;
   const std::int64_t start = floor_div(o.time_s, config_.window_seconds) * config_.window_seconds;
   const std::int64_t end = start + config_.window_seconds;
   if (end <= closed_until_) {
     ++stats_.late;
-    return false;
+    return kNoSlot;
   }
   const std::uint32_t s = find_or_add(o.entity, key_hash, o.time_s);
-  if (s == kNone) return false;
+  if (s == kNone) return kNoSlot;
   Slot& slot = slots_[s];
   if (o.time_s > slot.last_seen) slot.last_seen = o.time_s;
   slot.busy_until = std::max(slot.busy_until, end);
@@ -106,9 +107,9 @@ bool Windower::ingest(const Observation& o, std::uint64_t key_hash) {
     slot.recent[0] = window;
     slot.recent_start[0] = start;
   }
-  window->add(o, slot.seen);
+  new_peer = window->add(o, slot.seen);
   if (o.time_s > max_event_time_) max_event_time_ = o.time_s;
-  return true;
+  return s;
 }
 
 Windower::OpenWindow& Windower::window_at(std::int64_t start) {

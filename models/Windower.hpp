@@ -68,7 +68,14 @@ class Windower {
   bool ingest(const Observation& o) { return ingest(o, o.entity.hash()); }
   // The same with `key_hash` == o.entity.hash() already computed (the engine needs it
   // for sharding too).
-  bool ingest(const Observation& o, std::uint64_t key_hash);
+  bool ingest(const Observation& o, std::uint64_t key_hash) {
+    bool new_peer = false;
+    return ingest_slot(o, key_hash, new_peer) != kNoSlot;
+  }
+  // The same, returning the entity's slot (kNoSlot when late or not placed) and
+  // whether the observation was the entity's first contact with its peer.
+  static constexpr std::uint32_t kNoSlot = 0xffffffffu;
+  std::uint32_t ingest_slot(const Observation& o, std::uint64_t key_hash, bool& new_peer);
 
   // Closes every window that ends at or before the watermark.
   void close_ready(const CloseHandler& on_closed) { close_until(watermark(), on_closed); }

@@ -130,6 +130,12 @@ min_dispersion = 10.0             # variance >= m + m^2/10: counts are burstier 
 min_windows = 30
 max_concentration = 5000.0
 
+[detectors.beacon]                # periodic check-ins to a new external peer (command and control)
+enabled = true
+contact_gap_seconds = 30          # flows to the peer closer than this are one check-in
+min_intervals = 5                 # no evidence before this many intervals between check-ins
+novelty_evidence = 0.05           # kept only if the first contact's window was this improbable in novelty
+
 [detectors.isolation]             # half-space trees over each entity kind's population
 enabled = false                   # off by default: it pages only below min_alert_score
 trees = 25
@@ -251,6 +257,11 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("detectors.rarity.min_windows", b.rarity.min_windows);
   r.get("detectors.rarity.max_concentration", b.rarity.max_concentration);
   r.check(b.rarity.validate().empty(), "detectors.rarity", b.rarity.validate());
+  r.get("detectors.beacon.enabled", e.beacon.enabled);
+  r.get("detectors.beacon.contact_gap_seconds", e.beacon.contact_gap_seconds);
+  r.get("detectors.beacon.min_intervals", e.beacon.min_intervals);
+  r.get("detectors.beacon.novelty_evidence", e.beacon.novelty_evidence);
+  r.check(e.beacon.validate().empty(), "detectors.beacon", e.beacon.validate());
   auto& iso = e.isolation;
   r.get("detectors.isolation.enabled", iso.enabled);
   r.get("detectors.isolation.trees", iso.trees.trees);

@@ -21,6 +21,7 @@ using models::Feature;
 // once); population findings, a different judgement, keep their own.
 constexpr std::uint8_t kBaselineGroup = 0;
 constexpr std::uint8_t kIsolationGroup = 1;
+constexpr std::uint8_t kBeaconGroup = 2;
 constexpr const char* kEngineTag = "engine";
 
 // When two features of a group are equally improbable (both at the probability
@@ -52,11 +53,14 @@ Engine::Engine(EngineConfig config)
       windower_(config_.windows),
       episodes_(config_.episodes, config_.windows.window_seconds),
       watermark_(config_.windows.window_seconds, config_.windows.allowed_lateness_seconds) {
-  windower_.set_evict_handler([this](std::uint32_t slot, const models::EntityKey&) {
-    if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
-    if (slot < outliers_.size()) outliers_[slot] = models::TrailingOutlierBaseline(config_.outlier);
-  });
+  windower_.set_evict_handler([this](std::uint32_t slot, const models::EntityKey&) { reset_slot(slot); });
   isolation_.resize(models::kEntityKindCount);
+}
+
+void Engine::reset_slot(std::uint32_t slot) {
+  if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
+  if (slot < outliers_.size()) outliers_[slot] = models::TrailingOutlierBaseline(config_.outlier);
+  if (slot < beacons_.size()) beacons_[slot] = detectors::BeaconDetector();
 }
 
 Engine::~Engine() = default;
@@ -79,7 +83,16 @@ void Engine::ingest(const models::Observation& o) {
     return;
   }
   ++stats_.observations;
-  windower_.ingest(o, key_hash);
+  bool new_peer = false;
+  const std::uint32_t slot = windower_.ingest_slot(o, key_hash, new_peer);
+  // Beaconing is timed per contact, not per window: every flow the entity starts to an
+  // external peer (the detector ignores known peers unless they are candidates).
+  if (slot != models::Windower::kNoSlot && o.external_peer && o.client && o.has_peer && !o.rejected &&
+      config_.beacon.enabled && config_.model == BaselineModel::flowlier) {
+    if (beacons_.size() <= slot) beacons_.resize(windower_.slot_capacity());
+    beacons_[slot].observe({o.time_s, o.peer_hash, o.peer, o.service_port, o.local_port, o.protocol}, new_peer,
+                           config_.beacon);
+  }
 }
 
 void Engine::advance(std::int64_t close_point) {
@@ -205,14 +218,60 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     }
   }
 
+  if (!outlier_model) score_beacons(w, scores);
+
   if (observer_) observer_(w, x, scores, baseline);
   if (outlier_model) outliers_[w.slot].update(x, w.end);
   else baseline.update(x, scores, w.end, config_.baseline);
 }
 
+void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowScores& scores) {
+  if (w.slot >= beacons_.size()) return;
+  auto& beacon = beacons_[w.slot];
+  if (beacon.empty()) return;
+  // The first contacts of this window become candidates only if the window's novelty
+  // was itself improbable for this entity.
+  const auto& novelty = scores[static_cast<std::size_t>(Feature::new_peers)].result;
+  beacon.settle(w.start, w.end, !novelty.warming_up, novelty.tail_probability, config_.beacon);
+  const detectors::BeaconFinding f = beacon.score(config_.beacon);
+  if (!f.present) return;
+  const double score = score_from_probability(f.tail_probability, config_.scoring);
+  const Severity severity = severity_from_score(score, config_.scoring);
+  // A beacon checks in for hours: one episode for as long as it keeps its schedule.
+  // Each check-in holds the episode open until two periods later (updates only when
+  // the severity rises); once it has resolved, only a higher severity opens a new one.
+  const bool escalates = severity != Severity::info && static_cast<std::uint8_t>(severity) > f.reported;
+  const bool continues = f.reported > 0 && score >= config_.episodes.keep_score && episodes_.is_open(w.key, kBeaconGroup);
+  if (!escalates && !continues) return;
+  if (escalates) beacon.mark_reported(f.candidate, static_cast<std::uint8_t>(severity));
+  AnomalyEvent e;
+  e.time = w.end;
+  e.window_start = w.start;
+  e.window_end = w.end;
+  e.entity_kind = std::string(models::to_string(w.key.kind));
+  e.entity_id = std::string(w.key.id.view());
+  e.detector = "beacon";
+  e.feature = "contact_interval_cv";
+  e.value = f.cv;
+  e.expected = 1.0;  // exponential intervals: contacts with no schedule
+  e.tail_probability = f.tail_probability;
+  e.score = score;
+  e.severity = severity;
+  e.category = "beaconing";
+  e.contributors = beacon_contributors(f);
+  e.explanation = explain_beacon(e, f);
+  // Rounded up to a window end, so the resolve event lands on a window boundary too.
+  const std::int64_t window = config_.windows.window_seconds;
+  const std::int64_t next_due = f.last_contact + static_cast<std::int64_t>(std::ceil(2.0 * f.mean_interval));
+  const std::int64_t hold = (next_due / window + (next_due % window > 0 ? 1 : 0)) * window;
+  episodes_.observe(w.key, kBeaconGroup, e, step_, hold);
+}
+
 std::size_t Engine::memory_usage() const {
   std::size_t bytes = sizeof(*this) + windower_.memory_usage() + router_.memory_usage() +
-                      baselines_.capacity() * sizeof(models::EntityBaseline);
+                      baselines_.capacity() * sizeof(models::EntityBaseline) +
+                      (beacons_.capacity() - beacons_.size()) * sizeof(detectors::BeaconDetector);
+  for (const auto& b : beacons_) bytes += b.memory_usage();
   for (const auto& trees : isolation_) {
     if (trees) bytes += trees->memory_usage();
   }
@@ -238,6 +297,19 @@ void Engine::save(std::ostream& out) const {
     parts.put(present ? 1 : 0);
     if (present) trees->save(parts);
   }
+  // Beacon candidates: only the slots that hold some (most entities hold none).
+  detectors::StateWriter bw;
+  std::uint64_t tracked = 0;
+  for (std::size_t s = 0; s < beacons_.size() && s < windower_.slot_capacity(); ++s) tracked += beacons_[s].empty() ? 0 : 1;
+  bw.put(tracked);
+  for (std::size_t s = 0; s < beacons_.size() && s < windower_.slot_capacity(); ++s) {
+    if (beacons_[s].empty()) continue;
+    std::ostringstream one;
+    beacons_[s].save(one);
+    bw.put(static_cast<std::uint32_t>(s));
+    bw.put_string(one.str());
+  }
+  detectors::save_record(parts, "beacons", 1, bw.bytes());
   w.put_string(parts.str());
   detectors::save_record(out, kEngineTag, kStateVersion, w.bytes());
 }
@@ -276,19 +348,40 @@ std::string Engine::restore(std::istream& in) {
       if (auto error = trees->restore(parts); !error.empty()) return "engine state (isolation): " + error;
     }
   }
+  {
+    std::string beacon_payload;
+    if (auto error = detectors::load_record(parts, "beacons", 1, beacon_payload); !error.empty()) {
+      return "engine state (beacons): " + error;
+    }
+    detectors::StateReader br(beacon_payload);
+    std::uint64_t tracked = 0;
+    br.get(tracked);
+    if (br.ok() && tracked > next->windower_.slot_capacity()) return "engine state (beacons): more than entity slots";
+    next->beacons_.resize(next->windower_.slot_capacity());
+    for (std::uint64_t i = 0; i < tracked && br.ok(); ++i) {
+      std::uint32_t slot = 0;
+      std::string one;
+      br.get(slot);
+      br.get_string(one, 4096);
+      if (!br.ok()) break;
+      if (slot >= next->beacons_.size()) return "engine state (beacons): slot out of range";
+      std::istringstream in_one(one);
+      if (auto error = next->beacons_[slot].restore(in_one); !error.empty()) return "engine state (beacons): " + error;
+    }
+    if (auto error = br.finish(); !error.empty()) return "engine state (beacons): " + error;
+  }
   // Commit: move the restored parts into this engine (the evict handler stays bound to `this`).
   last_close_point_ = next->last_close_point_;
   watermark_.restore(newest, close_point);
   stats_ = next->stats_;
-  auto handler = [this](std::uint32_t slot, const models::EntityKey&) {
-    if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
-  };
+  auto handler = [this](std::uint32_t slot, const models::EntityKey&) { reset_slot(slot); };
   windower_ = std::move(next->windower_);
   windower_.set_evict_handler(handler);
   router_ = std::move(next->router_);
   baselines_ = std::move(next->baselines_);
   episodes_ = std::move(next->episodes_);
   isolation_ = std::move(next->isolation_);
+  beacons_ = std::move(next->beacons_);
   return {};
 }
 

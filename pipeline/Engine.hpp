@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "detectors/BeaconDetector.hpp"
 #include "detectors/HalfSpaceTrees.hpp"
 #include "models/EntityBaseline.hpp"
 #include "models/TrailingOutlierBaseline.hpp"
@@ -67,6 +68,8 @@ struct EngineConfig {
   ScoringConfig scoring;
   EpisodeConfig episodes;
   IsolationConfig isolation;
+  // Periodic contacts with a new external peer (flowlier model only).
+  detectors::BeaconConfig beacon;
   std::uint32_t shard_index = 0;
   std::uint32_t shard_count = 1;
 };
@@ -83,7 +86,7 @@ struct EngineStats {
 
 class Engine {
  public:
-  static constexpr std::uint32_t kStateVersion = 1;
+  static constexpr std::uint32_t kStateVersion = 2;  // 2: beacon candidates
 
   explicit Engine(EngineConfig config);
   ~Engine();
@@ -134,6 +137,8 @@ class Engine {
     return config_.shard_count <= 1 || key_hash % config_.shard_count == config_.shard_index;
   }
   void on_window_closed(const models::ClosedWindow& window);
+  void score_beacons(const models::ClosedWindow& window, const models::WindowScores& scores);
+  void reset_slot(std::uint32_t slot);
   void emit(std::vector<AnomalyEvent>& events);
 
   EngineConfig config_;
@@ -142,6 +147,7 @@ class Engine {
   std::vector<models::EntityBaseline> baselines_;  // by windower slot
   std::vector<models::TrailingOutlierBaseline> outliers_;  // by slot, trailing_outlier model only
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
+  std::vector<detectors::BeaconDetector> beacons_;  // by windower slot (one pointer while empty)
   EpisodeTracker episodes_;
   WatermarkTracker watermark_;
   std::vector<models::Observation> scratch_;

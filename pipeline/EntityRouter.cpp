@@ -161,7 +161,10 @@ void EntityRouter::route(const FlowRecord& r, std::vector<Observation>& out) {
   auto oriented = [&](bool entity_is_source) {
     Observation o = base;
     o.inbound = !entity_is_source;
-    if (ports) o.client = (entity_is_source ? r.srcport : r.dstport) > base.service_port;
+    if (ports) {
+      o.local_port = entity_is_source ? r.srcport : r.dstport;
+      o.client = o.local_port > base.service_port;
+    }
     o.bytes_out = entity_is_source ? r.bytes : r.bytes_reverse;
     o.bytes_in = entity_is_source ? r.bytes_reverse : r.bytes;
     const bool peer_known = entity_is_source ? r.has(Field::dstaddr) : r.has(Field::srcaddr);

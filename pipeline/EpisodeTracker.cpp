@@ -1,5 +1,6 @@
 #include "pipeline/EpisodeTracker.hpp"
 
+#include <algorithm>
 #include <istream>
 #include <ostream>
 
@@ -51,7 +52,7 @@ EpisodeTracker::EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds
     : config_(config), window_seconds_(window_seconds) {}
 
 void EpisodeTracker::observe(const models::EntityKey& key, std::uint8_t group, const AnomalyEvent& finding,
-                             std::vector<AnomalyEvent>& out) {
+                             std::vector<AnomalyEvent>& out, std::int64_t hold_until) {
   const Key k{static_cast<std::uint8_t>(key.kind), std::string(key.id.view()), group};
   auto it = open_.find(k);
   if (it == open_.end()) {
@@ -65,6 +66,7 @@ void EpisodeTracker::observe(const models::EntityKey& key, std::uint8_t group, c
   Episode& e = it->second;
   ++e.windows;
   e.last_active_end = finding.window_end;
+  e.hold_until = std::max(e.hold_until, hold_until);
   e.peak_score = std::max(e.peak_score, finding.score);
   e.last = finding;
   e.last.episode = e.id;
@@ -82,14 +84,15 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
   const std::int64_t quiet = static_cast<std::int64_t>(config_.quiet_windows) * window_seconds_;
   for (auto it = open_.begin(); it != open_.end();) {
     Episode& e = it->second;
-    if (e.last_active_end + quiet > close_point) {
+    const std::int64_t resolve_at = std::max(e.last_active_end + quiet, e.hold_until);
+    if (resolve_at > close_point) {
       ++it;
       continue;
     }
     AnomalyEvent event = e.last;
     event.status = EventStatus::resolved;
     event.id = fmt::format("{}-r", e.id);
-    event.time = e.last_active_end + quiet;
+    event.time = resolve_at;
     event.window_start = event.time - window_seconds_;
     event.window_end = event.time;
     event.score = e.peak_score;
@@ -112,6 +115,7 @@ void EpisodeTracker::save(std::ostream& out) const {
     w.put(e.events);
     w.put(e.windows);
     w.put(e.last_active_end);
+    w.put(e.hold_until);
     w.put(e.max_sent);
     w.put(e.peak_score);
     w.put_string(e.last.to_json());
@@ -137,6 +141,7 @@ std::string EpisodeTracker::restore(std::istream& in) {
     r.get(e.events);
     r.get(e.windows);
     r.get(e.last_active_end);
+    r.get(e.hold_until);
     r.get(e.max_sent);
     r.get(e.peak_score);
     r.get_string(json, 1 << 20);

@@ -29,16 +29,22 @@ struct EpisodeConfig {
 class EpisodeTracker {
  public:
   static constexpr const char* kTag = "episodes";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;  // 2: hold_until
 
   EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds);
 
   // One finding: the group's strongest deviation in one closed window of one entity.
+  // `hold_until` (event time) keeps the episode open at least that long even without
+  // findings: a finding that recurs on its own schedule (a beacon's next check-in)
+  // is not over after quiet_windows.
   void observe(const models::EntityKey& key, std::uint8_t group, const AnomalyEvent& finding,
-               std::vector<AnomalyEvent>& out);
+               std::vector<AnomalyEvent>& out, std::int64_t hold_until = 0);
   // Resolves episodes quiet since `close_point` - quiet_windows windows.
   void expire(std::int64_t close_point, std::vector<AnomalyEvent>& out);
   std::size_t open_count() const { return open_.size(); }
+  bool is_open(const models::EntityKey& key, std::uint8_t group) const {
+    return open_.contains(Key{static_cast<std::uint8_t>(key.kind), std::string(key.id.view()), group});
+  }
 
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);
@@ -49,6 +55,7 @@ class EpisodeTracker {
     std::uint32_t events = 0;
     std::uint32_t windows = 0;
     std::int64_t last_active_end = 0;
+    std::int64_t hold_until = 0;
     Severity max_sent = Severity::info;
     double peak_score = 0;
     AnomalyEvent last;  // the latest finding that kept it open, for the resolve event

@@ -140,6 +140,25 @@ std::string human_value(Feature feature, double v) {
   return fmt::format("{:.2g}", v);
 }
 
+std::vector<Contributor> beacon_contributors(const detectors::BeaconFinding& f) {
+  return {{"peer", peer_text(f.peer), 1.0}, {"port", port_text({f.service_port, f.protocol}), 1.0}};
+}
+
+std::string explain_beacon(const AnomalyEvent& e, const detectors::BeaconFinding& f) {
+  auto span = [](double seconds) {
+    if (seconds >= 5400) return fmt::format("{:.1f} h", seconds / 3600);
+    if (seconds >= 90) return fmt::format("{:.1f} min", seconds / 60);
+    return fmt::format("{:.0f} s", seconds);
+  };
+  return fmt::format(
+      "{} {} checks in with new external peer {} on {} every {} ({} contacts over {}): interval CV {:.2f} against "
+      "~1 for unscheduled contacts, p={:.1e} ({}: periodicity p={:.1e} over {} intervals, first-contact novelty "
+      "p={:.1e}); looks like {}",
+      e.entity_kind, e.entity_id, peer_text(f.peer), port_text({f.service_port, f.protocol}), span(f.mean_interval),
+      f.intervals + 1, span(static_cast<double>(f.last_contact - f.first_contact)), f.cv, e.tail_probability,
+      e.detector, f.periodic_p, f.intervals, f.novelty_p, e.category);
+}
+
 std::string explain(const AnomalyEvent& e, const std::vector<Contributor>& contributors) {
   const auto feature = models::parse_feature(e.feature).value_or(Feature::flows);
   std::string text = fmt::format("{} {} {}: {} against {} expected", e.entity_kind, e.entity_id, e.feature,

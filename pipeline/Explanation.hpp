@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "detectors/BeaconDetector.hpp"
 #include "models/EntityBaseline.hpp"
 #include "models/WindowAccumulator.hpp"
 #include "pipeline/AnomalyEvent.hpp"
@@ -23,5 +24,11 @@ std::string categorize(models::Feature feature, const models::FeatureVector& fea
 std::string human_value(models::Feature feature, double value);
 
 std::string explain(const AnomalyEvent& event, const std::vector<Contributor>& contributors);
+
+// A beaconing finding: the peer and port checked in with (each carried all the contacts).
+std::vector<Contributor> beacon_contributors(const detectors::BeaconFinding& finding);
+// "... checks in with new external peer 203.0.113.9 on tcp/443 every 5.0 min (13
+// contacts over 1.0 h): interval CV 0.04 against ~1 for unscheduled contacts ...".
+std::string explain_beacon(const AnomalyEvent& event, const detectors::BeaconFinding& finding);
 
 }  // namespace flowlier::pipeline
