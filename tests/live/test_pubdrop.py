@@ -89,7 +89,9 @@ class PubDropTest(unittest.TestCase):
             self.assertEqual(self.metrics()["flowlier_pub_subscriber_overflows_total"], 0)
 
             push = self.zmq.socket(zmq.PUSH)
-            push.setsockopt(zmq.LINGER, 1000)
+            # Close waits until the service has taken every message (a slow build, e.g.
+            # under ASan, can take longer than a short linger to drain 20 MB).
+            push.setsockopt(zmq.LINGER, 120000)
             push.connect(f"tcp://127.0.0.1:{self.flows_port}")
             sent = 0
             for copy in range(COPIES):
