@@ -154,7 +154,22 @@ class Service:
         return self.proc.returncode, err
 
 
-class LiveTest(unittest.TestCase):
+class ServiceCase(unittest.TestCase):
+    """Tests of one `flowlier run` on cls.metrics_port; setUpClass makes cls.tmp and cls.zmq."""
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.zmq.destroy(linger=0)
+        cls.tmp.cleanup()
+
+    def metrics(self):
+        return scrape(self.metrics_port)
+
+    def wait_ready(self, service):
+        wait_until_ready(self, self.metrics_port, service.proc)
+
+
+class LiveTest(ServiceCase):
     @classmethod
     def setUpClass(cls):
         if not SAMPLE:
@@ -182,17 +197,6 @@ scoring_threads = {SCORING_THREADS}
         with open(out) as f:
             cls.replay = [json.loads(line) for line in f if line.strip()]
         cls.zmq = zmq.Context()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.zmq.destroy(linger=0)
-        cls.tmp.cleanup()
-
-    def metrics(self):
-        return scrape(self.metrics_port)
-
-    def wait_ready(self, service):
-        wait_until_ready(self, self.metrics_port, service.proc)
 
     def push_and_collect(self, service, paths):
         """Pushes the files' records, returns [(topic, event, sequence)] published."""

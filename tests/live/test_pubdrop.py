@@ -25,8 +25,7 @@ import unittest
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_live import (CHUNK_LINES, SAMPLE, Service, free_ports, read_lines, scrape,  # noqa: E402
-                       wait_until_ready, write_config)
+from test_live import CHUNK_LINES, SAMPLE, Service, ServiceCase, free_ports, read_lines, write_config  # noqa: E402
 
 COPIES = 4
 SPAN = 8 * 3600  # the sample's span (seconds), a multiple of the window
@@ -41,7 +40,7 @@ def shifted(line, seconds):
     return " ".join(fields)
 
 
-class PubDropTest(unittest.TestCase):
+class PubDropTest(ServiceCase):
     @classmethod
     def setUpClass(cls):
         if not SAMPLE:
@@ -51,17 +50,6 @@ class PubDropTest(unittest.TestCase):
         cls.config = write_config(os.path.join(cls.tmp.name, "pubdrop.toml"), cls.flows_port, cls.events_port,
                                   cls.metrics_port)
         cls.zmq = zmq.Context()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.zmq.destroy(linger=0)
-        cls.tmp.cleanup()
-
-    def metrics(self):
-        return scrape(self.metrics_port)
-
-    def wait_ready(self, service):
-        wait_until_ready(self, self.metrics_port, service.proc)
 
     def wait_until_stable(self, name, seconds=1.0, timeout=30):
         """Waits until metric `name` has not changed for `seconds`; returns its value."""
