@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <zmq.hpp>
 
 #include "app/Commands.hpp"
@@ -116,12 +118,6 @@ std::string check_service(const Config& config, bool has_sources) {
   return {};
 }
 
-std::uint32_t scoring_threads(const ServiceConfig& s) {
-  if (s.role != "single") return 1;
-  if (s.scoring_threads > 0) return s.scoring_threads;
-  return std::clamp<std::uint32_t>(std::thread::hardware_concurrency(), 1, kMaxAutoScoringThreads);
-}
-
 // The state file of shard `index` of `count` in one process: the configured path for
 // one engine, a suffixed one per engine otherwise.
 std::string shard_state_path(const std::string& path, std::uint32_t index, std::uint32_t count) {
@@ -129,33 +125,57 @@ std::string shard_state_path(const std::string& path, std::uint32_t index, std::
   return fmt::format("{}.shard-{}-of-{}", path, index, count);
 }
 
-// Snapshots written with another number of scoring engines cannot be split or joined;
-// refuse to start rather than silently begin from nothing.
-std::string check_state_layout(const std::string& path, std::uint32_t count) {
-  if (path.empty()) return {};
+// How many engines wrote the snapshots at `path` (0: none there). Entities are split
+// among engines by hash, so N engines' states cannot be split or joined.
+std::uint32_t snapshot_engine_count(const std::string& path, std::string& error) {
+  if (path.empty()) return 0;
   namespace fs = std::filesystem;
   const fs::path base(path);
+  std::set<std::string> counts;
+  if (fs::exists(base)) counts.insert("1");
   const std::string prefix = base.filename().string() + ".shard-";
   std::error_code ec;
   const fs::path dir = base.has_parent_path() ? base.parent_path() : fs::path(".");
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!name.starts_with(prefix) || name.ends_with(".tmp")) continue;
     const auto of = name.rfind("-of-");
-    if (of == std::string::npos) continue;
-    const std::string written = name.substr(of + 4);
-    if (written != std::to_string(count)) {
-      return fmt::format("{} was written by {} scoring engines, this run has {}: set service.scoring_threads = {} "
-                         "(or move the state files away to start fresh)",
-                         it->path().string(), written, count, written);
-    }
+    if (!name.starts_with(prefix) || name.ends_with(".tmp") || of == std::string::npos) continue;
+    counts.insert(name.substr(of + 4));
   }
-  if (count > 1 && fs::exists(base)) {
-    return fmt::format("{} was written by 1 scoring engine, this run has {}: set service.scoring_threads = 1 (or move "
-                       "it away to start fresh)",
-                       path, count);
+  if (counts.empty()) return 0;
+  std::uint32_t count = 0;
+  const std::string& written = *counts.begin();
+  const auto [end, parsed] = std::from_chars(written.data(), written.data() + written.size(), count);
+  if (counts.size() > 1 || parsed != std::errc() || end != written.data() + written.size() || count < 1 ||
+      count > 256) {
+    error = fmt::format("the snapshots at {} were written by different numbers of scoring engines ({}): keep "
+                        "one set, move the others away",
+                        path, fmt::join(counts, ", "));
+    return 0;
   }
-  return {};
+  return count;
+}
+
+// Engines in this process: the configured count; with 0 (automatic) the count that
+// wrote the snapshots there, else one per core. A configured count that differs from
+// the snapshots' is refused rather than silently starting from nothing.
+std::uint32_t engine_count(const Config& config, std::string& error) {
+  const auto& s = config.service;
+  if (s.role != "single") return 1;
+  const std::uint32_t written = snapshot_engine_count(config.state.path, error);
+  if (!error.empty()) return 0;
+  if (s.scoring_threads == 0) {
+    if (written > 0) return written;
+    return std::clamp<std::uint32_t>(std::thread::hardware_concurrency(), 1, kMaxAutoScoringThreads);
+  }
+  if (written > 0 && written != s.scoring_threads) {
+    error = fmt::format("the snapshots at {} were written by {} scoring engines, this run has {}: set "
+                        "service.scoring_threads = {} (or 0, to follow the snapshots), or move them away to start "
+                        "fresh",
+                        config.state.path, written, s.scoring_threads, written);
+    return 0;
+  }
+  return s.scoring_threads;
 }
 
 int run_service(const RunOptions& o) {
@@ -194,15 +214,14 @@ int run_service(const RunOptions& o) {
   std::vector<std::unique_ptr<Engine>> engines;
   std::vector<std::string> state_paths;
   if (single || role == "score") {
-    const std::uint32_t count = single ? scoring_threads(service) : service.shard_count;
+    std::string layout_error;
+    const std::uint32_t count = single ? engine_count(config, layout_error) : service.shard_count;
+    if (!layout_error.empty()) {
+      fmt::print(stderr, "run: cannot restore: {}\n", layout_error);
+      return 2;
+    }
     const std::uint32_t first = single ? 0 : service.shard_index;
     const std::uint32_t last = single ? count : service.shard_index + 1;
-    if (single) {
-      if (auto error = check_state_layout(config.state.path, count); !error.empty()) {
-        fmt::print(stderr, "run: cannot restore: {}\n", error);
-        return 2;
-      }
-    }
     for (std::uint32_t k = first; k < last; ++k) {
       EngineConfig engine_config = config.engine;
       engine_config.shard_index = k;

@@ -497,7 +497,7 @@ scoring_threads = {SCORING_THREADS}
         self.assertEqual(result.returncode, 2)
         self.assertIn("--hwm must be between 1 and 1000000", result.stderr)
 
-    def test_state_of_another_engine_count_is_refused(self):
+    def test_state_of_another_engine_count_is_refused_and_automatic_follows_it(self):
         self.clear_state()
         service = Service(self.config)
         self.wait_ready(service)
@@ -511,6 +511,14 @@ scoring_threads = {SCORING_THREADS}
         self.assertEqual(result.returncode, 2)
         self.assertIn(f"written by {SCORING_THREADS} scoring engines, this run has 3", result.stderr)
         self.assertIn(f"service.scoring_threads = {SCORING_THREADS}", result.stderr)
+        # Automatic (0) follows the snapshots: the 3-core default would not restore them.
+        service = Service(self.config, extra=["--scoring-threads", "0"])
+        self.wait_ready(service)
+        self.assertEqual(self.metrics()["flowlier_scoring_engines"], SCORING_THREADS)
+        self.assertGreater(self.metrics()["flowlier_entities"], 0, "the snapshots were not restored")
+        rc, err = service.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("restored state", err)
 
 
 if __name__ == "__main__":
