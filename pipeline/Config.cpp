@@ -145,7 +145,7 @@ seed = 42
 min_alert_score = 101.0           # > 100: explains, never pages on its own
 
 [scoring]
-multiplicity = 11.0   # features tested per window (Bonferroni)
+multiplicity = 12.0   # features tested per window (Bonferroni)
 decades = 12.0        # -log10 of the adjusted tail probability that scores 100
 low = 50.0
 medium = 60.0
