@@ -215,7 +215,15 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
   if (strongest >= 0 && strongest_score >= keep) {
     const char* detector = static_cast<std::size_t>(strongest) == ecf ? ecf_detector : scores[strongest].detector;
-    episodes_.observe(w.key, kBaselineGroup, finding(strongest, detector, p[strongest], strongest_score), step_);
+    AnomalyEvent e = finding(strongest, detector, p[strongest], strongest_score);
+    if (detector != scores[strongest].detector) {
+      // The combined evidence of a contact that began on a new port and kept going.
+      e.category = "unusual-port";
+      e.explanation = explain(e, e.contributors) +
+                      fmt::format("; combined over {} windows since a first contact on a new port",
+                                  baseline.contact_run().terms() + 1);
+    }
+    episodes_.observe(w.key, kBaselineGroup, std::move(e), step_);
   }
 
   if (config_.isolation.enabled) {
