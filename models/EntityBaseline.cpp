@@ -88,6 +88,7 @@ void EntityBaseline::save(std::ostream& out) const {
   for (const auto& d : novelty_) d.save(body);
   detectors::StateWriter w;
   w.put(windows_);
+  contact_run_.save(w);
   w.put_string(body.str());
   detectors::save_record(out, kTag, kVersion, w.bytes());
 }
@@ -99,6 +100,7 @@ std::string EntityBaseline::restore(std::istream& in, const BaselineConfig& conf
   EntityBaseline next(config);
   std::string body;
   r.get(next.windows_);
+  if (!next.contact_run_.load(r)) return r.finish();
   r.get_string(body, 1 << 20);
   if (auto error = r.finish(); !error.empty()) return error;
   std::istringstream parts(body);

@@ -18,6 +18,7 @@
 #include "detectors/CountDetector.hpp"
 #include "detectors/EwmaDetector.hpp"
 #include "detectors/RarityDetector.hpp"
+#include "detectors/SustainedEvidence.hpp"
 #include "models/Feature.hpp"
 
 namespace flowlier::models {
@@ -44,7 +45,7 @@ using WindowScores = std::array<FeatureScore, kFeatureCount>;
 class EntityBaseline {
  public:
   static constexpr const char* kTag = "entity_baseline";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;  // 2: external_client_flows
 
   explicit EntityBaseline(const BaselineConfig& config = {});
 
@@ -58,6 +59,10 @@ class EntityBaseline {
   void complete_bounds(FeatureScore& score, const BaselineConfig& config) const;
 
   std::uint32_t windows() const { return windows_; }
+  // The run of evidence after this entity's last first contact on a new port (the
+  // engine decides when it starts and what it adds; saved with the baseline).
+  const detectors::SustainedEvidence& contact_run() const { return contact_run_; }
+  detectors::SustainedEvidence& contact_run() { return contact_run_; }
   void save(std::ostream& out) const;
   std::string restore(std::istream& in, const BaselineConfig& config);
   std::uint64_t checksum() const;
@@ -65,12 +70,14 @@ class EntityBaseline {
 
  private:
   static constexpr std::array<Feature, 3> kVolume{Feature::packets, Feature::bytes_in, Feature::bytes_out};
-  static constexpr std::array<Feature, 6> kCounts{Feature::flows,          Feature::distinct_peers,
+  static constexpr std::array<Feature, 7> kCounts{Feature::flows,          Feature::distinct_peers,
                                                   Feature::distinct_ports, Feature::rejected_flows,
-                                                  Feature::external_flows, Feature::fanout_peers};
+                                                  Feature::external_flows, Feature::fanout_peers,
+                                                  Feature::external_client_flows};
   std::array<detectors::EwmaDetector, 3> volume_;
-  std::array<detectors::CountDetector, 6> counts_;
+  std::array<detectors::CountDetector, 7> counts_;
   std::array<detectors::RarityDetector, 2> novelty_;  // new_peers, new_ports
+  detectors::SustainedEvidence contact_run_;
   std::uint32_t windows_ = 0;
 };
 

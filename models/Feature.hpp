@@ -19,8 +19,11 @@ enum class Feature : std::uint8_t {
   new_peers,       // peers the entity never connected to before (as a client)
   new_ports,       // service ports the entity never connected to before (as a client)
   fanout_peers,    // peers the entity connected to as a client (lateral movement, sweeps)
+  // external flows the entity initiated (it is the client): on a server, outbound
+  // contacts are few and would vanish inside external_flows' inbound traffic.
+  external_client_flows,
 };
-inline constexpr std::size_t kFeatureCount = 11;
+inline constexpr std::size_t kFeatureCount = 12;
 
 using FeatureVector = std::array<double, kFeatureCount>;
 

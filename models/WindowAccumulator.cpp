@@ -11,6 +11,7 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
   bytes_out_ += static_cast<double>(o.bytes_out) * w;
   if (o.rejected) rejected_ += w;
   if (o.external_peer) external_ += w;
+  if (o.external_peer && o.client) external_client_ += w;
   if (o.inbound) inbound_flows_ += w;
   if (o.has_peer) {
     peers_.add(o.peer_hash);
@@ -27,9 +28,11 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
     }
   }
   if (o.has_port) {
+    // Keyed by the entity's role, not the record's direction: one connection logs a
+    // request (outbound) and a response (inbound) record, and both are one new port.
     const std::uint64_t port_hash =
         (static_cast<std::uint64_t>(o.protocol) << 17 | static_cast<std::uint64_t>(o.service_port) << 1 |
-         (o.inbound ? 1u : 0u)) * 0x9e3779b97f4a7c15ULL;
+         (o.client ? 1u : 0u)) * 0x9e3779b97f4a7c15ULL;
     ports_.add(port_hash);
     ports_by_flows_.add(PortKey{o.service_port, o.protocol}, w);
     // Only ports the entity connects to: a new port a server is probed on is the
@@ -45,12 +48,12 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
 FeatureVector WindowAccumulator::features() const {
   return FeatureVector{flows_,          packets_,         bytes_in_,        bytes_out_,      peers_.estimate(),
                        ports_.estimate(), rejected_,      external_,        new_peer_count_, new_port_count_,
-                       fanout_.estimate()};
+                       fanout_.estimate(), external_client_};
 }
 
 void WindowAccumulator::save(detectors::StateWriter& w) const {
   for (double v : {flows_, packets_, bytes_in_, bytes_out_, rejected_, external_, new_peer_count_, new_port_count_,
-                   inbound_flows_}) {
+                   inbound_flows_, external_client_}) {
     w.put(v);
   }
   peers_.save(w);
@@ -65,7 +68,7 @@ void WindowAccumulator::save(detectors::StateWriter& w) const {
 
 bool WindowAccumulator::load(detectors::StateReader& r) {
   for (double* v : {&flows_, &packets_, &bytes_in_, &bytes_out_, &rejected_, &external_, &new_peer_count_,
-                    &new_port_count_, &inbound_flows_}) {
+                    &new_port_count_, &inbound_flows_, &external_client_}) {
     r.get(*v);
   }
   if (!peers_.load(r) || !ports_.load(r) || !fanout_.load(r)) return false;

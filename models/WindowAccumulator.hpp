@@ -40,7 +40,7 @@ class WindowAccumulator {
 
  private:
   double flows_ = 0, packets_ = 0, bytes_in_ = 0, bytes_out_ = 0, rejected_ = 0, external_ = 0;
-  double new_peer_count_ = 0, new_port_count_ = 0, inbound_flows_ = 0;
+  double new_peer_count_ = 0, new_port_count_ = 0, inbound_flows_ = 0, external_client_ = 0;
   DistinctCounter peers_;
   DistinctCounter ports_;
   DistinctCounter fanout_;

@@ -136,6 +136,9 @@ contact_gap_seconds = 30          # flows to the peer closer than this are one c
 min_intervals = 5                 # no evidence before this many intervals between check-ins
 novelty_evidence = 0.05           # kept only if the first contact's window was this improbable in novelty
 
+[detectors.sustained]             # evidence over the windows after a first contact on a new port
+max_windows = 10                  # later windows combined (Fisher); each look is corrected for
+
 [detectors.isolation]             # half-space trees over each entity kind's population
 enabled = false                   # off by default: it pages only below min_alert_score
 trees = 25
@@ -145,7 +148,7 @@ seed = 42
 min_alert_score = 101.0           # > 100: explains, never pages on its own
 
 [scoring]
-multiplicity = 11.0   # features tested per window (Bonferroni)
+multiplicity = 12.0   # features tested per window (Bonferroni)
 decades = 12.0        # -log10 of the adjusted tail probability that scores 100
 low = 50.0
 medium = 60.0
@@ -262,6 +265,9 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("detectors.beacon.min_intervals", e.beacon.min_intervals);
   r.get("detectors.beacon.novelty_evidence", e.beacon.novelty_evidence);
   r.check(e.beacon.validate().empty(), "detectors.beacon", e.beacon.validate());
+  r.get("detectors.sustained.max_windows", e.sustained.max_windows);
+  r.check(e.sustained.max_windows >= 1 && e.sustained.max_windows <= 1000, "detectors.sustained",
+          "max_windows must be 1 to 1000");
   auto& iso = e.isolation;
   r.get("detectors.isolation.enabled", iso.enabled);
   r.get("detectors.isolation.trees", iso.trees.trees);

@@ -38,6 +38,7 @@ int preference(Feature f) {
     case Feature::new_peers: return 1;
     case Feature::flows: return 2;
     case Feature::external_flows: return 2;
+    case Feature::external_client_flows: return 2;
     case Feature::packets: return 3;
   }
   return 4;
@@ -154,10 +155,24 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   for (std::size_t i = 0; i < models::kFeatureCount; ++i) p[i] = scores[i].result.tail_probability;
   const auto& new_peers = scores[static_cast<std::size_t>(Feature::new_peers)].result;
   const auto& new_ports = scores[static_cast<std::size_t>(Feature::new_ports)].result;
-  if (!new_peers.warming_up && !new_ports.warming_up && new_peers.tail_probability < kNoveltyEvidence &&
-      new_ports.tail_probability < kNoveltyEvidence) {
+  const bool first_contact = !new_peers.warming_up && !new_ports.warming_up &&
+                             new_peers.tail_probability < kNoveltyEvidence &&
+                             new_ports.tail_probability < kNoveltyEvidence;
+  if (first_contact) {
     auto& joint = p[static_cast<std::size_t>(Feature::new_ports)];
     joint = std::min(joint, new_peers.tail_probability * new_ports.tail_probability);
+  }
+  // A first contact on a new port that keeps going: the windows after it add the
+  // evidence of the entity's own outbound external flows, combined with the first
+  // contact's novelty (Fisher, corrected for the looks; detectors/SustainedEvidence).
+  const auto ecf = static_cast<std::size_t>(Feature::external_client_flows);
+  const char* ecf_detector = scores[ecf].detector;
+  if (!outlier_model && baseline.contact_run().open() && !scores[ecf].result.warming_up) {
+    const double sustained = baseline.contact_run().peek(scores[ecf].result.tail_probability, config_.sustained);
+    if (sustained < p[ecf]) {
+      p[ecf] = sustained;
+      ecf_detector = "sustained";
+    }
   }
   // Compared on the capped score, so features that are all "certainly anomalous"
   // tie and the most readable one (bytes over packets) is reported.
@@ -199,8 +214,16 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
 
   const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
   if (strongest >= 0 && strongest_score >= keep) {
-    episodes_.observe(w.key, kBaselineGroup,
-                      finding(strongest, scores[strongest].detector, p[strongest], strongest_score), step_);
+    const char* detector = static_cast<std::size_t>(strongest) == ecf ? ecf_detector : scores[strongest].detector;
+    AnomalyEvent e = finding(strongest, detector, p[strongest], strongest_score);
+    if (detector != scores[strongest].detector) {
+      // The combined evidence of a contact that began on a new port and kept going.
+      e.category = "unusual-port";
+      e.explanation = explain(e, e.contributors) +
+                      fmt::format("; combined over {} windows since a first contact on a new port",
+                                  baseline.contact_run().terms() + 1);
+    }
+    episodes_.observe(w.key, kBaselineGroup, std::move(e), step_);
   }
 
   if (config_.isolation.enabled) {
@@ -221,8 +244,17 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   if (!outlier_model) score_beacons(w, scores);
 
   if (observer_) observer_(w, x, scores, baseline);
-  if (outlier_model) outliers_[w.slot].update(x, w.end);
-  else baseline.update(x, scores, w.end, config_.baseline);
+  if (outlier_model) {
+    outliers_[w.slot].update(x, w.end);
+  } else {
+    auto& run = baseline.contact_run();
+    if (run.open() && !scores[ecf].result.warming_up) run.add(scores[ecf].result.tail_probability, config_.sustained);
+    // A new first contact starts a new run (its own family of looks). Its one anchor
+    // p-value is the larger of the two novelties: "both this rare" is valid under any
+    // dependence between them (a new peer usually brings its port along).
+    if (first_contact) run.start({std::max(new_peers.tail_probability, new_ports.tail_probability)});
+    baseline.update(x, scores, w.end, config_.baseline);
+  }
 }
 
 void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowScores& scores) {

@@ -70,6 +70,8 @@ struct EngineConfig {
   IsolationConfig isolation;
   // Periodic contacts with a new external peer (flowlier model only).
   detectors::BeaconConfig beacon;
+  // Evidence combined over the windows after a first contact on a new port.
+  detectors::SustainedConfig sustained;
   std::uint32_t shard_index = 0;
   std::uint32_t shard_count = 1;
 };
@@ -86,7 +88,7 @@ struct EngineStats {
 
 class Engine {
  public:
-  static constexpr std::uint32_t kStateVersion = 2;  // 2: beacon candidates
+  static constexpr std::uint32_t kStateVersion = 3;  // 2: beacon candidates; 3: external_client_flows, port by role
 
   explicit Engine(EngineConfig config);
   ~Engine();

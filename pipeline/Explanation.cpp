@@ -99,7 +99,7 @@ std::string categorize(Feature feature, const models::FeatureVector& x, const mo
     return !a.is_private();
   };
   const bool busy = sig(Feature::flows) || sig(Feature::packets) || sig(Feature::external_flows) ||
-                    sig(Feature::rejected_flows);
+                    sig(Feature::external_client_flows) || sig(Feature::rejected_flows);
 
   if (sig(Feature::distinct_ports) && (feature == Feature::distinct_ports || feature == Feature::rejected_flows ||
                                        peer_share >= 0.5)) {
@@ -121,7 +121,10 @@ std::string categorize(Feature feature, const models::FeatureVector& x, const mo
   // Many first contacts at once is a sweep even when each is on an old port.
   if (sig(Feature::new_peers) && x[static_cast<std::size_t>(Feature::new_peers)] >= 5) return "sweep";
   if (feature == Feature::new_ports || (sig(Feature::new_ports) && feature != Feature::new_peers)) return "unusual-port";
-  if (feature == Feature::new_peers || feature == Feature::external_flows) return "rare-peer";
+  if (feature == Feature::new_peers || feature == Feature::external_flows ||
+      feature == Feature::external_client_flows) {
+    return "rare-peer";
+  }
   (void)top_peer;
   return "";
 }

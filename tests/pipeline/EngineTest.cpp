@@ -302,3 +302,35 @@ TEST_CASE("intake state that is not one is refused", "[engine][state]") {
   std::stringstream empty;
   CHECK(!intake.restore(empty).empty());
 }
+
+TEST_CASE("one new client connection on a never-used port is one new port, not two", "[engine][novelty]") {
+  // A connection logs a request record (the entity is the source) and a response
+  // record (the entity is the destination); both are the entity acting as client.
+  Engine engine({});
+  std::vector<std::pair<std::string, flowlier::models::FeatureVector>> windows;
+  engine.set_window_observer([&](const flowlier::models::ClosedWindow& w, const flowlier::models::FeatureVector& x,
+                                 const flowlier::models::WindowScores&, const flowlier::models::EntityBaseline&) {
+    windows.emplace_back(std::string(w.key.id.view()), x);
+  });
+  FlowRecord request = flow("eni-a", "10.0.0.5", "203.0.113.9", 40000, 4444, 1000);
+  request.direction = Direction::egress;
+  FlowRecord response = flow("eni-a", "203.0.113.9", "10.0.0.5", 4444, 40000, 1000);
+  response.direction = Direction::ingress;
+  // A server-side flow in the same window: an external client reaching the entity.
+  FlowRecord served = flow("eni-a", "198.51.100.7", "10.0.0.5", 51000, 443, 1010);
+  served.direction = Direction::ingress;
+  engine.process(request);
+  engine.process(response);
+  engine.process(served);
+  engine.flush();
+  REQUIRE_FALSE(windows.empty());
+  const auto at = [](flowlier::models::Feature f) { return static_cast<std::size_t>(f); };
+  for (const auto& [id, x] : windows) {
+    INFO(id);
+    CHECK(x[at(flowlier::models::Feature::new_ports)] == 1);
+    CHECK(x[at(flowlier::models::Feature::new_peers)] == 1);
+    CHECK(x[at(flowlier::models::Feature::external_flows)] == 3);
+    // Only the two records of the connection the entity initiated.
+    CHECK(x[at(flowlier::models::Feature::external_client_flows)] == 2);
+  }
+}
