@@ -24,6 +24,17 @@ constexpr std::uint8_t kIsolationGroup = 1;
 constexpr std::uint8_t kBeaconGroup = 2;
 constexpr const char* kEngineTag = "engine";
 
+// An event about one closed window of one entity; the caller fills in what was found.
+AnomalyEvent event_for(const models::ClosedWindow& w) {
+  AnomalyEvent e;
+  e.time = w.end;
+  e.window_start = w.start;
+  e.window_end = w.end;
+  e.entity_kind = std::string(models::to_string(w.key.kind));
+  e.entity_id = std::string(w.key.id.view());
+  return e;
+}
+
 // When two features of a group are equally improbable (both at the probability
 // floor), report the one an operator reads most directly.
 int preference(Feature f) {
@@ -192,12 +203,7 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   auto finding = [&](int feature_index, const char* detector, double probability, double score) {
     models::FeatureScore fs = scores[feature_index];
     baseline.complete_bounds(fs, config_.baseline);
-    AnomalyEvent e;
-    e.time = w.end;
-    e.window_start = w.start;
-    e.window_end = w.end;
-    e.entity_kind = std::string(models::to_string(w.key.kind));
-    e.entity_id = std::string(w.key.id.view());
+    AnomalyEvent e = event_for(w);
     e.detector = detector;
     e.feature = std::string(models::to_string(fs.feature));
     e.value = fs.result.value;
@@ -276,12 +282,7 @@ void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowSc
   const bool continues = f.reported > 0 && score >= config_.episodes.keep_score && episodes_.is_open(w.key, kBeaconGroup);
   if (!escalates && !continues) return;
   if (escalates) beacon.mark_reported(f.candidate, static_cast<std::uint8_t>(severity));
-  AnomalyEvent e;
-  e.time = w.end;
-  e.window_start = w.start;
-  e.window_end = w.end;
-  e.entity_kind = std::string(models::to_string(w.key.kind));
-  e.entity_id = std::string(w.key.id.view());
+  AnomalyEvent e = event_for(w);
   e.detector = "beacon";
   e.feature = "contact_interval_cv";
   e.value = f.cv;
