@@ -132,7 +132,8 @@ def wait_until_ready(case, metrics_port, proc, timeout=15):
     """Waits for /readyz to answer 200; fails `case` if `proc` exits first."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        case.assertIsNone(proc.poll(), "flowlier run exited early")
+        if proc.poll() is not None:
+            case.fail("flowlier run exited early: " + (proc.stderr.read() if proc.stderr else ""))
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/readyz", timeout=1) as r:
                 if r.status == 200:

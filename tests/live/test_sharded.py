@@ -17,7 +17,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_live import (BINARY, CHUNK_LINES, LATENESS, SAMPLE, WINDOW, close_point, free_ports,  # noqa: E402
-                       parse_prometheus, read_lines, unix)
+                       parse_prometheus, read_lines, unix, wait_until_ready)
 
 SHARDS = 3
 
@@ -64,17 +64,7 @@ metrics = "127.0.0.1:{metrics}"
             return parse_prometheus(r.read().decode())[0][name]
 
     def wait_ready(self, port, proc):
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            self.assertIsNone(proc.poll(), proc.stderr.read() if proc.poll() is not None else "")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.fail("stage never became ready")
+        wait_until_ready(self, port, proc)
 
     def keys(self, name):
         """Key files for a stage: (prefix, public, secret) via `flowlier keygen`."""
