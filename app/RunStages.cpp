@@ -205,10 +205,6 @@ bool receive_message(zmq::socket_t& flows, const Config& config, const std::opti
 // Named threads show up in top -H and in the live benchmark's per-stage CPU times.
 void name_thread(const std::string& name) { pthread_setname_np(pthread_self(), name.substr(0, 15).c_str()); }
 
-std::int64_t floor_to_window(std::int64_t t, std::int64_t window) {
-  return (t >= 0 ? t / window : (t - window + 1) / window) * window;
-}
-
 std::string topic_of(const AnomalyEvent& e) {
   if (e.status == EventStatus::resolved) return "resolved." + e.entity_kind;
   return fmt::format("anomaly.{}.{}", to_string(e.severity), e.entity_kind);
@@ -278,7 +274,7 @@ void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop h
       // close once that moved-on watermark (minus the allowed lateness) passes them.
       if (idle_seconds > 0 && seen_record && now - last_record >= std::chrono::duration<double>(idle_seconds)) {
         const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_record).count();
-        const auto boundary = floor_to_window(router.watermark().newest() + idle - lateness, window);
+        const auto boundary = WatermarkTracker::floor_to_window(router.watermark().newest() + idle - lateness, window);
         if (boundary > broadcast) {
           metrics.idle_advances.fetch_add(1);
           if (!sink.advance(boundary)) return;

@@ -27,11 +27,15 @@ class WatermarkTracker {
   std::optional<std::int64_t> observe_time(std::int64_t t) {
     if (t <= newest_) return std::nullopt;
     newest_ = t;
-    const std::int64_t w = t - lateness_;
-    const std::int64_t boundary = (w >= 0 ? w / window_ : (w - window_ + 1) / window_) * window_;
+    const std::int64_t boundary = floor_to_window(t - lateness_, window_);
     if (boundary <= close_point_) return std::nullopt;
     close_point_ = boundary;
     return boundary;
+  }
+
+  // The window boundary at or before t (floor, also for negative times).
+  static std::int64_t floor_to_window(std::int64_t t, std::int64_t window) {
+    return (t >= 0 ? t / window : (t - window + 1) / window) * window;
   }
 
   std::int64_t close_point() const { return close_point_; }
