@@ -199,8 +199,8 @@ int run_replay(const ReplayOptions& o) {
   print_ingest_summary(stderr, "replay", stats, seconds);
   const auto& ws = engine.window_stats();
   const auto& es = engine.stats();
-  fmt::print(stderr, "  late records: {}; entities: {}; windows closed: {}; evicted: {}\n", ws.late,
-             engine.entity_count(), ws.windows_closed, ws.evicted_idle + ws.evicted_full);
+  fmt::print(stderr, "  late records: {}; entities: {}; windows closed: {}; evicted: {}; self-corrected: {}\n", ws.late,
+             engine.entity_count(), ws.windows_closed, ws.evicted_idle + ws.evicted_full, es.self_corrections);
   fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(), es.events_firing, es.events_resolved,
              !o.out.empty() && o.out != "-" ? fmt::format(", written to {}", o.out) : "");
   if (!sinks->empty() &&

@@ -29,6 +29,10 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_late_records_total", "Observations that arrived after their window had closed.",
             sum(&ShardGauges::late));
   t.counter("flowlier_windows_closed_total", "Entity windows closed and scored.", sum(&ShardGauges::windows_closed));
+  t.counter("flowlier_baseline_self_corrections_total",
+            "Entity-feature windows scored while a baseline's self-check widened its tail (it fired more often than "
+            "its probabilities claimed).",
+            sum(&ShardGauges::self_corrections));
   t.gauge("flowlier_entities", "Entities currently tracked.", sum(&ShardGauges::entities));
   t.counter("flowlier_evictions_total", "Entities evicted (idle or table full).", sum(&ShardGauges::evictions));
   t.gauge("flowlier_scoring_engines", "Scoring engines (entity shards) in this process.",

@@ -19,6 +19,7 @@ namespace flowlier::app {
 struct ShardGauges {
   std::atomic<std::uint64_t> late{0};
   std::atomic<std::uint64_t> windows_closed{0};
+  std::atomic<std::uint64_t> self_corrections{0};
   std::atomic<std::uint64_t> entities{0};
   std::atomic<std::uint64_t> evictions{0};
   // Messages sent into / taken out of this shard's hop: their difference is its depth.

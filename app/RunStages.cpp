@@ -325,6 +325,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
     const auto& ws = engine.window_stats();
     gauges.late.store(ws.late);
     gauges.windows_closed.store(ws.windows_closed);
+    gauges.self_corrections.store(engine.stats().self_corrections);
     gauges.evictions.store(ws.evicted_idle + ws.evicted_full);
     gauges.entities.store(engine.entity_count());
   };

@@ -112,6 +112,11 @@ double CountDetector::upper_bound(const CountConfig& c) const {
   return count_upper_quantile(c.band_probability, m, count_scoring_variance(m, variance_, c));
 }
 
+double CountDetector::clip_value(const CountConfig& c, double sigmas) const {
+  const double m = shrunk_mean(mean_, count_, c);
+  return m + sigmas * std::sqrt(count_scoring_variance(m, variance_, c));
+}
+
 void CountDetector::save(std::ostream& out) const {
   StateWriter w;
   w.put(mean_);

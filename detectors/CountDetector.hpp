@@ -45,6 +45,11 @@ class CountDetector {
   DetectorResult score(double count, const CountConfig& config) const;
   // The band's upper edge: the smallest count with P(X >= count) <= band_probability.
   double upper_bound(const CountConfig& config) const;
+  // mean + sigmas * sd of the scoring distribution: where an improbable window is
+  // clipped before it updates the baseline. Not the band edge: on small, skewed
+  // counts that edge lies 6+ sd out, and a sustained attack clipped there inflates
+  // the spread window after window until it is learnt.
+  double clip_value(const CountConfig& config, double sigmas) const;
 
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);

@@ -15,32 +15,28 @@ using detectors::DetectorResult;
 
 std::size_t at(Feature f) { return static_cast<std::size_t>(f); }
 
-// Maps a log1p-space result back to the feature's own units for explanations.
-DetectorResult from_log(DetectorResult r) {
-  r.value = std::expm1(r.value);
-  r.expected = std::expm1(r.expected);
-  r.lower = std::max(0.0, std::expm1(r.lower));
-  r.upper = std::expm1(r.upper);
-  return r;
-}
-
 std::uint32_t rounded(double v) { return static_cast<std::uint32_t>(std::clamp(std::llround(v), 0LL, 1LL << 30)); }
 }  // namespace
 
 EntityBaseline::EntityBaseline(const BaselineConfig& config)
-    : volume_{detectors::EwmaDetector(config.volume), detectors::EwmaDetector(config.volume),
-              detectors::EwmaDetector(config.volume)},
-      novelty_{detectors::RarityDetector(config.rarity), detectors::RarityDetector(config.rarity)} {}
+    : novelty_{detectors::RarityDetector(config.rarity), detectors::RarityDetector(config.rarity)} {}
 
 WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const BaselineConfig& config) const {
   WindowScores out;
   for (std::size_t i = 0; i < kVolume.size(); ++i) {
     const Feature f = kVolume[i];
-    out[at(f)] = {f, "ewma", from_log(volume_[i].score(std::log1p(x[at(f)]), t))};
+    auto& fs = out[at(f)] = {f, i < kVolumeCount ? "volume" : "activity", volume_[i].score(x[at(f)], config.volume)};
+    fs.corrected = volume_[i].correction_factor(config.volume) >= detectors::TailSelfCheck::kCorrecting;
   }
   for (std::size_t i = 0; i < kCounts.size(); ++i) {
     const Feature f = kCounts[i];
-    out[at(f)] = {f, "count", counts_[i].score(x[at(f)], config.counts)};
+    auto& fs = out[at(f)] = {f, "count", counts_[i].score(x[at(f)], config.count_config(f))};
+    fs.raw_probability = fs.result.tail_probability;
+    if (!fs.result.warming_up) {
+      const double factor = count_checks_[i].factor(config.count_check);
+      fs.result.tail_probability = std::min(1.0, fs.raw_probability * factor);
+      fs.corrected = factor >= detectors::TailSelfCheck::kCorrecting;
+    }
   }
   const double new_peers = x[at(Feature::new_peers)], new_ports = x[at(Feature::new_ports)];
   const double known_peers = std::max(0.0, x[at(Feature::fanout_peers)] - new_peers);
@@ -54,20 +50,18 @@ WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const
 
 void EntityBaseline::update(const FeatureVector& x, const WindowScores& scores, std::int64_t t,
                             const BaselineConfig& config) {
-  // Winsorize: an improbable value enters the baseline clipped to its band edge.
-  auto improbable = [&](Feature f) {
-    const auto& r = scores[at(f)].result;
-    return !r.warming_up && r.tail_probability < config.winsorize_probability;
-  };
-  for (std::size_t i = 0; i < kVolume.size(); ++i) {
-    const Feature f = kVolume[i];
-    const double v = improbable(f) ? std::min(x[at(f)], scores[at(f)].result.upper) : x[at(f)];
-    volume_[i].update(std::log1p(v), t);
-  }
+  // Volumes bound each window's influence themselves (and must see the real value
+  // to keep their self-check honest).
+  for (std::size_t i = 0; i < kVolume.size(); ++i) volume_[i].update(x[at(kVolume[i])], config.volume);
   for (std::size_t i = 0; i < kCounts.size(); ++i) {
     const Feature f = kCounts[i];
-    const double v = improbable(f) ? std::min(x[at(f)], counts_[i].upper_bound(config.counts)) : x[at(f)];
-    counts_[i].update(v, config.counts);
+    // Bounded influence on every warm window, not only the improbable ones: a
+    // sustained attack at p ~ 1e-3 would otherwise be learnt at full weight.
+    const double v = scores[at(f)].result.warming_up
+                         ? x[at(f)]
+                         : std::min(x[at(f)], counts_[i].clip_value(config.count_config(f), config.count_clip_sigma));
+    counts_[i].update(v, config.count_config(f));
+    if (!scores[at(f)].result.warming_up) count_checks_[i].observe(scores[at(f)].raw_probability, config.count_check);
   }
   const double new_peers = x[at(Feature::new_peers)], new_ports = x[at(Feature::new_ports)];
   novelty_[0].update(rounded(new_peers), rounded(std::max(0.0, x[at(Feature::fanout_peers)] - new_peers)), t);
@@ -77,7 +71,7 @@ void EntityBaseline::update(const FeatureVector& x, const WindowScores& scores, 
 
 void EntityBaseline::complete_bounds(FeatureScore& score, const BaselineConfig& config) const {
   for (std::size_t i = 0; i < kCounts.size(); ++i) {
-    if (kCounts[i] == score.feature) score.result.upper = counts_[i].upper_bound(config.counts);
+    if (kCounts[i] == score.feature) score.result.upper = counts_[i].upper_bound(config.count_config(score.feature));
   }
 }
 
@@ -88,7 +82,10 @@ void EntityBaseline::save(std::ostream& out) const {
   for (const auto& d : novelty_) d.save(body);
   detectors::StateWriter w;
   w.put(windows_);
+  for (const auto& c : count_checks_) c.save(w);
   contact_run_.save(w);
+  upload_run_.save(w);
+  sources_.save(w);
   w.put_string(body.str());
   detectors::save_record(out, kTag, kVersion, w.bytes());
 }
@@ -100,7 +97,10 @@ std::string EntityBaseline::restore(std::istream& in, const BaselineConfig& conf
   EntityBaseline next(config);
   std::string body;
   r.get(next.windows_);
+  for (auto& c : next.count_checks_) c.load(r);
   if (!next.contact_run_.load(r)) return r.finish();
+  if (!next.upload_run_.load(r)) return r.finish();
+  if (!next.sources_.load(r)) return r.finish();
   r.get_string(body, 1 << 20);
   if (auto error = r.finish(); !error.empty()) return error;
   std::istringstream parts(body);

@@ -1,8 +1,9 @@
 #pragma once
 // The per-entity baseline of every window feature, and how it scores a window.
 //
-// Volumes (packets, bytes) are multiplicative and heavy-tailed: an EWMA of log1p
-// with a Student-t/normal tail. Counts (flows, distinct peers and ports, rejects,
+// Volumes (packets, bytes) are multiplicative, heavy-tailed and often zero (sessions,
+// batch jobs, backups): whether the entity is active and how much it does when active
+// are judged apart, with a Student-t tail in log space (IntermittentDetector). Counts (flows, distinct peers and ports, rejects,
 // external flows) use a negative-binomial baseline (CountDetector). Novelty (new
 // peers, new ports) uses the Beta-Binomial rarity model. The EWMAs use a short
 // half-life (30 windows by default) so they follow the daily cycle instead of
@@ -16,28 +17,42 @@
 #include <string>
 
 #include "detectors/CountDetector.hpp"
-#include "detectors/EwmaDetector.hpp"
+#include "detectors/IntermittentDetector.hpp"
 #include "detectors/RarityDetector.hpp"
 #include "detectors/SustainedEvidence.hpp"
+#include "detectors/TailSelfCheck.hpp"
 #include "models/Feature.hpp"
+#include "models/RepeatedSources.hpp"
 
 namespace flowlier::models {
 
 struct BaselineConfig {
-  detectors::EwmaConfig volume{
-      .half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30, .tail = detectors::Tail::upper,
-      .min_std = 0.1};  // log space: volumes always wobble by 10%
+  detectors::IntermittentConfig volume;
   detectors::CountConfig counts{.half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30};
   detectors::RarityConfig rarity{.min_windows = 30};
-  // A window whose feature is this improbable updates the baseline with the band
-  // edge instead of its value, so an attack is not learned as normal while it lasts.
-  double winsorize_probability = 1e-4;
+  detectors::SelfCheckConfig count_check;  // the counts' self-check (volumes carry their own)
+  // Every warm count updates the baseline clipped at this many spreads, so an attack
+  // is not learned as normal while it lasts, yet the spread keeps learning.
+  double count_clip_sigma = 3.0;
+  // Memory of the repeated-sources count, in windows (half-life), and its baseline:
+  // how persistent an entity's sources normally are changes slowly, so its level is
+  // not the daily-cycle one of the other counts (a slow source ramps up gradually
+  // and a 30-window level would follow it).
+  double source_half_life = 15.0;
+  detectors::CountConfig sources{.half_life = 720.0, .variance_half_life = 1440.0, .min_samples = 30};
+  const detectors::CountConfig& count_config(Feature f) const {
+    return f == Feature::repeated_source_flows ? sources : counts;
+  }
 };
 
 struct FeatureScore {
   Feature feature = Feature::flows;
-  const char* detector = "";  // "ewma", "count", "rare"
+  const char* detector = "";  // "volume", "activity", "count", "rare"
   detectors::DetectorResult result;
+  // The model's own tail probability before its self-check widened it (== result's
+  // when calibrated); the self-check learns from it.
+  double raw_probability = 1.0;
+  bool corrected = false;  // the self-check is widening this feature's tail
 };
 
 using WindowScores = std::array<FeatureScore, kFeatureCount>;
@@ -45,7 +60,7 @@ using WindowScores = std::array<FeatureScore, kFeatureCount>;
 class EntityBaseline {
  public:
   static constexpr const char* kTag = "entity_baseline";
-  static constexpr std::uint32_t kVersion = 2;  // 2: external_client_flows
+  static constexpr std::uint32_t kVersion = 3;  // 2: external_client_flows; 3: intermittent volumes, self-checks
 
   explicit EntityBaseline(const BaselineConfig& config = {});
 
@@ -58,26 +73,46 @@ class EntityBaseline {
   // (count features); call it only for findings that will be reported.
   void complete_bounds(FeatureScore& score, const BaselineConfig& config) const;
 
+  // Adds a closed window's unsolicited sources to the entity's memory of them and
+  // returns the repeated_source_flows feature value (call once per window, before score()).
+  double track_sources(const WindowAccumulator& window, std::int64_t window_end, std::int64_t window_seconds,
+                       const BaselineConfig& config) {
+    return sources_.absorb(window.sources(), window_end, window_seconds, config.source_half_life);
+  }
+  const RepeatedSources& sources() const { return sources_; }
+
   std::uint32_t windows() const { return windows_; }
   // The run of evidence after this entity's last first contact on a new port (the
   // engine decides when it starts and what it adds; saved with the baseline).
   const detectors::SustainedEvidence& contact_run() const { return contact_run_; }
   detectors::SustainedEvidence& contact_run() { return contact_run_; }
+  // The run of evidence after the entity began an upload to a new external peer.
+  const detectors::SustainedEvidence& upload_run() const { return upload_run_; }
+  detectors::SustainedEvidence& upload_run() { return upload_run_; }
   void save(std::ostream& out) const;
   std::string restore(std::istream& in, const BaselineConfig& config);
   std::uint64_t checksum() const;
   std::size_t memory_usage() const { return sizeof(*this); }
 
  private:
-  static constexpr std::array<Feature, 3> kVolume{Feature::packets, Feature::bytes_in, Feature::bytes_out};
-  static constexpr std::array<Feature, 7> kCounts{Feature::flows,          Feature::distinct_peers,
-                                                  Feature::distinct_ports, Feature::rejected_flows,
-                                                  Feature::external_flows, Feature::fanout_peers,
-                                                  Feature::external_client_flows};
-  std::array<detectors::EwmaDetector, 3> volume_;
-  std::array<detectors::CountDetector, 7> counts_;
+  // Magnitudes: volumes, and the counts a user or a job drives in bursts (a
+  // browser opens fifty connections at once): heavy-tailed, often zero.
+  static constexpr std::array<Feature, 8> kVolume{Feature::packets,        Feature::bytes_in,
+                                                  Feature::bytes_out,      Feature::flows,
+                                                  Feature::distinct_peers, Feature::external_flows,
+                                                  Feature::fanout_peers,   Feature::external_client_flows};
+  static constexpr std::size_t kVolumeCount = 3;  // the first kVolumeCount are byte/packet volumes
+  // Counts of many small independent events (probed ports, rejected attempts, one
+  // source's repeated connections): negative-binomial, in which a few more are news.
+  static constexpr std::array<Feature, 3> kCounts{Feature::distinct_ports, Feature::rejected_flows,
+                                                  Feature::repeated_source_flows};
+  std::array<detectors::IntermittentDetector, 8> volume_;
+  std::array<detectors::CountDetector, 3> counts_;
+  std::array<detectors::TailSelfCheck, 3> count_checks_;
+  RepeatedSources sources_;
   std::array<detectors::RarityDetector, 2> novelty_;  // new_peers, new_ports
   detectors::SustainedEvidence contact_run_;
+  detectors::SustainedEvidence upload_run_;
   std::uint32_t windows_ = 0;
 };
 

@@ -22,8 +22,11 @@ enum class Feature : std::uint8_t {
   // external flows the entity initiated (it is the client): on a server, outbound
   // contacts are few and would vanish inside external_flows' inbound traffic.
   external_client_flows,
+  // Unsolicited inbound flows from the entity's most persistent source, decayed over
+  // a few windows (RepeatedSources): brute force, slow scans, bursts from one address.
+  repeated_source_flows,
 };
-inline constexpr std::size_t kFeatureCount = 12;
+inline constexpr std::size_t kFeatureCount = 13;
 
 using FeatureVector = std::array<double, kFeatureCount>;
 

@@ -27,6 +27,13 @@ struct Observation {
   bool inbound = false;        // the entity is the destination
   bool client = false;         // the entity's own port is the ephemeral one: it initiated
   double weight = 1.0;         // 1 / sampling rate: sampled sources (GCP) scale volumes
+  // The host this entity belongs to: the interface's key hash for the interface and
+  // its local address (one machine, one incident), 0 when the entity stands alone.
+  // Sharding and episodes follow it, so a host's entities meet in one engine.
+  std::uint64_t host_hash = 0;
+
+  // What decides the shard and the incident: the host, else the entity itself.
+  std::uint64_t incident_hash(std::uint64_t entity_hash) const { return host_hash != 0 ? host_hash : entity_hash; }
 };
 
 }  // namespace flowlier::models

@@ -18,6 +18,8 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
     if (o.client) fanout_.add(o.peer_hash);
     peers_by_flows_.add(o.peer, w);
     peers_by_bytes_.add(o.peer, static_cast<double>(o.bytes_in + o.bytes_out) * w);
+    // One per connection the peer opened: the request record, not the response.
+    if (o.inbound && !o.client) sources_.add(o.peer, w);
     // Novelty is about whom the entity reaches out to (a web server meets new
     // clients all day; a new destination is news). Rejected traffic never becomes
     // "known".
@@ -35,6 +37,7 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
          (o.client ? 1u : 0u)) * 0x9e3779b97f4a7c15ULL;
     ports_.add(port_hash);
     ports_by_flows_.add(PortKey{o.service_port, o.protocol}, w);
+    ports_by_bytes_.add(PortKey{o.service_port, o.protocol}, static_cast<double>(o.bytes_in + o.bytes_out) * w);
     // Only ports the entity connects to: a new port a server is probed on is the
     // scan's business (distinct ports, rejects), not a change in what it talks to.
     if (!o.rejected && o.client && history.add_port(port_hash)) {
@@ -48,7 +51,7 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
 FeatureVector WindowAccumulator::features() const {
   return FeatureVector{flows_,          packets_,         bytes_in_,        bytes_out_,      peers_.estimate(),
                        ports_.estimate(), rejected_,      external_,        new_peer_count_, new_port_count_,
-                       fanout_.estimate(), external_client_};
+                       fanout_.estimate(), external_client_, 0.0 /* repeated_source_flows: spans windows */};
 }
 
 void WindowAccumulator::save(detectors::StateWriter& w) const {
@@ -62,6 +65,8 @@ void WindowAccumulator::save(detectors::StateWriter& w) const {
   w.put(peers_by_flows_);
   w.put(peers_by_bytes_);
   w.put(ports_by_flows_);
+  w.put(ports_by_bytes_);
+  w.put(sources_);
   w.put(new_peers_);
   w.put(new_ports_);
 }
@@ -75,6 +80,8 @@ bool WindowAccumulator::load(detectors::StateReader& r) {
   r.get(peers_by_flows_);
   r.get(peers_by_bytes_);
   r.get(ports_by_flows_);
+  r.get(ports_by_bytes_);
+  r.get(sources_);
   r.get(new_peers_);
   r.get(new_ports_);
   return r.ok();

@@ -35,8 +35,11 @@ class WindowAccumulator {
   const TopContributors<PeerAddress, 4>& peers_by_flows() const { return peers_by_flows_; }
   const TopContributors<PeerAddress, 4>& peers_by_bytes() const { return peers_by_bytes_; }
   const TopContributors<PortKey, 4>& ports_by_flows() const { return ports_by_flows_; }
+  const TopContributors<PortKey, 4>& ports_by_bytes() const { return ports_by_bytes_; }
   const TopContributors<PeerAddress, 4>& new_peers() const { return new_peers_; }
   const TopContributors<PortKey, 4>& new_ports() const { return new_ports_; }
+  // Remote addresses by the unsolicited flows they sent the entity (it served them).
+  const TopContributors<PeerAddress, 4>& sources() const { return sources_; }
 
  private:
   double flows_ = 0, packets_ = 0, bytes_in_ = 0, bytes_out_ = 0, rejected_ = 0, external_ = 0;
@@ -47,8 +50,10 @@ class WindowAccumulator {
   TopContributors<PeerAddress, 4> peers_by_flows_;
   TopContributors<PeerAddress, 4> peers_by_bytes_;
   TopContributors<PortKey, 4> ports_by_flows_;
+  TopContributors<PortKey, 4> ports_by_bytes_;  // volume events rank ports as they rank peers
   TopContributors<PeerAddress, 4> new_peers_;
   TopContributors<PortKey, 4> new_ports_;
+  TopContributors<PeerAddress, 4> sources_;
 };
 
 }  // namespace flowlier::models

@@ -38,6 +38,10 @@ std::string AnomalyEvent::to_json() const {
   nlohmann::ordered_json entity = {{"kind", entity_kind}, {"id", entity_id}};
   if (!labels.empty()) entity["labels"] = labels;
   j["entity"] = entity;
+  if (!related.empty()) {
+    auto& list = j["related"] = nlohmann::ordered_json::array();
+    for (const auto& r : related) list.push_back({{"kind", r.kind}, {"id", r.id}});
+  }
   j["detector"] = detector;
   j["feature"] = feature;
   j["value"] = rounded(value);
@@ -50,7 +54,10 @@ std::string AnomalyEvent::to_json() const {
   if (!contributors.empty()) {
     auto& list = j["contributors"] = nlohmann::ordered_json::array();
     for (const auto& c : contributors) {
-      list.push_back({{"key", c.key}, {"value", c.value}, {"share", std::round(finite(c.share) * 1000.0) / 1000.0}});
+      nlohmann::ordered_json item = {
+          {"key", c.key}, {"value", c.value}, {"share", std::round(finite(c.share) * 1000.0) / 1000.0}};
+      if (!c.base.empty()) item["base"] = c.base;
+      list.push_back(std::move(item));
     }
   }
   j["tail_probability"] = finite(tail_probability);

@@ -21,7 +21,16 @@ std::optional<Severity> parse_severity(std::string_view);
 struct Contributor {
   std::string key;    // "peer", "port", "feature"
   std::string value;  // "203.0.113.7", "tcp/22", "bytes_out"
-  double share = 0;   // fraction of the window's total this one carried
+  double share = 0;   // fraction of the window's total this one carried...
+  std::string base;   // ...of what: "bytes", "flows" or "first contacts" ("" = not a share)
+};
+
+// Another entity of the same incident: the same host seen through another entity
+// kind (an interface and its address) whose window deviated too.
+struct RelatedEntity {
+  std::string kind;
+  std::string id;
+  friend bool operator==(const RelatedEntity&, const RelatedEntity&) = default;
 };
 
 struct AnomalyEvent {
@@ -46,6 +55,7 @@ struct AnomalyEvent {
   std::vector<Contributor> contributors;
   double tail_probability = 1;  // extra property: the calibrated p behind the score
   std::uint32_t windows = 1;     // extra property: windows the episode has lasted
+  std::vector<RelatedEntity> related;  // extra property: the incident's other entities
 
   // One line of JSON (no trailing newline), conforming to the schema.
   std::string to_json() const;

@@ -106,18 +106,22 @@ idle_ttl_seconds = 604800         # an entity silent this long is forgotten
 
 [detectors]
 model = "flowlier"                # or "trailing-outlier": mean +- k sigma over the last N windows (comparisons)
-winsorize_probability = 0.0001    # a window this improbable enters the baseline clipped to its band
+count_clip_sigma = 3.0            # a window's count enters the baseline clipped at this many spreads
 
 [detectors.trailing_outlier]      # only with model = "trailing-outlier" (Sumo Logic's outlier operator)
 window = 10
 threshold_sigma = 3.0
 
-[detectors.ewma]                  # volumes (packets, bytes) in log space
-half_life_windows = 30.0          # the level follows the daily cycle...
-variance_half_life_windows = 720.0  # ...judged against the spread of about a day
-min_windows = 30                  # warming up (no alerts) before this many windows
+[detectors.volume]                # volumes (packets, bytes): how often active, and how much when active
+activity_half_life_windows = 1440.0  # the activity rate remembers about a day of windows
+level_half_life_windows = 30.0    # active windows: the level follows the daily cycle...
+spread_half_life_windows = 720.0  # ...judged against the spread of about a day
+min_active_windows = 20           # warming up (no alerts) before this many active windows
+tail_dof = 10.0                   # prior Student-t dof of log magnitudes; each entity learns its own (3-30)
+min_std = 0.25                    # log-space spread floor: volumes always vary by ~25%
+clip_sigma = 3.0                  # one window moves the baseline by at most this many spreads
 band_sigma = 3.0
-min_std = 0.1                     # log-space spread floor: volumes always wobble by ~10%
+check_level = 0.001               # self-check: p below this should happen this often, no more
 
 [detectors.count]                 # counts (flows, distinct peers/ports, rejects, external flows)
 half_life_windows = 30.0
@@ -148,7 +152,7 @@ seed = 42
 min_alert_score = 101.0           # > 100: explains, never pages on its own
 
 [scoring]
-multiplicity = 12.0   # features tested per window (Bonferroni)
+multiplicity = 13.0   # features tested per window (Bonferroni)
 decades = 12.0        # -log10 of the adjusted tail probability that scores 100
 low = 50.0
 medium = 60.0
@@ -235,7 +239,8 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("entities.idle_ttl_seconds", e.windows.idle_ttl_seconds);
 
   auto& b = e.baseline;
-  r.get("detectors.winsorize_probability", b.winsorize_probability);
+  r.get("detectors.count_clip_sigma", b.count_clip_sigma);
+  r.check(b.count_clip_sigma > 0, "detectors.count_clip_sigma", "must be > 0");
   std::string model = "flowlier";
   r.get("detectors.model", model);
   r.check(model == "flowlier" || model == "trailing-outlier", "detectors.model",
@@ -245,12 +250,16 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("detectors.trailing_outlier.threshold_sigma", e.outlier.band_sigma);
   e.outlier.min_samples = e.outlier.window;
   r.check(e.outlier.validate().empty(), "detectors.trailing_outlier", e.outlier.validate());
-  r.get("detectors.ewma.half_life_windows", b.volume.half_life);
-  r.get("detectors.ewma.variance_half_life_windows", b.volume.variance_half_life);
-  r.get("detectors.ewma.min_windows", b.volume.min_samples);
-  r.get("detectors.ewma.band_sigma", b.volume.band_sigma);
-  r.get("detectors.ewma.min_std", b.volume.min_std);
-  r.check(b.volume.validate().empty(), "detectors.ewma", b.volume.validate());
+  r.get("detectors.volume.activity_half_life_windows", b.volume.activity_half_life);
+  r.get("detectors.volume.level_half_life_windows", b.volume.level_half_life);
+  r.get("detectors.volume.spread_half_life_windows", b.volume.spread_half_life);
+  r.get("detectors.volume.min_active_windows", b.volume.min_active);
+  r.get("detectors.volume.tail_dof", b.volume.tail_dof);
+  r.get("detectors.volume.min_std", b.volume.min_std);
+  r.get("detectors.volume.clip_sigma", b.volume.clip_sigma);
+  r.get("detectors.volume.band_sigma", b.volume.band_sigma);
+  r.get("detectors.volume.check_level", b.volume.check.level);
+  r.check(b.volume.validate().empty(), "detectors.volume", b.volume.validate());
   r.get("detectors.count.half_life_windows", b.counts.half_life);
   r.get("detectors.count.variance_half_life_windows", b.counts.variance_half_life);
   r.get("detectors.count.min_windows", b.counts.min_samples);

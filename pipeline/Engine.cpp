@@ -50,6 +50,7 @@ int preference(Feature f) {
     case Feature::flows: return 2;
     case Feature::external_flows: return 2;
     case Feature::external_client_flows: return 2;
+    case Feature::repeated_source_flows: return 1;
     case Feature::packets: return 3;
   }
   return 4;
@@ -73,6 +74,7 @@ void Engine::reset_slot(std::uint32_t slot) {
   if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
   if (slot < outliers_.size()) outliers_[slot] = models::TrailingOutlierBaseline(config_.outlier);
   if (slot < beacons_.size()) beacons_[slot] = detectors::BeaconDetector();
+  if (slot < incidents_.size()) incidents_[slot] = 0;
 }
 
 Engine::~Engine() = default;
@@ -90,13 +92,17 @@ void Engine::ingest(const FlowRecord& record) {
 void Engine::ingest(const models::Observation& o) {
   // Hashed once: shard ownership and the entity table both need it.
   const std::uint64_t key_hash = o.entity.hash();
-  if (!owns_hash(key_hash)) {
+  if (!owns_hash(o.incident_hash(key_hash))) {
     ++stats_.other_shard;
     return;
   }
   ++stats_.observations;
   bool new_peer = false;
   const std::uint32_t slot = windower_.ingest_slot(o, key_hash, new_peer);
+  if (slot != models::Windower::kNoSlot && o.host_hash != 0) {
+    if (incidents_.size() <= slot) incidents_.resize(windower_.slot_capacity(), 0);
+    incidents_[slot] = o.host_hash;
+  }
   // Beaconing is timed per contact, not per window: every flow the entity starts to an
   // external peer (the detector ignores known peers unless they are candidates).
   if (slot != models::Windower::kNoSlot && o.external_peer && o.client && o.has_peer && !o.rejected &&
@@ -117,6 +123,7 @@ void Engine::advance(std::int64_t close_point) {
                        close_point);
   }
   windower_.close_until(close_point, [this](const models::ClosedWindow& w) { on_window_closed(w); });
+  settle_findings();
   episodes_.expire(close_point, step_);
   emit(step_);
 }
@@ -128,6 +135,7 @@ void Engine::flush() {
     last_end = std::max(last_end, w.end);
   });
   if (last_end > last_close_point_) last_close_point_ = last_end;
+  settle_findings();
   episodes_.expire(last_close_point_, step_);
   emit(step_);
 }
@@ -151,13 +159,18 @@ void Engine::emit(std::vector<AnomalyEvent>& events) {
 void Engine::on_window_closed(const models::ClosedWindow& w) {
   if (baselines_.size() <= w.slot) baselines_.resize(windower_.slot_capacity(), models::EntityBaseline(config_.baseline));
   models::EntityBaseline& baseline = baselines_[w.slot];
-  const models::FeatureVector x = w.accumulator.features();
+  models::FeatureVector x = w.accumulator.features();
+  // The one feature that spans windows: sources that keep coming back.
+  x[static_cast<std::size_t>(Feature::repeated_source_flows)] =
+      baseline.track_sources(w.accumulator, w.end, config_.windows.window_seconds, config_.baseline);
   const bool outlier_model = config_.model == BaselineModel::trailing_outlier;
   if (outlier_model && outliers_.size() <= w.slot) {
     outliers_.resize(windower_.slot_capacity(), models::TrailingOutlierBaseline(config_.outlier));
   }
   const models::WindowScores scores = outlier_model ? outliers_[w.slot].score(x, w.end)
                                                     : baseline.score(x, w.end, config_.baseline);
+
+  for (const auto& fs : scores) stats_.self_corrections += fs.corrected ? 1 : 0;
 
   // Each feature's evidence, then the single strongest deviation of the window. A
   // new peer on a new port (the unusual-port / first-contact pattern) combines two
@@ -173,13 +186,34 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     auto& joint = p[static_cast<std::size_t>(Feature::new_ports)];
     joint = std::min(joint, new_peers.tail_probability * new_ports.tail_probability);
   }
+  // An upload to an external peer the entity never reached before: how much and to
+  // whom are separate evidence (the volume baseline and the peer history), read
+  // together as the analyst does.
+  const auto bytes_out = static_cast<std::size_t>(Feature::bytes_out);
+  const bool new_upload = !outlier_model && !scores[bytes_out].result.warming_up && !new_peers.warming_up &&
+                          uploads_to_external_peer(x, w.accumulator, true);
+  if (new_upload) {
+    p[bytes_out] = std::min(p[bytes_out], scores[bytes_out].result.tail_probability * new_peers.tail_probability);
+  }
+  // An upload to a new external peer that keeps going: each later window adds its
+  // bytes_out evidence (Fisher, corrected for the looks), as for a new port below. A
+  // heavy-tailed host cannot page on one window of it; ten minutes of it can.
+  const char* upload_detector = scores[bytes_out].detector;
+  if (!outlier_model && baseline.upload_run().open() && !scores[bytes_out].result.warming_up) {
+    const double sustained = baseline.upload_run().peek(scores[bytes_out].result.tail_probability, config_.sustained);
+    if (sustained < p[bytes_out]) {
+      p[bytes_out] = sustained;
+      upload_detector = "sustained";
+    }
+  }
   // A first contact on a new port that keeps going: the windows after it add the
   // evidence of the entity's own outbound external flows, combined with the first
   // contact's novelty (Fisher, corrected for the looks; detectors/SustainedEvidence).
   const auto ecf = static_cast<std::size_t>(Feature::external_client_flows);
   const char* ecf_detector = scores[ecf].detector;
+  const double contact_p = scores[ecf].result.tail_probability;
   if (!outlier_model && baseline.contact_run().open() && !scores[ecf].result.warming_up) {
-    const double sustained = baseline.contact_run().peek(scores[ecf].result.tail_probability, config_.sustained);
+    const double sustained = baseline.contact_run().peek(contact_p, config_.sustained);
     if (sustained < p[ecf]) {
       p[ecf] = sustained;
       ecf_detector = "sustained";
@@ -197,6 +231,19 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
         (score == strongest_score && preference(scores[i].feature) < preference(scores[strongest].feature))) {
       strongest = index;
       strongest_score = score;
+    }
+  }
+
+  // Packets move with bytes: when a byte count is about as improbable, it is the
+  // reading an operator expects (and it says the direction).
+  if (strongest >= 0 && scores[strongest].feature == Feature::packets) {
+    for (const Feature f : {Feature::bytes_out, Feature::bytes_in}) {
+      const auto i = static_cast<std::size_t>(f);
+      if (!scores[i].result.warming_up && p[i] <= 10 * p[strongest]) {
+        strongest = static_cast<int>(i);
+        strongest_score = score_from_probability(p[i], config_.scoring);
+        break;
+      }
     }
   }
 
@@ -220,16 +267,24 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
 
   const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
   if (strongest >= 0 && strongest_score >= keep) {
-    const char* detector = static_cast<std::size_t>(strongest) == ecf ? ecf_detector : scores[strongest].detector;
+    const auto index = static_cast<std::size_t>(strongest);
+    const char* detector = index == ecf         ? ecf_detector
+                           : index == bytes_out ? upload_detector
+                                                : scores[strongest].detector;
     AnomalyEvent e = finding(strongest, detector, p[strongest], strongest_score);
-    if (detector != scores[strongest].detector) {
+    if (detector != scores[strongest].detector && index == bytes_out) {
+      e.category = "exfiltration";
+      e.explanation = explain(e, e.contributors) +
+                      fmt::format("; combined over {} windows since an upload to a new external peer began",
+                                  baseline.upload_run().terms() + 1);
+    } else if (detector != scores[strongest].detector) {
       // The combined evidence of a contact that began on a new port and kept going.
       e.category = "unusual-port";
       e.explanation = explain(e, e.contributors) +
                       fmt::format("; combined over {} windows since a first contact on a new port",
                                   baseline.contact_run().terms() + 1);
     }
-    episodes_.observe(w.key, kBaselineGroup, std::move(e), step_);
+    defer(w, kBaselineGroup, std::move(e));
   }
 
   if (config_.isolation.enabled) {
@@ -242,7 +297,7 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     if (!r.warming_up && strongest >= 0) {
       const double score = score_from_probability(r.tail_probability, config_.scoring);
       if (score >= config_.isolation.min_alert_score) {
-        episodes_.observe(w.key, kIsolationGroup, finding(strongest, "isolation", r.tail_probability, score), step_);
+        defer(w, kIsolationGroup, finding(strongest, "isolation", r.tail_probability, score));
       }
     }
   }
@@ -254,11 +309,20 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     outliers_[w.slot].update(x, w.end);
   } else {
     auto& run = baseline.contact_run();
-    if (run.open() && !scores[ecf].result.warming_up) run.add(scores[ecf].result.tail_probability, config_.sustained);
+    if (run.open() && !scores[ecf].result.warming_up) run.add(contact_p, config_.sustained);
     // A new first contact starts a new run (its own family of looks). Its one anchor
     // p-value is the larger of the two novelties: "both this rare" is valid under any
     // dependence between them (a new peer usually brings its port along).
     if (first_contact) run.start({std::max(new_peers.tail_probability, new_ports.tail_probability)});
+    auto& upload = baseline.upload_run();
+    if (upload.open() && !scores[bytes_out].result.warming_up) {
+      upload.add(scores[bytes_out].result.tail_probability, config_.sustained);
+    }
+    // Its anchor: "this much, and to a new peer", the larger of the two p-values.
+    if (new_upload && scores[bytes_out].result.tail_probability < kNoveltyEvidence &&
+        new_peers.tail_probability < kNoveltyEvidence) {
+      upload.start({std::max(scores[bytes_out].result.tail_probability, new_peers.tail_probability)});
+    }
     baseline.update(x, scores, w.end, config_.baseline);
   }
 }
@@ -279,7 +343,8 @@ void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowSc
   // Each check-in holds the episode open until two periods later (updates only when
   // the severity rises); once it has resolved, only a higher severity opens a new one.
   const bool escalates = severity != Severity::info && static_cast<std::uint8_t>(severity) > f.reported;
-  const bool continues = f.reported > 0 && score >= config_.episodes.keep_score && episodes_.is_open(w.key, kBeaconGroup);
+  const bool continues = f.reported > 0 && score >= config_.episodes.keep_score &&
+                         episodes_.is_open(incident_of(w.slot, w.key), kBeaconGroup);
   if (!escalates && !continues) return;
   if (escalates) beacon.mark_reported(f.candidate, static_cast<std::uint8_t>(severity));
   AnomalyEvent e = event_for(w);
@@ -297,7 +362,43 @@ void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowSc
   const std::int64_t window = config_.windows.window_seconds;
   const std::int64_t next_due = f.last_contact + static_cast<std::int64_t>(std::ceil(2.0 * f.mean_interval));
   const std::int64_t hold = (next_due / window + (next_due % window > 0 ? 1 : 0)) * window;
-  episodes_.observe(w.key, kBeaconGroup, e, step_, hold);
+  defer(w, kBeaconGroup, std::move(e), hold);
+}
+
+void Engine::defer(const models::ClosedWindow& w, std::uint8_t group, AnomalyEvent finding, std::int64_t hold_until) {
+  deferred_.push_back({incident_of(w.slot, w.key), group, static_cast<std::uint8_t>(w.key.kind), hold_until,
+                       std::move(finding)});
+}
+
+void Engine::settle_findings() {
+  if (deferred_.empty()) return;
+  // Window by window, one incident (host) and group at a time, strongest first; the
+  // windower's close order already makes this deterministic, the sort makes it exact.
+  std::stable_sort(deferred_.begin(), deferred_.end(), [](const DeferredFinding& a, const DeferredFinding& b) {
+    if (a.event.window_end != b.event.window_end) return a.event.window_end < b.event.window_end;
+    if (a.incident != b.incident) return a.incident < b.incident;
+    if (a.group != b.group) return a.group < b.group;
+    if (a.event.score != b.event.score) return a.event.score > b.event.score;
+    return a.kind < b.kind;
+  });
+  for (std::size_t i = 0; i < deferred_.size();) {
+    std::size_t j = i + 1;
+    std::int64_t hold = deferred_[i].hold_until;
+    AnomalyEvent& lead = deferred_[i].event;
+    for (; j < deferred_.size() && deferred_[j].event.window_end == lead.window_end &&
+           deferred_[j].incident == deferred_[i].incident && deferred_[j].group == deferred_[i].group;
+         ++j) {
+      const AnomalyEvent& other = deferred_[j].event;
+      hold = std::max(hold, deferred_[j].hold_until);
+      RelatedEntity related{other.entity_kind, other.entity_id};
+      if (std::find(lead.related.begin(), lead.related.end(), related) == lead.related.end()) {
+        lead.related.push_back(std::move(related));
+      }
+    }
+    episodes_.observe(deferred_[i].incident, deferred_[i].group, lead, step_, hold);
+    i = j;
+  }
+  deferred_.clear();
 }
 
 std::size_t Engine::memory_usage() const {
@@ -343,6 +444,13 @@ void Engine::save(std::ostream& out) const {
     bw.put_string(one.str());
   }
   detectors::save_record(parts, "beacons", 1, bw.bytes());
+  // Hosts by slot: only the slots in use (an address learns its host from records).
+  std::vector<std::uint64_t> hosts(incidents_.begin(),
+                                   incidents_.begin() + static_cast<std::ptrdiff_t>(
+                                                            std::min(incidents_.size(), windower_.slot_capacity())));
+  detectors::StateWriter hw;
+  hw.put_vector(hosts);
+  detectors::save_record(parts, "hosts", 1, hw.bytes());
   w.put_string(parts.str());
   detectors::save_record(out, kEngineTag, kStateVersion, w.bytes());
 }
@@ -403,6 +511,15 @@ std::string Engine::restore(std::istream& in) {
     }
     if (auto error = br.finish(); !error.empty()) return "engine state (beacons): " + error;
   }
+  {
+    std::string hosts_payload;
+    if (auto error = detectors::load_record(parts, "hosts", 1, hosts_payload); !error.empty()) {
+      return "engine state (hosts): " + error;
+    }
+    detectors::StateReader hr(hosts_payload);
+    hr.get_vector(next->incidents_, next->windower_.slot_capacity());
+    if (auto error = hr.finish(); !error.empty()) return "engine state (hosts): " + error;
+  }
   // Commit: move the restored parts into this engine (the evict handler stays bound to `this`).
   last_close_point_ = next->last_close_point_;
   watermark_.restore(newest, close_point);
@@ -415,6 +532,7 @@ std::string Engine::restore(std::istream& in) {
   episodes_ = std::move(next->episodes_);
   isolation_ = std::move(next->isolation_);
   beacons_ = std::move(next->beacons_);
+  incidents_ = std::move(next->incidents_);
   return {};
 }
 

@@ -12,8 +12,10 @@
 // Windows close only on advance(): the caller runs a WatermarkTracker over the
 // record stream (replay: itself; sharded: the ingest stage broadcasts close points),
 // so every shard closes exactly where a single engine would.
-// Sharding: with shard_count > 1 the engine keeps only the entities whose key hash
-// falls in its shard. Not thread-safe.
+// Sharding: with shard_count > 1 the engine keeps only the entities whose incident
+// hash (their host's, else their own: Observation::incident_hash) falls in its shard,
+// so an interface and its address always meet in one engine and make one episode.
+// Not thread-safe.
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -84,11 +86,15 @@ struct EngineStats {
   std::uint64_t events_firing = 0;
   std::uint64_t events_resolved = 0;
   std::uint64_t events_by_severity[5] = {0, 0, 0, 0, 0};
+  // Entity-feature windows scored while the baseline's self-check was widening its
+  // tail (it had fired more often than its probabilities claimed).
+  std::uint64_t self_corrections = 0;
 };
 
 class Engine {
  public:
-  static constexpr std::uint32_t kStateVersion = 3;  // 2: beacon candidates; 3: external_client_flows, port by role
+  // 2: beacon candidates; 3: external_client_flows, port by role; 4: incidents (hosts) by slot
+  static constexpr std::uint32_t kStateVersion = 4;
 
   explicit Engine(EngineConfig config);
   ~Engine();
@@ -132,13 +138,19 @@ class Engine {
   // timeout reads it to move event time on while no records arrive.
   const WatermarkTracker& watermark() const { return watermark_; }
   std::int64_t last_close_point() const { return last_close_point_; }
-  bool owns(const models::EntityKey& key) const { return owns_hash(key.hash()); }
 
  private:
   bool owns_hash(std::uint64_t key_hash) const {
     return config_.shard_count <= 1 || key_hash % config_.shard_count == config_.shard_index;
   }
   void on_window_closed(const models::ClosedWindow& window);
+  // A finding waits until every window of its close point has been scored, so the
+  // findings of one host's entities in one window become one incident (settle_findings).
+  void defer(const models::ClosedWindow& window, std::uint8_t group, AnomalyEvent finding, std::int64_t hold_until = 0);
+  void settle_findings();
+  std::uint64_t incident_of(std::uint32_t slot, const models::EntityKey& key) const {
+    return slot < incidents_.size() && incidents_[slot] != 0 ? incidents_[slot] : key.hash();
+  }
   void score_beacons(const models::ClosedWindow& window, const models::WindowScores& scores);
   void reset_slot(std::uint32_t slot);
   void emit(std::vector<AnomalyEvent>& events);
@@ -150,6 +162,15 @@ class Engine {
   std::vector<models::TrailingOutlierBaseline> outliers_;  // by slot, trailing_outlier model only
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
   std::vector<detectors::BeaconDetector> beacons_;  // by windower slot (one pointer while empty)
+  std::vector<std::uint64_t> incidents_;  // by windower slot: the host hash (0 = the entity itself)
+  struct DeferredFinding {
+    std::uint64_t incident;
+    std::uint8_t group;
+    std::uint8_t kind;  // entity kind: the interface leads on ties
+    std::int64_t hold_until;
+    AnomalyEvent event;
+  };
+  std::vector<DeferredFinding> deferred_;
   EpisodeTracker episodes_;
   WatermarkTracker watermark_;
   std::vector<models::Observation> scratch_;

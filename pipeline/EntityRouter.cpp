@@ -183,17 +183,21 @@ void EntityRouter::route(const FlowRecord& r, std::vector<Observation>& out) {
     return key;
   };
 
+  // The interface and its local address are one host: computed once per record.
+  const std::uint64_t host = r.interface_id.empty() ? 0 : models::EntityKey{EntityKind::interface, r.interface_id}.hash();
   for (EntityKind kind : config_.kinds) {
     switch (kind) {
       case EntityKind::interface:
         if (r.interface_id.empty()) break;
         out.push_back(oriented(src_local));
         out.back().entity = {kind, r.interface_id};
+        out.back().host_hash = host;
         break;
       case EntityKind::address: {
         if (!(src_local ? r.has(Field::srcaddr) : r.has(Field::dstaddr))) break;
         out.push_back(oriented(src_local));
         out.back().entity = address_key(kind, src_local ? r.srcaddr : r.dstaddr);
+        out.back().host_hash = host;
         break;
       }
       case EntityKind::srcaddr:

@@ -13,8 +13,8 @@
 namespace flowlier::pipeline {
 
 namespace {
-std::string episode_id(const models::EntityKey& key, std::uint8_t group, std::int64_t window_start) {
-  std::string text = fmt::format("{}|{}|{}|{}", models::to_string(key.kind), key.id.view(), group, window_start);
+std::string episode_id(std::uint64_t incident, std::uint8_t group, std::int64_t window_start) {
+  std::string text = fmt::format("{:016x}|{}|{}", incident, group, window_start);
   return fmt::format("{:016x}", detectors::fnv1a64(text));
 }
 
@@ -37,7 +37,10 @@ AnomalyEvent event_from_json(const std::string& text) {
   e.category = j.value("category", "");
   e.explanation = j.value("explanation", "");
   for (const auto& c : j.value("contributors", nlohmann::json::array())) {
-    e.contributors.push_back({c.value("key", ""), c.value("value", ""), c.value("share", 0.0)});
+    e.contributors.push_back({c.value("key", ""), c.value("value", ""), c.value("share", 0.0), c.value("base", "")});
+  }
+  for (const auto& r : j.value("related", nlohmann::json::array())) {
+    e.related.push_back({r.value("kind", ""), r.value("id", "")});
   }
   e.tail_probability = j.value("tail_probability", 1.0);
   e.windows = j.value("windows", 1u);
@@ -51,14 +54,14 @@ AnomalyEvent event_from_json(const std::string& text) {
 EpisodeTracker::EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds)
     : config_(config), window_seconds_(window_seconds) {}
 
-void EpisodeTracker::observe(const models::EntityKey& key, std::uint8_t group, const AnomalyEvent& finding,
+void EpisodeTracker::observe(std::uint64_t incident, std::uint8_t group, const AnomalyEvent& finding,
                              std::vector<AnomalyEvent>& out, std::int64_t hold_until) {
-  const Key k{static_cast<std::uint8_t>(key.kind), std::string(key.id.view()), group};
+  const Key k{incident, group};
   auto it = open_.find(k);
   if (it == open_.end()) {
     if (finding.score < config_.open_score) return;
     Episode e;
-    e.id = episode_id(key, group, finding.window_start);
+    e.id = episode_id(incident, group, finding.window_start);
     it = open_.emplace(k, std::move(e)).first;
   } else if (finding.score < config_.keep_score) {
     return;
@@ -68,14 +71,14 @@ void EpisodeTracker::observe(const models::EntityKey& key, std::uint8_t group, c
   e.last_active_end = finding.window_end;
   e.hold_until = std::max(e.hold_until, hold_until);
   e.peak_score = std::max(e.peak_score, finding.score);
-  e.last = finding;
-  e.last.episode = e.id;
-  e.last.windows = e.windows;
   if (e.events == 0 || finding.severity > e.max_sent) {
-    AnomalyEvent event = e.last;
+    AnomalyEvent event = finding;
+    event.episode = e.id;
+    event.windows = e.windows;
     event.status = EventStatus::firing;
     event.id = fmt::format("{}-{}", e.id, e.events++);
     e.max_sent = std::max(e.max_sent, finding.severity);
+    e.announced = event;
     out.push_back(std::move(event));
   }
 }
@@ -89,8 +92,9 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
       ++it;
       continue;
     }
-    AnomalyEvent event = e.last;
+    AnomalyEvent event = e.announced;
     event.status = EventStatus::resolved;
+    event.windows = e.windows;
     event.id = fmt::format("{}-r", e.id);
     event.time = resolve_at;
     event.window_start = event.time - window_seconds_;
@@ -98,7 +102,7 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
     event.score = e.peak_score;
     event.severity = e.max_sent;  // a resolve closes what was announced, at its level
     event.explanation = fmt::format("resolved: {} quiet windows after {} anomalous window(s); {}",
-                                    config_.quiet_windows, e.windows, e.last.explanation);
+                                    config_.quiet_windows, e.windows, e.announced.explanation);
     out.push_back(std::move(event));
     it = open_.erase(it);
   }
@@ -108,9 +112,8 @@ void EpisodeTracker::save(std::ostream& out) const {
   detectors::StateWriter w;
   w.put<std::uint64_t>(open_.size());
   for (const auto& [key, e] : open_) {
-    w.put(std::get<0>(key));
-    w.put_string(std::get<1>(key));
-    w.put(std::get<2>(key));
+    w.put(key.first);
+    w.put(key.second);
     w.put_string(e.id);
     w.put(e.events);
     w.put(e.windows);
@@ -118,7 +121,7 @@ void EpisodeTracker::save(std::ostream& out) const {
     w.put(e.hold_until);
     w.put(e.max_sent);
     w.put(e.peak_score);
-    w.put_string(e.last.to_json());
+    w.put_string(e.announced.to_json());
   }
   detectors::save_record(out, kTag, kVersion, w.bytes());
 }
@@ -131,11 +134,11 @@ std::string EpisodeTracker::restore(std::istream& in) {
   std::uint64_t count = 0;
   r.get(count);
   for (std::uint64_t i = 0; i < count && r.ok(); ++i) {
-    std::uint8_t kind = 0, group = 0;
-    std::string id, json;
+    std::uint64_t incident = 0;
+    std::uint8_t group = 0;
+    std::string json;
     Episode e;
-    r.get(kind);
-    r.get_string(id, 4096);
+    r.get(incident);
     r.get(group);
     r.get_string(e.id, 64);
     r.get(e.events);
@@ -147,11 +150,11 @@ std::string EpisodeTracker::restore(std::istream& in) {
     r.get_string(json, 1 << 20);
     if (!r.ok()) break;
     try {
-      e.last = event_from_json(json);
+      e.announced = event_from_json(json);
     } catch (const std::exception& error) {
       return fmt::format("episode state holds an unreadable event: {}", error.what());
     }
-    next.emplace(Key{kind, id, group}, std::move(e));
+    next.emplace(Key{incident, group}, std::move(e));
   }
   if (auto error = r.finish(); !error.empty()) return error;
   open_ = std::move(next);

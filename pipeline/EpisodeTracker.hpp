@@ -2,20 +2,22 @@
 // Turns per-window findings into episodes, so one incident is one firing event, a
 // few updates when it gets worse, and one resolved event - not an event per window.
 //
-// Per (entity, feature group): a finding with score >= open_score opens an episode
+// Per (incident key, feature group): a finding with score >= open_score opens an episode
 // (event "firing"); while open, findings >= keep_score keep it alive (hysteresis) and
 // an update is emitted only when the severity rises; after quiet_windows windows
 // without such a finding (an idle entity counts as quiet) it resolves.
-// Deterministic: episodes are kept in key order; ids derive from entity, group and
+// The incident key names what one page is about: a host (its interface and its
+// address are one incident), or an entity of its own. The resolve event repeats the
+// last firing event (feature, category, severity as announced), not a later finding.
+// Deterministic: episodes are kept in key order; ids derive from incident, group and
 // the opening window.
 #include <cstdint>
 #include <iosfwd>
 #include <map>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
-#include "models/EntityKey.hpp"
 #include "pipeline/AnomalyEvent.hpp"
 
 namespace flowlier::pipeline {
@@ -29,7 +31,7 @@ struct EpisodeConfig {
 class EpisodeTracker {
  public:
   static constexpr const char* kTag = "episodes";
-  static constexpr std::uint32_t kVersion = 2;  // 2: hold_until
+  static constexpr std::uint32_t kVersion = 3;  // 2: hold_until; 3: incident keys, announced event
 
   EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds);
 
@@ -37,14 +39,12 @@ class EpisodeTracker {
   // `hold_until` (event time) keeps the episode open at least that long even without
   // findings: a finding that recurs on its own schedule (a beacon's next check-in)
   // is not over after quiet_windows.
-  void observe(const models::EntityKey& key, std::uint8_t group, const AnomalyEvent& finding,
+  void observe(std::uint64_t incident, std::uint8_t group, const AnomalyEvent& finding,
                std::vector<AnomalyEvent>& out, std::int64_t hold_until = 0);
   // Resolves episodes quiet since `close_point` - quiet_windows windows.
   void expire(std::int64_t close_point, std::vector<AnomalyEvent>& out);
   std::size_t open_count() const { return open_.size(); }
-  bool is_open(const models::EntityKey& key, std::uint8_t group) const {
-    return open_.contains(Key{static_cast<std::uint8_t>(key.kind), std::string(key.id.view()), group});
-  }
+  bool is_open(std::uint64_t incident, std::uint8_t group) const { return open_.contains(Key{incident, group}); }
 
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);
@@ -58,9 +58,9 @@ class EpisodeTracker {
     std::int64_t hold_until = 0;
     Severity max_sent = Severity::info;
     double peak_score = 0;
-    AnomalyEvent last;  // the latest finding that kept it open, for the resolve event
+    AnomalyEvent announced;  // the last firing event sent: the resolve event repeats it
   };
-  using Key = std::tuple<std::uint8_t, std::string, std::uint8_t>;  // kind, id, group
+  using Key = std::pair<std::uint64_t, std::uint8_t>;  // incident, group
 
   EpisodeConfig config_;
   std::int64_t window_seconds_;

@@ -29,13 +29,14 @@ std::string port_text(const models::PortKey& key) {
 }
 
 template <typename Top, typename Format>
-void append_top(std::vector<Contributor>& out, const char* key, const Top& top, Format format, std::size_t limit) {
+void append_top(std::vector<Contributor>& out, const char* key, const char* base, const Top& top, Format format,
+                std::size_t limit) {
   std::size_t count = 0;
   const auto entries = top.sorted(count);
   const double total = top.total();
   for (std::size_t i = 0; i < count && i < limit; ++i) {
     if (entries[i].weight <= 0) continue;
-    out.push_back({key, format(entries[i].key), total > 0 ? entries[i].weight / total : 0.0});
+    out.push_back({key, format(entries[i].key), total > 0 ? entries[i].weight / total : 0.0, base});
   }
 }
 
@@ -55,23 +56,28 @@ bool significant(const models::WindowScores& scores, Feature f, double p = 1e-4)
 std::vector<Contributor> contributors_for(Feature feature, const models::WindowAccumulator& w) {
   std::vector<Contributor> out;
   switch (feature) {
+    // Volume events rank peers and ports by the same volume (bytes, both directions).
     case Feature::bytes_in:
     case Feature::bytes_out:
     case Feature::packets:
-      append_top(out, "peer", w.peers_by_bytes(), peer_text, 3);
-      append_top(out, "port", w.ports_by_flows(), port_text, 2);
+      append_top(out, "peer", "bytes", w.peers_by_bytes(), peer_text, 3);
+      append_top(out, "port", "bytes", w.ports_by_bytes(), port_text, 2);
       break;
     case Feature::new_peers:
-      append_top(out, "new_peer", w.new_peers(), peer_text, 3);
-      append_top(out, "port", w.ports_by_flows(), port_text, 2);
+      append_top(out, "new_peer", "first contacts", w.new_peers(), peer_text, 3);
+      append_top(out, "port", "flows", w.ports_by_flows(), port_text, 2);
+      break;
+    case Feature::repeated_source_flows:
+      append_top(out, "source", "inbound flows", w.sources(), peer_text, 2);
+      append_top(out, "port", "flows", w.ports_by_flows(), port_text, 2);
       break;
     case Feature::new_ports:
-      append_top(out, "new_port", w.new_ports(), port_text, 3);
-      append_top(out, "peer", w.peers_by_flows(), peer_text, 2);
+      append_top(out, "new_port", "first contacts", w.new_ports(), port_text, 3);
+      append_top(out, "peer", "flows", w.peers_by_flows(), peer_text, 2);
       break;
     default:
-      append_top(out, "peer", w.peers_by_flows(), peer_text, 3);
-      append_top(out, "port", w.ports_by_flows(), port_text, 3);
+      append_top(out, "peer", "flows", w.peers_by_flows(), peer_text, 3);
+      append_top(out, "port", "flows", w.ports_by_flows(), port_text, 3);
       break;
   }
   return out;
@@ -101,22 +107,37 @@ std::string categorize(Feature feature, const models::FeatureVector& x, const mo
   const bool busy = sig(Feature::flows) || sig(Feature::packets) || sig(Feature::external_flows) ||
                     sig(Feature::external_client_flows) || sig(Feature::rejected_flows);
 
+  // Direction by bytes: an exfiltrating server still answers its many clients. A
+  // volume finding is read by its volume first: a large upload to one external peer
+  // is exfiltration even on a host whose flows are mostly inbound logins.
+  const double bytes_in = x[static_cast<std::size_t>(Feature::bytes_in)];
+  const double bytes_out = x[static_cast<std::size_t>(Feature::bytes_out)];
+  const bool volume_finding = feature == Feature::bytes_out || feature == Feature::bytes_in || feature == Feature::packets;
+  const bool upload = top_byte_peer && byte_share >= 0.5 && is_external(*top_byte_peer) && bytes_out > bytes_in;
+  if (volume_finding && upload) return "exfiltration";
+
   if (sig(Feature::distinct_ports) && (feature == Feature::distinct_ports || feature == Feature::rejected_flows ||
-                                       peer_share >= 0.5)) {
+                                       feature == Feature::repeated_source_flows || peer_share >= 0.5)) {
     return "port-scan";
   }
+  // One address coming back again and again: on a login port a brute force, on many
+  // ports a scan, otherwise a burst of repeated contact.
+  if (feature == Feature::repeated_source_flows) {
+    double source_share = 0;
+    const auto source = top(w.sources(), source_share);
+    (void)source;
+    if (top_port && port_share >= 0.5 && is_login_port(top_port->port)) return "brute-force";
+    if (x[static_cast<std::size_t>(Feature::distinct_ports)] >= 10) return "port-scan";
+    return "repeated-contact";
+  }
   if (sig(Feature::fanout_peers) || (sig(Feature::distinct_peers) && !inbound)) return "sweep";
-  if (inbound && busy && top_port && port_share >= 0.5 && is_login_port(top_port->port) && peer_share >= 0.5) {
+  // Many attempts, not much data: a brute force is a count finding.
+  if (!volume_finding && inbound && busy && top_port && port_share >= 0.5 && is_login_port(top_port->port) &&
+      peer_share >= 0.5) {
     return "brute-force";
   }
   if (inbound && sig(Feature::distinct_peers) && (busy || sig(Feature::bytes_in))) return "ddos";
-  // Direction by bytes: an exfiltrating server still answers its many clients.
-  const double bytes_in = x[static_cast<std::size_t>(Feature::bytes_in)];
-  const double bytes_out = x[static_cast<std::size_t>(Feature::bytes_out)];
-  if ((feature == Feature::bytes_out || feature == Feature::packets || sig(Feature::bytes_out)) && top_byte_peer &&
-      byte_share >= 0.5 && is_external(*top_byte_peer) && bytes_out > bytes_in) {
-    return "exfiltration";
-  }
+  if (sig(Feature::bytes_out) && upload) return "exfiltration";
   if (sig(Feature::rejected_flows)) return peer_share >= 0.5 ? "port-scan" : "reject-storm";
   // Many first contacts at once is a sweep even when each is on an old port.
   if (sig(Feature::new_peers) && x[static_cast<std::size_t>(Feature::new_peers)] >= 5) return "sweep";
@@ -127,6 +148,24 @@ std::string categorize(Feature feature, const models::FeatureVector& x, const mo
   }
   (void)top_peer;
   return "";
+}
+
+bool uploads_to_external_peer(const models::FeatureVector& x, const models::WindowAccumulator& w,
+                              bool new_peer_only) {
+  if (x[static_cast<std::size_t>(Feature::bytes_out)] <= x[static_cast<std::size_t>(Feature::bytes_in)]) return false;
+  std::size_t n = 0;
+  const auto by_bytes = w.peers_by_bytes().sorted(n);
+  if (n == 0 || w.peers_by_bytes().total() <= 0 || by_bytes[0].weight < 0.5 * w.peers_by_bytes().total()) return false;
+  IpAddress top;
+  std::memcpy(static_cast<void*>(&top), by_bytes[0].key.data(), by_bytes[0].key.size());
+  if (top.is_private()) return false;
+  if (!new_peer_only) return true;
+  std::size_t m = 0;
+  const auto fresh = w.new_peers().sorted(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    if (fresh[i].key == by_bytes[0].key) return true;
+  }
+  return false;
 }
 
 std::string human_value(Feature feature, double v) {
@@ -144,7 +183,7 @@ std::string human_value(Feature feature, double v) {
 }
 
 std::vector<Contributor> beacon_contributors(const detectors::BeaconFinding& f) {
-  return {{"peer", peer_text(f.peer), 1.0}, {"port", port_text({f.service_port, f.protocol}), 1.0}};
+  return {{"peer", peer_text(f.peer), 1.0, "contacts"}, {"port", port_text({f.service_port, f.protocol}), 1.0, "contacts"}};
 }
 
 std::string explain_beacon(const AnomalyEvent& e, const detectors::BeaconFinding& f) {
@@ -172,7 +211,8 @@ std::string explain(const AnomalyEvent& e, const std::vector<Contributor>& contr
   std::string tops;
   for (const auto& c : contributors) {
     if (tops.size() > 160) break;
-    tops += fmt::format("{}{} {} {:.0f}%", tops.empty() ? "" : ", ", c.key, c.value, 100 * c.share);
+    tops += fmt::format("{}{} {} {:.0f}%{}{}", tops.empty() ? "" : ", ", c.key, c.value, 100 * c.share,
+                        c.base.empty() ? "" : " of ", c.base);
   }
   if (!tops.empty()) text += "; top: " + tops;
   return text;

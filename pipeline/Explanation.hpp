@@ -20,6 +20,12 @@ std::string categorize(models::Feature feature, const models::FeatureVector& fea
                        const models::WindowScores& scores, const models::WindowAccumulator& window,
                        const std::vector<Contributor>& contributors);
 
+// True when the entity sent more than it received and most of the window's bytes
+// went to one external peer: the upload pattern (to a peer it had never reached
+// before, with `new_peer_only`).
+bool uploads_to_external_peer(const models::FeatureVector& features, const models::WindowAccumulator& window,
+                              bool new_peer_only);
+
 // "1.2 GB", "35 kB", "312" - values as an operator reads them.
 std::string human_value(models::Feature feature, double value);
 
