@@ -16,6 +16,7 @@
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
+#include "pipeline/formats/Rfc3339.hpp"
 
 namespace flowlier::app {
 
@@ -36,6 +37,7 @@ struct ReplayOptions {
   double sink_wait_seconds = 30;
   std::string trace_entity;
   std::string trace_out;
+  std::string warm_up_until;
 };
 
 // Feeds decoded records to the engine and writes its events as they come.
@@ -194,7 +196,16 @@ int run_replay(const ReplayOptions& o) {
   sink.finish_progress();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  if (o.table) print_event_table(stdout, sink.table_rows());
+  if (o.table) {
+    EventTableOptions table;
+    if (auto ns = formats::parse_rfc3339(o.warm_up_until); ns && !o.warm_up_until.empty()) {
+      table.warm_up_until = *ns / 1'000'000'000;
+    }
+    print_event_table(stdout, sink.table_rows(), table);
+  }
+  // The table (stdout) is complete before the summary (stderr) starts, also when both
+  // go to one pipe: otherwise the summary lands in the middle of a buffered row.
+  std::fflush(stdout);
   if (json) std::fflush(json);
   print_ingest_summary(stderr, "replay", stats, seconds);
   const auto& ws = engine.window_stats();
@@ -225,6 +236,11 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--state-in", options->state_in, "Start from a model state written by --state-out");
   cmd->add_option("--state-out", options->state_out, "Write the model state at the end of the input");
   cmd->add_flag("--table", options->table, "Print events as a readable table on stdout (JSON only with --out)");
+  cmd->add_option("--warm-up-until", options->warm_up_until,
+                  "With --table: mark events before this RFC 3339 time as warm-up (baselines still learning)")
+      ->check([](const std::string& v) {
+        return formats::parse_rfc3339(v) ? std::string() : "not an RFC 3339 time: '" + v + "'";
+      });
   cmd->add_flag("-q,--quiet", options->quiet, "No progress display and no individual rejects");
   cmd->add_flag("--no-progress", options->no_progress, "No progress display");
   cmd->add_option("--trace", options->trace_entity,

@@ -156,7 +156,7 @@ high = 75.0
 critical = 90.0
 
 [episodes]
-open_score = 50.0     # a window scoring this opens an episode (p * 10 <= 1e-6 by default)
+open_score = 50.0     # a window scoring this opens an episode (p * multiplicity <= 1e-6: p * 12 by default)
 keep_score = 30.0     # while open, windows scoring this keep it open
 quiet_windows = 5     # resolved after this many windows below keep_score
 
