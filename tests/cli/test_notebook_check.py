@@ -74,6 +74,27 @@ class NotebookCheckTest(unittest.TestCase):
         self.save()
         self.assertEqual(self.check().returncode, 1)
 
+    def test_a_detection_change_makes_the_evaluation_stale(self):
+        # A stand-in binary whose replay loses its beaconing events, as a change to
+        # detection might: the committed recall and per-incident table no longer hold.
+        real = pathlib.Path(os.environ["FLOWLIER_BINARY"]).resolve()
+        wrapper = pathlib.Path(self.dir.name) / "flowlier"
+        wrapper.write_text(f"""#!/bin/bash
+"{real}" "$@"; rc=$?
+if [ "$1" = replay ]; then
+  args=("$@"); for i in "${{!args[@]}}"; do [ "${{args[$i]}}" = --out ] && out=${{args[$((i+1))]}}; done
+  [ -n "${{out:-}}" ] && sed -i '/"beaconing"/d' "$out"
+fi
+exit $rc
+""")
+        wrapper.chmod(0o755)
+        result = subprocess.run(["/usr/bin/python3", str(SCRIPT), "--check", "--dir", str(self.notebooks), "evaluation"],
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "FLOWLIER_BINARY": str(wrapper)})
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("stale", result.stderr)
+        self.assertRegex(result.stderr, r"\+inc-05 beacon +missed")
+
 
 if __name__ == "__main__":
     unittest.main()
