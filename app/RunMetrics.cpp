@@ -1,11 +1,21 @@
 #include "app/RunMetrics.hpp"
 
+#include <chrono>
+
 #include "pipeline/AnomalyEvent.hpp"
 #include "transport/ProcessMemory.hpp"
 #include "transport/PrometheusText.hpp"
 
 namespace flowlier::app {
 using namespace flowlier::pipeline;
+
+bool RunMetrics::entity_limit_reached() const {
+  const std::int64_t last = last_refusal_ms.load();
+  if (last == 0) return false;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  return now - last < 60'000;
+}
 
 std::string render_metrics(const RunMetrics& m) {
   transport::PrometheusText t;
@@ -26,8 +36,23 @@ std::string render_metrics(const RunMetrics& m) {
     for (const auto& s : m.shards) total += static_cast<double>((s.*field).load());
     return total;
   };
-  t.counter("flowlier_late_records_total", "Observations that arrived after their window had closed.",
+  t.counter("flowlier_late_records_total", "Flow records that arrived after their window had closed (not scored).",
+            v(m.late_records));
+  t.counter("flowlier_late_observations_total",
+            "Entity observations dropped because their window had closed (a record names one or more entities).",
             sum(&ShardGauges::late));
+  // One reason is live per process: the bound that set the cap.
+  const double refused = sum(&ShardGauges::dropped_table_full);
+  t.counter_family("flowlier_entities_refused_total",
+                   "Observations of new entities refused because the entity table was at its cap with every "
+                   "entity in an open window, by the bound that set the cap (max_memory, max_entities).",
+                   "reason",
+                   {{"max_memory", m.entity_limit_reason == "max_memory" ? refused : 0.0},
+                    {"max_entities", m.entity_limit_reason == "max_memory" ? 0.0 : refused}});
+  t.gauge("flowlier_entity_limit", "Entities the engines may track in all ([limits] max_memory or max_entities).",
+          static_cast<double>(m.entity_limit));
+  t.gauge("flowlier_entity_limit_reached", "1 while new entities were refused within the last minute.",
+          m.entity_limit_reached() ? 1.0 : 0.0);
   t.counter("flowlier_windows_closed_total", "Entity windows closed and scored.", sum(&ShardGauges::windows_closed));
   t.gauge("flowlier_entities", "Entities currently tracked.", sum(&ShardGauges::entities));
   t.counter("flowlier_evictions_total", "Entities evicted (idle or table full).", sum(&ShardGauges::evictions));
@@ -45,6 +70,9 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_snapshots_written_total", "State snapshots written.", v(m.snapshots_written));
   t.counter("flowlier_snapshot_failures_total", "State snapshots that could not be written.",
             v(m.snapshot_failures));
+  t.counter("flowlier_journal_failures_total",
+            "Episode journal writes that failed: those events' episodes are not durable across a kill -9.",
+            v(m.journal_failures));
   t.counter("flowlier_auth_failures_total", "CURVE clients refused by the ZAP allow-list.",
             m.zap ? static_cast<double>(m.zap->refused()) : 0.0);
   // Taken is read before sent, so a message in flight can only make the depth larger.
@@ -97,6 +125,12 @@ std::string render_metrics(const RunMetrics& m) {
                      family([](const S& s) { return s.counters.retried; }));
     t.counter_family("flowlier_sink_dropped_total", "Events the sink dropped (spool full, write errors).", "sink",
                      family([](const S& s) { return s.counters.dropped; }));
+    t.gauge_family("flowlier_sink_backlog_events",
+                   "Events waiting on disk for room in the sink's full spool (spool_full_policy block).", "sink",
+                   family([](const S& s) { return s.backlog_events; }));
+    t.counter_family("flowlier_sink_backlog_dropped_total",
+                     "Events neither the sink's full spool nor its backlog on disk could take.", "sink",
+                     family([](const S& s) { return s.backlog_dropped; }));
     t.counter_family("flowlier_sink_dead_lettered_total", "Events the receiver refused for good.", "sink",
                      family([](const S& s) { return s.counters.dead_lettered; }));
     t.gauge_family("flowlier_sink_config_error", "1 when the sink's receiver answered 401/403/404.", "sink",

@@ -17,13 +17,17 @@ namespace flowlier::app {
 
 // One scoring engine's gauges; the metrics are their sums.
 struct ShardGauges {
-  std::atomic<std::uint64_t> late{0};
+  std::atomic<std::uint64_t> late{0};  // observations (a record makes one per entity it names)
   std::atomic<std::uint64_t> windows_closed{0};
   std::atomic<std::uint64_t> entities{0};
   std::atomic<std::uint64_t> evictions{0};
+  std::atomic<std::uint64_t> dropped_table_full{0};  // observations of new entities refused: table full
   // Messages sent into / taken out of this shard's hop: their difference is its depth.
   std::atomic<std::uint64_t> hop_sent{0};
   std::atomic<std::uint64_t> hop_taken{0};
+  // Events of this engine the publish stage has handed to PUB and the sinks: the
+  // engine snapshots only when this caught up with what it forwarded (see RunStages).
+  std::atomic<std::uint64_t> events_durable{0};
 };
 
 struct RunMetrics {
@@ -31,7 +35,8 @@ struct RunMetrics {
   std::atomic<std::uint64_t> records_received{0};
   std::atomic<std::uint64_t> records_scored{0};  // every record counted once, when its engines have it
   std::array<std::atomic<std::uint64_t>, pipeline::kRejectReasonCount> rejected{};
-  std::atomic<std::uint64_t> skipdata{0};  // AWS SKIPDATA status records: the source lost records
+  std::atomic<std::uint64_t> skipdata{0};
+  std::atomic<std::uint64_t> late_records{0};  // records whose window had closed (their observations are dropped)  // AWS SKIPDATA status records: the source lost records
   std::deque<ShardGauges> shards;          // one per engine in this process; sized before threads start
   std::array<std::atomic<std::uint64_t>, 5> events_firing{};  // by severity
   std::atomic<std::uint64_t> events_resolved{0};
@@ -39,12 +44,21 @@ struct RunMetrics {
   std::atomic<std::uint64_t> idle_advances{0};
   std::atomic<std::uint64_t> snapshots_written{0};
   std::atomic<std::uint64_t> snapshot_failures{0};
+  std::atomic<std::uint64_t> journal_failures{0};  // episode journal appends that failed (app/EpisodeJournal)
   std::atomic<std::uint64_t> published_sequence{0};
   std::atomic<std::uint64_t> pub_overflows{0};  // events that found a subscriber at its high-water mark
   std::atomic<std::uint64_t> events_hop_sent{0};
   std::atomic<std::uint64_t> events_hop_taken{0};
   SourceMetrics sources;
   std::atomic<bool> ready{false};
+  // The entity tables' cap (sum over engines) and which bound set it: "max_memory"
+  // ([limits]) or "max_entities". Set before the threads start.
+  std::uint64_t entity_limit = 0;
+  std::string entity_limit_reason = "max_entities";
+  // When an engine last refused a new entity (steady clock, ms; 0: never).
+  std::atomic<std::int64_t> last_refusal_ms{0};
+  // True while new entities were refused within the last minute.
+  bool entity_limit_reached() const;
   const transport::ZapHandler* zap = nullptr;
   std::atomic<const SinkBridge*> sinks{nullptr};  // set while the sinks are open
   // Per stage: a message's decode and routing (intake); a batch from its hand-over

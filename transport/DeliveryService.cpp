@@ -110,31 +110,39 @@ DeliveryService::~DeliveryService() {
   if (thread_.joinable()) thread_.join();
 }
 
-void DeliveryService::push(const SinkEvent& event) {
+void DeliveryService::push(const SinkEvent& event) { append(event, true); }
+
+bool DeliveryService::try_push(const SinkEvent& event) { return append(event, false); }
+
+bool DeliveryService::append(const SinkEvent& event, bool wait) {
   const std::string record = encode_record(event);
   std::unique_lock lock(mutex_);
-  ++counters_.received;
   if (event.meta.severity < config_.min_severity) {
+    ++counters_.received;
     ++counters_.filtered;
-    return;
+    return true;
   }
   while (true) {
     const auto result = spool_->append(record);
     if (result == DiskSpool::Append::ok) break;
     if (result == DiskSpool::Append::error) {
+      ++counters_.received;
       ++counters_.dropped;
       counters_.last_error = spool_->error();
       log_(fmt::format("{}: event {} dropped: {}", config_.redacted(), event.meta.id, spool_->error()));
-      return;
+      return true;
     }
     // Full.
     if (config_.spool_full_policy == SpoolFullPolicy::drop_newest || stop_ ||
         record.size() + 1 > config_.spool_max_bytes) {
+      ++counters_.received;
       ++counters_.dropped;
-      return;
+      return true;
     }
+    if (!wait) return false;
     space_.wait_for(lock, std::chrono::milliseconds(200));
   }
+  ++counters_.received;
   if (spool_->pending() == 1) oldest_ = Clock::now();
   counters_.spool_events = spool_->pending();
   counters_.spool_bytes = spool_->pending_bytes();
@@ -142,6 +150,7 @@ void DeliveryService::push(const SinkEvent& event) {
     wake_.notify_all();
   else if (spool_->pending() == 1)
     wake_.notify_all();  // starts the age clock in the sender
+  return true;
 }
 
 bool DeliveryService::flush(std::chrono::milliseconds timeout) {

@@ -45,6 +45,7 @@ class DeliveryService final : public Sink {
 
   const std::string& id() const override { return config_.id; }
   void push(const SinkEvent& event) override;
+  bool try_push(const SinkEvent& event) override;
   bool flush(std::chrono::milliseconds timeout) override;
   SinkCounters counters() const override;
 
@@ -56,6 +57,8 @@ class DeliveryService final : public Sink {
  private:
   DeliveryService(SinkConfig config, SinkLog log, std::unique_ptr<DiskSpool> spool);
   void run();
+  // push() and try_push(): false when full under block and `wait` is false.
+  bool append(const SinkEvent& event, bool wait);
   // Delivers events[0..n) in order; returns how many from the front are done
   // (delivered or dead-lettered). Less than n only when stopping.
   std::size_t deliver(std::span<const SinkEvent> events, std::span<const std::string> records);

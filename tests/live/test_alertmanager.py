@@ -168,12 +168,14 @@ spool_dir = "{self.tmp.name}/spool"
         got = self.wait_webhook(lambda b, a: a["status"] == "firing" and a["labels"]["entity"] == "eni-0aaa")
         self.assertIsNotNone(got, "the firing alert never reached the webhook through Alertmanager")
         body, alert = got
-        self.assertEqual(alert["labels"], {"alertname": "FlowlierAnomaly", "severity": "high",
-                                           "entity_kind": "interface", "entity": "eni-0aaa",
-                                           "category": "exfiltration", "detector": "ewma"})
+        # Only what stays the same for the episode's whole life is a label.
+        self.assertEqual(alert["labels"], {"alertname": "FlowlierAnomaly", "entity_kind": "interface",
+                                           "entity": "eni-0aaa", "episode": "ep-eni-0aaa"})
+        self.assertEqual(alert["annotations"]["severity"], "high")
+        self.assertEqual(alert["annotations"]["category"], "exfiltration")
         self.assertTrue(alert["annotations"]["summary"].startswith("[high] interface eni-0aaa: bytes out"))
         self.assertIn("value 1.25e+06 vs expected 31000", alert["annotations"]["description"])
-        self.assertIn("203.0.113.9:443 (72%)", alert["annotations"]["description"])
+        self.assertIn("203.0.113.9:443 900000 (72%)", alert["annotations"]["description"])
         self.assertEqual(alert["generatorURL"], "http://flowlier.test/events")
         self.assertEqual(body["receiver"], "test")
 
@@ -219,6 +221,33 @@ spool_dir = "{self.tmp.name}/spool"
         # The resolved episode is no longer re-sent: it stays resolved.
         self.assertEqual([a for a in self.am_alerts() if a["labels"].get("entity") == "eni-0aaa"], [])
         self.assertIn('flowlier_sink_spool_events{sink="am"} 0', text)
+
+    def test_an_episode_that_escalates_and_changes_category_is_one_alert(self):
+        # The probe: an episode fires as exfiltration/high, escalates to critical, and its
+        # resolution says brute-force. Alertmanager identifies alerts by label set: had
+        # severity or category been labels, three alerts would exist and two would stay
+        # active after the episode resolved, paging twice on the escalation.
+        first = event(11, "eni-0ddd")
+        escalation = dict(event(12, "eni-0ddd"), severity="critical")
+        resolution = dict(event(13, "eni-0ddd", status="resolved"), category="brute-force", severity="critical")
+        self.send(first)
+        self.assertIsNotNone(self.wait_webhook(lambda b, a: a["labels"]["entity"] == "eni-0ddd"))
+        self.send(escalation)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            alerts = [a for a in self.am_alerts() if a["labels"].get("entity") == "eni-0ddd"]
+            if alerts and alerts[0]["annotations"].get("severity") == "critical":
+                break
+            time.sleep(0.2)
+        self.assertEqual(len(alerts), 1, f"the escalation made a second alert: {alerts}")
+        self.assertEqual(alerts[0]["annotations"]["severity"], "critical")
+        self.send(resolution)
+        self.assertIsNotNone(self.wait_webhook(
+            lambda b, a: a["status"] == "resolved" and a["labels"]["entity"] == "eni-0ddd"))
+        time.sleep(2)  # two re-send rounds: a stale alert would be re-posted now
+        active = [a for a in self.am_alerts()
+                  if a["labels"].get("entity") == "eni-0ddd" and a["status"]["state"] == "active"]
+        self.assertEqual(active, [], "an alert stays active for a resolved episode")
 
 
 if __name__ == "__main__":
