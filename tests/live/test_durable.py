@@ -197,6 +197,7 @@ path = "{file_sink}"
         self.assertIn("waiting in the backlog", err)
         sub.close()
         push.close()
+        print(f"published {len(published)} events, SIGTERM took {took:.1f} s", file=sys.stderr)
         self.assertGreater(len(published), 12, "the sample should give more events than the probe's stall point")
         self.assertEqual(set(read_events(file_sink)), set(published))
 
