@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <optional>
 #include <set>
@@ -568,8 +569,15 @@ int run_service(const RunOptions& o) {
   metrics.zap = nullptr;
   if (zap) zap->stop();
   context.close();
-  fmt::print(stderr, "run: stopped: {} records received, {} scored, {} events published{}\n",
-             metrics.records_received.load(), metrics.records_scored.load(), metrics.published_sequence.load(),
+  std::uint64_t refused = 0;
+  for (const auto& shard : metrics.shards) refused += shard.dropped_table_full.load();
+  fmt::print(stderr,
+             "run: stopped: {} records received, {} scored, {} late, {} rejected, {} events published; refused: {} "
+             "observations of new entities ({}){}\n",
+             metrics.records_received.load(), metrics.records_scored.load(), metrics.late_records.load(),
+             std::accumulate(metrics.rejected.begin(), metrics.rejected.end(), std::uint64_t{0},
+                             [](std::uint64_t sum, const auto& n) { return sum + n.load(); }),
+             metrics.published_sequence.load(), refused, metrics.entity_limit_reason,
              engines.empty() || config.state.path.empty() ? "" : fmt::format(", state in {}", config.state.path));
   return 0;
 }

@@ -10,10 +10,11 @@
 
 namespace flowlier::pipeline {
 
-// Resident bytes per tracked entity under a flood of new entities (each with one open
-// window, a baseline, its slot and index entry), measured with `flowlier replay` on a
-// random-address flood (bench/RESULTS.md, "Memory limit"); rounded up.
-constexpr std::uint64_t kBytesPerEntity = 2048;
+// Resident bytes per tracked entity under a flood of new entities (each with an open
+// window, a baseline, its slot and index entry, and the churn of evicted ones):
+// measured at about 2060 bytes with `flowlier replay` on 1 M records of random
+// interfaces and addresses (README "Guarantees"); 2304 leaves a margin.
+constexpr std::uint64_t kBytesPerEntity = 2304;
 
 struct EntityCap {
   std::uint64_t max_entities = 0;  // per engine

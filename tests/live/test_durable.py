@@ -9,7 +9,12 @@ file sink and an HTTP receiver process (tests/transport/receiver.py) on loopback
 - kill -9 right after firing events, five times, each time restarted: every episode
   that fired is resolved in the end, and no episode is re-opened under another id
   while it is open.
+- A followed file, stopped and restarted (SIGTERM, then kill -9): nothing is read twice.
+- A flood of new entities under a small [limits] max_memory: the resident memory stays
+  within the limit plus the fixed overhead, every refusal is counted by reason, and
+  /readyz says so; late records are counted as records.
 """
+import random
 import glob
 import json
 import os
@@ -19,6 +24,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import zmq
@@ -301,6 +307,120 @@ path = "{file_sink}"
                 if b_start < a_end:
                     reopened.append((key, a, b))
         self.assertEqual(reopened, [], "an open episode was paged again under another id")
+
+
+class FollowRestartTest(DurableCase):
+    def test_a_followed_file_is_not_read_twice_across_restarts(self):
+        flows, events_port, metrics_port = free_ports(3)
+        followed = os.path.join(self.tmp.name, "vpc.log")
+        config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
+[state]
+path = "{self.tmp.name}/state.bin"
+snapshot_interval_seconds = 1
+
+[service]
+scoring_threads = 2
+""")
+        lines = read_lines(SAMPLE[0])
+        header, body = lines[0], lines[1:]
+        thirds = [body[:len(body) // 3], body[len(body) // 3:2 * len(body) // 3], body[2 * len(body) // 3:]]
+
+        def run_and_count(expected, stop):
+            proc = subprocess.Popen([BINARY, "run", "--config", config, "--idle-seconds", "0", "--follow", followed],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            self.procs.append(proc)
+            wait_until_ready(self, metrics_port, proc)
+            deadline = time.time() + 30
+            while scrape(metrics_port)["flowlier_records_received_total"] < expected and time.time() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.5)  # a re-read of the whole file would show up by now
+            received = scrape(metrics_port)["flowlier_records_received_total"]
+            if stop == "kill":
+                proc.kill()
+                proc.communicate()
+            else:
+                proc.send_signal(signal.SIGTERM)
+                proc.communicate(timeout=SIGTERM_BOUND_SECONDS)
+            return received
+
+        with open(followed, "w") as f:
+            f.write("\n".join([header, *thirds[0]]) + "\n")
+        self.assertEqual(run_and_count(len(thirds[0]), "term"), len(thirds[0]))
+        self.assertTrue(os.path.exists(os.path.join(self.tmp.name, "state.bin.follow")))
+        with open(followed, "a") as f:
+            f.write("\n".join(thirds[1]) + "\n")
+        # The probe: a restart read the whole file again (the first third twice).
+        self.assertEqual(run_and_count(len(thirds[1]), "kill"), len(thirds[1]))
+        with open(followed, "a") as f:
+            f.write("\n".join(thirds[2]) + "\n")
+        self.assertEqual(run_and_count(len(thirds[2]), "term"), len(thirds[2]))
+
+
+class EntityFloodTest(DurableCase):
+    def test_a_flood_of_new_entities_stays_within_max_memory_and_every_refusal_is_counted(self):
+        flows, events_port, metrics_port = free_ports(3)
+        max_memory = 16 << 20
+        # The service's own footprint (code, ZeroMQ, buffers, two engines' fixed tables):
+        # documented in README "Guarantees".
+        fixed_overhead = 200 << 20
+        config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
+[limits]
+max_memory = {max_memory}
+
+[service]
+scoring_threads = 2
+""")
+        proc = self.start(config, metrics_port)
+        _, push = self.sockets(flows, events_port)
+        header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+        rng = random.Random(11)
+        t0, records, peak = 1772409600, 200_000, 0
+        for start in range(0, records, 5000):
+            chunk = [header]
+            for i in range(start, start + 5000):
+                a, t = rng.getrandbits(24), t0 + i * 600 // records
+                chunk.append(f"2 123456789012 eni-{rng.getrandbits(32):08x} 10.{a >> 16}.{(a >> 8) & 255}.{a & 255} "
+                             f"203.0.113.9 {40000 + i % 20000} 443 6 3 400 {t} {t + 5} ACCEPT OK")
+            push.send(("\n".join(chunk) + "\n").encode())
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            m = scrape(metrics_port)
+            peak = max(peak, m["flowlier_process_resident_memory_bytes"])
+            if m["flowlier_records_scored_total"] >= records:
+                break
+            time.sleep(0.2)
+        m = scrape(metrics_port)
+        peak = max(peak, m["flowlier_process_resident_memory_bytes"])
+        refused = m['flowlier_entities_refused_total{reason="max_memory"}']
+        print(f"flood: {records} records, {m['flowlier_entities']:.0f} entities (limit "
+              f"{m['flowlier_entity_limit']:.0f}), {refused:.0f} refused, peak RSS {peak / 2**20:.0f} MiB",
+              file=sys.stderr)
+        self.assertEqual(m["flowlier_records_scored_total"], records)
+        self.assertGreater(refused, 0)
+        self.assertEqual(m['flowlier_entities_refused_total{reason="max_entities"}'], 0)
+        self.assertLessEqual(m["flowlier_entities"], m["flowlier_entity_limit"])
+        self.assertEqual(m["flowlier_entity_limit_reached"], 1)
+        self.assertLess(peak, max_memory + fixed_overhead, "the flood grew past the memory limit")
+        with self.assertRaises(urllib.error.HTTPError) as ready:
+            urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/readyz", timeout=5)
+        self.assertEqual(ready.exception.code, 503)
+        self.assertIn("max_memory", ready.exception.read().decode())
+
+        # Late records are counted as records (each names two entities: two observations).
+        late_time = t0 - 3600
+        push.send((header + f"\n2 123456789012 eni-0late 10.1.1.1 203.0.113.9 40000 443 6 1 40 {late_time} "
+                   f"{late_time} ACCEPT OK\n").encode())
+        deadline = time.time() + 10
+        while scrape(metrics_port)["flowlier_late_records_total"] < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        m = scrape(metrics_port)
+        self.assertEqual(m["flowlier_late_records_total"], 1)
+        self.assertEqual(m["flowlier_late_observations_total"], 2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=SIGTERM_BOUND_SECONDS)
+        self.assertIn("refused: ", err)
+        self.assertIn("(max_memory)", err)
+        push.close()
 
 
 if __name__ == "__main__":
