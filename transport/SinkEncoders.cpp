@@ -101,13 +101,18 @@ std::string encode_sumo(std::span<const SinkEvent> events) {
   return out;
 }
 
-// Alertmanager identifies an alert by its label set, so the labels are what stays the
-// same for an episode's whole life: a severity that rises or a category that changes
-// (exfiltration, then brute force) would make a second alert, and the resolution of
-// the first would never come. Everything that can change within an episode is an
-// annotation. Stateless on purpose: a restart or a re-send cannot change the set.
+// Alertmanager identifies an alert by its label set, so the labels are fixed at the
+// episode's first firing: a severity that rises or a category that changes
+// (exfiltration, then brute force) would make a second alert (a second page), and the
+// resolution of the first would never come. `severity` and `category` are the first
+// firing's (DeliveryService keeps them per episode, on disk); their current values,
+// and the detector, are annotations.
 static json alert_labels(const EventMeta& m) {
-  return {{"alertname", "FlowlierAnomaly"}, {"entity_kind", m.entity_kind}, {"entity", m.entity_id},
+  return {{"alertname", "FlowlierAnomaly"},
+          {"severity", to_string(m.opened_known ? m.opened_severity : m.severity)},
+          {"category", m.opened_known ? m.opened_category : m.category},
+          {"entity_kind", m.entity_kind},
+          {"entity", m.entity_id},
           {"episode", m.episode}};
 }
 

@@ -107,14 +107,24 @@ batch_timeout_ms = 100
 timeout_ms = 2000
 spool_dir = "{self.tmp.name}/spool"
 """)
-        self.flowlier = subprocess.Popen(
-            [BINARY, "run", "--config", config, "--role", "publish", "--listen", f"tcp://127.0.0.1:{self.listen}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.wait_http(f"http://127.0.0.1:{self.metrics_port}/readyz", self.flowlier)
+        self.config = config
+        self.start_flowlier()
         self.zmq = zmq.Context()
         self.push = self.zmq.socket(zmq.PUSH)
         self.push.setsockopt(zmq.LINGER, 1000)
         self.push.connect(f"tcp://127.0.0.1:{self.listen}")
+
+    def start_flowlier(self):
+        self.flowlier = subprocess.Popen(
+            [BINARY, "run", "--config", self.config, "--role", "publish", "--listen", f"tcp://127.0.0.1:{self.listen}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.wait_http(f"http://127.0.0.1:{self.metrics_port}/readyz", self.flowlier)
+
+    def restart_flowlier(self):
+        self.flowlier.terminate()
+        self.flowlier.communicate(timeout=20)
+        self.start_flowlier()
+        time.sleep(0.5)  # the pusher reconnects
 
     def tearDown(self):
         self.push.close()
@@ -168,8 +178,9 @@ spool_dir = "{self.tmp.name}/spool"
         got = self.wait_webhook(lambda b, a: a["status"] == "firing" and a["labels"]["entity"] == "eni-0aaa")
         self.assertIsNotNone(got, "the firing alert never reached the webhook through Alertmanager")
         body, alert = got
-        # Only what stays the same for the episode's whole life is a label.
-        self.assertEqual(alert["labels"], {"alertname": "FlowlierAnomaly", "entity_kind": "interface",
+        # The labels are fixed at the episode's first firing.
+        self.assertEqual(alert["labels"], {"alertname": "FlowlierAnomaly", "severity": "high",
+                                           "category": "exfiltration", "entity_kind": "interface",
                                            "entity": "eni-0aaa", "episode": "ep-eni-0aaa"})
         self.assertEqual(alert["annotations"]["severity"], "high")
         self.assertEqual(alert["annotations"]["category"], "exfiltration")
@@ -230,6 +241,8 @@ spool_dir = "{self.tmp.name}/spool"
         first = event(11, "eni-0ddd")
         escalation = dict(event(12, "eni-0ddd"), severity="critical")
         resolution = dict(event(13, "eni-0ddd", status="resolved"), category="brute-force", severity="critical")
+        # The sink's record of first firings outlives a restart: stop the publisher
+        # between the escalation and the resolution.
         self.send(first)
         self.assertIsNotNone(self.wait_webhook(lambda b, a: a["labels"]["entity"] == "eni-0ddd"))
         self.send(escalation)
@@ -241,6 +254,8 @@ spool_dir = "{self.tmp.name}/spool"
             time.sleep(0.2)
         self.assertEqual(len(alerts), 1, f"the escalation made a second alert: {alerts}")
         self.assertEqual(alerts[0]["annotations"]["severity"], "critical")
+        self.assertEqual(alerts[0]["labels"]["severity"], "high")  # routes as it first fired
+        self.restart_flowlier()
         self.send(resolution)
         self.assertIsNotNone(self.wait_webhook(
             lambda b, a: a["status"] == "resolved" and a["labels"]["entity"] == "eni-0ddd"))

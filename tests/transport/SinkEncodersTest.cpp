@@ -97,7 +97,8 @@ TEST_CASE("Alertmanager v4 payload", "[encoders]") {
   CHECK(p["receiver"] == "am");
   REQUIRE(p["alerts"].size() == 2);
   CHECK(p["alerts"][0]["fingerprint"] == "ep-0");
-  CHECK(p["alerts"][0]["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"entity_kind", "interface"},
+  CHECK(p["alerts"][0]["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"severity", "high"},
+                                           {"category", "exfiltration"}, {"entity_kind", "interface"},
                                            {"entity", "eni-0abc"}, {"episode", "ep-0"}}));
   CHECK(p["alerts"][0]["annotations"]["severity"] == "high");
   CHECK(p["alerts"][0]["startsAt"] == "2023-11-14T22:14:20Z");
@@ -162,8 +163,8 @@ TEST_CASE("Alertmanager API v2: labels, annotations, endsAt by horizon and resol
   REQUIRE(p.is_array());
   REQUIRE(p.size() == 2);
   const auto& a = p[0];
-  CHECK(a["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"entity_kind", "interface"}, {"entity", "eni-0abc"},
-                             {"episode", "ep-0"}}));
+  CHECK(a["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"severity", "high"}, {"category", "exfiltration"},
+                             {"entity_kind", "interface"}, {"entity", "eni-0abc"}, {"episode", "ep-0"}}));
   CHECK(a["annotations"]["severity"] == "high");
   CHECK(a["annotations"]["category"] == "exfiltration");
   CHECK(a["annotations"]["detector"] == "ewma");
@@ -207,7 +208,13 @@ TEST_CASE("Alertmanager: one label set for an episode's whole life; contributors
   auto resolution = make_event(3, true);
   resolution.meta.category = "brute-force";
   resolution.meta.detector = "count";
-  for (auto* e : {&escalation, &resolution}) e->meta.episode = first.meta.episode;
+  for (auto* e : {&escalation, &resolution}) {
+    e->meta.episode = first.meta.episode;
+    // What DeliveryService's record of first firings gives every event of the episode.
+    e->meta.opened_known = true;
+    e->meta.opened_severity = first.meta.severity;
+    e->meta.opened_category = first.meta.category;
+  }
   const SinkEvent events[] = {first, escalation, resolution};
   const auto v2 = json::parse(encode_alertmanager_v2(c, events, 1700000100));
   const auto v4 = json::parse(encode_alertmanager(c, events));
@@ -215,6 +222,8 @@ TEST_CASE("Alertmanager: one label set for an episode's whole life; contributors
     CHECK(v2[i]["labels"] == v2[0]["labels"]);
     CHECK(v4["alerts"][i]["labels"] == v4["alerts"][0]["labels"]);
   }
+  CHECK(v2[0]["labels"]["severity"] == "high");
+  CHECK(v2[0]["labels"]["category"] == "exfiltration");
   CHECK(v2[1]["annotations"]["severity"] == "critical");
   CHECK(v2[2]["annotations"]["category"] == "brute-force");
 
