@@ -355,6 +355,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
     const auto& ws = engine.window_stats();
     gauges.late.store(ws.late);
     gauges.windows_closed.store(ws.windows_closed);
+    gauges.observations.store(ws.observations);
     gauges.evictions.store(ws.evicted_idle + ws.evicted_full);
     if (ws.dropped_table_full > gauges.dropped_table_full.load()) {
       metrics.last_refusal_ms.store(

@@ -15,6 +15,7 @@ file sink and an HTTP receiver process (tests/transport/receiver.py) on loopback
   /readyz says so; late records are counted as records.
 """
 import random
+import re
 import glob
 import json
 import os
@@ -421,6 +422,30 @@ scoring_threads = 2
         self.assertIn("refused: ", err)
         self.assertIn("(max_memory)", err)
         push.close()
+
+
+class MetricsDocumentedTest(DurableCase):
+    def test_every_exported_metric_is_documented(self):
+        """The registry exports every counter the service keeps; the README names each one."""
+        flows, events_port, metrics_port = free_ports(3)
+        config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
+[[sinks]]
+type = "webhook"
+format = "json"
+url = "http://127.0.0.1:9/json"
+spool_dir = "{self.tmp.name}/spool"
+""")
+        proc = self.start(config, metrics_port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        exported = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+        with open(os.path.join(os.environ.get("FLOWLIER_SOURCE_DIR", "."), "README.md")) as f:
+            readme = f.read()
+        documented = set(re.findall(r"flowlier_[a-z0-9_]+", readme))
+        self.assertGreater(len(exported), 40)
+        self.assertEqual(sorted(exported - documented), [], "exported but not in the README")
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=SIGTERM_BOUND_SECONDS)
 
 
 if __name__ == "__main__":
