@@ -412,8 +412,12 @@ scoring_threads = 2
         push.send((header + f"\n2 123456789012 eni-0late 10.1.1.1 203.0.113.9 40000 443 6 1 40 {late_time} "
                    f"{late_time} ACCEPT OK\n").encode())
         deadline = time.time() + 10
-        while scrape(metrics_port)["flowlier_late_records_total"] < 1 and time.time() < deadline:
+        while time.time() < deadline:
+            m = scrape(metrics_port)  # the engines publish their counts after the batch
+            if m["flowlier_late_records_total"] >= 1 and m["flowlier_late_observations_total"] >= 2:
+                break
             time.sleep(0.1)
+        time.sleep(0.3)  # nothing more comes
         m = scrape(metrics_port)
         self.assertEqual(m["flowlier_late_records_total"], 1)
         self.assertEqual(m["flowlier_late_observations_total"], 2)
