@@ -1,14 +1,13 @@
 #include "app/EpisodeJournal.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-
-#include <fmt/format.h>
 
 #include "detectors/StateIo.hpp"
 

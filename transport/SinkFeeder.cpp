@@ -1,10 +1,10 @@
 #include "transport/SinkFeeder.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <limits>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "transport/DeliveryService.hpp"
 
