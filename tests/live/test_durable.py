@@ -6,7 +6,8 @@ file sink and an HTTP receiver process (tests/transport/receiver.py) on loopback
   `spool_full_policy = "block"`: the PUB stream and the file sink still get every
   event, a kill -9 and a SIGTERM (which must exit in bounded time) lose none of them,
   and once the receiver is up it gets every event that was published.
-- kill -9 right after firing events, five times, each time restarted: every episode
+- kill -9 right after firing events, five times, and at two random points, each time
+  restarted: every episode
   that fired is resolved in the end, and no episode is re-opened under another id
   while it is open.
 - A followed file, stopped and restarted (SIGTERM, then kill -9): nothing is read twice.
@@ -248,7 +249,12 @@ type = "file"
 path = "{file_sink}"
 """)
         chunks, header, newest = sample_chunks()
-        kills, i = 0, 0
+        # After the five kills right after firing events, two at random points of the rest
+        # of the input (each kill loses what came since the last snapshot: kills early on
+        # would lose incidents, not test episodes).
+        offsets = random.Random(5).sample(range(1, 6), 2)
+        random_points = set()
+        kills, random_kills, i = 0, 0, 0
         proc = self.start(config, metrics_port)
         sub, push = self.sockets(flows, events_port)
         while i < len(chunks):
@@ -260,16 +266,22 @@ path = "{file_sink}"
                 if sub.poll(10):
                     _, payload, _ = sub.recv_multipart()
                     fired = fired or json.loads(payload)["status"] == "firing"
-            if fired and kills < 5:
+            if (fired and kills < 5) or (i in random_points and i < len(chunks)):
                 # Right after a firing event left: most likely after the last snapshot.
                 proc.kill()
                 proc.communicate()
-                kills += 1
+                if fired and kills < 5:
+                    kills += 1
+                    if kills == 5:
+                        random_points = {i + offsets[0], i + offsets[0] + offsets[1]}
+                else:
+                    random_kills += 1
                 sub.close()
                 push.close()
                 proc = self.start(config, metrics_port)
                 sub, push = self.sockets(flows, events_port)
         self.assertEqual(kills, 5, "the sample should fire at least five times")
+        self.assertEqual(random_kills, len(random_points & set(range(len(chunks) + 1))))
         # The end of the input: a record an hour later closes every window.
         push.send(tick(header, newest + 3600))
         received = scrape(metrics_port)["flowlier_records_received_total"]
