@@ -439,6 +439,29 @@ scoring_threads = 2
         self.assertIn("(max_memory)", err)
         push.close()
 
+    def test_replay_counts_refusals_by_reason(self):
+        flood = os.path.join(self.tmp.name, "flood.log")
+        rng = random.Random(3)
+        with open(flood, "w") as f:
+            f.write("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+                    "action log-status\n")
+            for i in range(20000):
+                a, t = rng.getrandbits(24), 1772409600 + i // 100
+                f.write(f"2 123456789012 eni-{rng.getrandbits(32):08x} 10.{a >> 16}.{(a >> 8) & 255}.{a & 255} "
+                        f"203.0.113.9 40000 443 6 3 400 {t} {t + 5} ACCEPT OK\n")
+        config = os.path.join(self.tmp.name, "small.toml")
+        with open(config, "w") as f:
+            f.write("[limits]\nmax_memory = 1048576\n")
+        out = subprocess.run([BINARY, "replay", "-q", "--config", config, flood], capture_output=True, text=True,
+                             check=True)
+        m = re.search(r"entities: (\d+) \(limit (\d+), max_memory\).*refused: (\d+) observations of new entities "
+                      r"\(max_memory\)", out.stderr)
+        self.assertIsNotNone(m, out.stderr)
+        entities, limit, refused = map(int, m.groups())
+        self.assertEqual(limit, 1048576 // 2304)
+        self.assertLessEqual(entities, limit)
+        self.assertGreater(refused, 0)
+
 
 class MetricsDocumentedTest(DurableCase):
     def test_every_exported_metric_is_documented(self):
