@@ -62,6 +62,7 @@ void SinkFeeder::push(const SinkEvent& event) {
                      event.meta.id, backlog_ ? ": " + backlog_->error() : ""));
     return;
   }
+  backlog_->sync();  // only while the sink waits: events are rare, a lost one is not
   backlog_events_.store(backlog_->pending());
   if (backlog_->pending() == 1) wake_.notify_all();
 }
