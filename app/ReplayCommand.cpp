@@ -14,6 +14,7 @@
 #include "app/IngestSummary.hpp"
 #include "app/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
+#include "pipeline/MemoryLimit.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
 #include "pipeline/formats/Rfc3339.hpp"
@@ -117,6 +118,9 @@ int run_replay(const ReplayOptions& o) {
   if (format != "auto") ingest_options.format = parse_input_format(format);
   ingest_options.decoder = config.decoder;
 
+  // [limits] max_memory caps the entity table, as in `run` (one engine here).
+  const auto cap = entity_cap(config.engine.windows.max_entities, config.limits.max_memory, 1);
+  config.engine.windows.max_entities = cap.max_entities;
   Engine engine(config.engine);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, &std::fclose);
   if (!o.trace_entity.empty()) {
@@ -210,8 +214,12 @@ int run_replay(const ReplayOptions& o) {
   print_ingest_summary(stderr, "replay", stats, seconds);
   const auto& ws = engine.window_stats();
   const auto& es = engine.stats();
-  fmt::print(stderr, "  late records: {}; entities: {}; windows closed: {}; evicted: {}\n", ws.late,
-             engine.entity_count(), ws.windows_closed, ws.evicted_idle + ws.evicted_full);
+  fmt::print(stderr,
+             "  late records: {} ({} observations); entities: {} (limit {}, {}); windows closed: {}; evicted: {}; "
+             "refused: {} observations of new entities ({})\n",
+             engine.late_records(), ws.late, engine.entity_count(), cap.max_entities,
+             cap.by_memory ? "max_memory" : "max_entities", ws.windows_closed, ws.evicted_idle + ws.evicted_full,
+             ws.dropped_table_full, cap.by_memory ? "max_memory" : "max_entities");
   fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(), es.events_firing, es.events_resolved,
              !o.out.empty() && o.out != "-" ? fmt::format(", written to {}", o.out) : "");
   if (!sinks->empty() &&

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <istream>
+#include <optional>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -48,6 +49,48 @@ AnomalyEvent event_from_json(const std::string& text) {
 }
 }  // namespace
 
+// One episode's fields, as save() and take_changes() write them.
+template <typename Key, typename Episode>
+static void put_episode(detectors::StateWriter& w, const Key& key, const Episode& e) {
+  w.put(std::get<0>(key));
+  w.put_string(std::get<1>(key));
+  w.put(std::get<2>(key));
+  w.put_string(e.id);
+  w.put(e.events);
+  w.put(e.windows);
+  w.put(e.last_active_end);
+  w.put(e.hold_until);
+  w.put(e.max_sent);
+  w.put(e.peak_score);
+  w.put_string(e.last.to_json());
+}
+
+// Reads what put_episode wrote; "" or why it could not.
+template <typename Key, typename Episode>
+static std::string get_episode(detectors::StateReader& r, Key& key, Episode& e) {
+  std::uint8_t kind = 0, group = 0;
+  std::string id, json;
+  r.get(kind);
+  r.get_string(id, 4096);
+  r.get(group);
+  r.get_string(e.id, 64);
+  r.get(e.events);
+  r.get(e.windows);
+  r.get(e.last_active_end);
+  r.get(e.hold_until);
+  r.get(e.max_sent);
+  r.get(e.peak_score);
+  r.get_string(json, 1 << 20);
+  if (!r.ok()) return "truncated episode";
+  try {
+    e.last = event_from_json(json);
+  } catch (const std::exception& error) {
+    return fmt::format("episode state holds an unreadable event: {}", error.what());
+  }
+  key = Key{kind, std::move(id), group};
+  return {};
+}
+
 EpisodeTracker::EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds)
     : config_(config), window_seconds_(window_seconds) {}
 
@@ -77,6 +120,7 @@ void EpisodeTracker::observe(const models::EntityKey& key, std::uint8_t group, c
     event.id = fmt::format("{}-{}", e.id, e.events++);
     e.max_sent = std::max(e.max_sent, finding.severity);
     out.push_back(std::move(event));
+    note_change(k);
   }
 }
 
@@ -100,6 +144,7 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
     event.explanation = fmt::format("resolved: {} quiet windows after {} anomalous window(s); {}",
                                     config_.quiet_windows, e.windows, e.last.explanation);
     out.push_back(std::move(event));
+    note_change(it->first);
     it = open_.erase(it);
   }
 }
@@ -107,19 +152,7 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
 void EpisodeTracker::save(std::ostream& out) const {
   detectors::StateWriter w;
   w.put<std::uint64_t>(open_.size());
-  for (const auto& [key, e] : open_) {
-    w.put(std::get<0>(key));
-    w.put_string(std::get<1>(key));
-    w.put(std::get<2>(key));
-    w.put_string(e.id);
-    w.put(e.events);
-    w.put(e.windows);
-    w.put(e.last_active_end);
-    w.put(e.hold_until);
-    w.put(e.max_sent);
-    w.put(e.peak_score);
-    w.put_string(e.last.to_json());
-  }
+  for (const auto& [key, e] : open_) put_episode(w, key, e);
   detectors::save_record(out, kTag, kVersion, w.bytes());
 }
 
@@ -131,30 +164,71 @@ std::string EpisodeTracker::restore(std::istream& in) {
   std::uint64_t count = 0;
   r.get(count);
   for (std::uint64_t i = 0; i < count && r.ok(); ++i) {
-    std::uint8_t kind = 0, group = 0;
-    std::string id, json;
+    Key key;
     Episode e;
-    r.get(kind);
-    r.get_string(id, 4096);
-    r.get(group);
-    r.get_string(e.id, 64);
-    r.get(e.events);
-    r.get(e.windows);
-    r.get(e.last_active_end);
-    r.get(e.hold_until);
-    r.get(e.max_sent);
-    r.get(e.peak_score);
-    r.get_string(json, 1 << 20);
-    if (!r.ok()) break;
-    try {
-      e.last = event_from_json(json);
-    } catch (const std::exception& error) {
-      return fmt::format("episode state holds an unreadable event: {}", error.what());
+    if (auto error = get_episode(r, key, e); !error.empty()) {
+      if (!r.ok()) break;
+      return error;
     }
-    next.emplace(Key{kind, id, group}, std::move(e));
+    next.emplace(std::move(key), std::move(e));
   }
   if (auto error = r.finish(); !error.empty()) return error;
   open_ = std::move(next);
+  return {};
+}
+
+std::string EpisodeTracker::take_changes() {
+  detectors::StateWriter w;
+  std::vector<Key> keys;
+  for (auto& key : changed_) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+  }
+  changed_.clear();
+  w.put<std::uint64_t>(keys.size());
+  for (const auto& key : keys) {
+    const auto it = open_.find(key);
+    w.put<std::uint8_t>(it != open_.end());
+    if (it != open_.end()) {
+      put_episode(w, key, it->second);
+    } else {
+      w.put(std::get<0>(key));
+      w.put_string(std::get<1>(key));
+      w.put(std::get<2>(key));
+    }
+  }
+  return w.take();
+}
+
+std::string EpisodeTracker::apply_changes(std::string_view bytes) {
+  detectors::StateReader r(bytes);
+  std::uint64_t count = 0;
+  r.get(count);
+  std::vector<std::pair<Key, std::optional<Episode>>> changes;
+  for (std::uint64_t i = 0; i < count && r.ok(); ++i) {
+    std::uint8_t open = 0;
+    r.get(open);
+    Key key;
+    if (open) {
+      Episode e;
+      if (auto error = get_episode(r, key, e); !error.empty()) return error;
+      changes.emplace_back(std::move(key), std::move(e));
+    } else {
+      std::uint8_t kind = 0, group = 0;
+      std::string id;
+      r.get(kind);
+      r.get_string(id, 4096);
+      r.get(group);
+      changes.emplace_back(Key{kind, std::move(id), group}, std::nullopt);
+    }
+  }
+  if (auto error = r.finish(); !error.empty()) return error;
+  for (auto& [key, episode] : changes) {
+    if (episode) {
+      open_[key] = std::move(*episode);
+    } else {
+      open_.erase(key);
+    }
+  }
   return {};
 }
 
