@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build demo test test-asan bench fuzz notebooks clean package
+.PHONY: deps build demo test test-asan bench fuzz notebooks notebooks-update clean package
 
 deps:
 	@scripts/install-deps
@@ -20,8 +20,10 @@ build: deps $(BUILD)/CMakeCache.txt
 package: build
 	@cd $(BUILD) && cpack -G DEB
 
-demo: build
-	@scripts/demo
+# Builds only the binary, with one line of progress (the log: $(BUILD)/quiet-build.log).
+demo: deps $(BUILD)/CMakeCache.txt
+	@scripts/quiet-build $(BUILD) $(JOBS) flowlier
+	@scripts/demo $(BUILD)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -32,9 +34,16 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -LE integration
 
-# Executes every notebook headless (nbconvert --execute) against the fresh build.
+# Re-executes every notebook headless against the fresh build and fails when a
+# committed output is stale (the same check `make test` runs).
 notebooks: build
-	@cd $(BUILD) && ctest --output-on-failure -R 'notebook'
+	@cd $(BUILD) && ctest --output-on-failure -R '^notebook_'
+
+# Re-executes every notebook and rewrites notebooks/*.ipynb with the fresh outputs
+# (plots included): run it after a change to detection, then commit the notebooks.
+notebooks-update: deps $(BUILD)/CMakeCache.txt
+	@scripts/quiet-build $(BUILD) $(JOBS) flowlier
+	@FLOWLIER_BINARY=$(abspath $(BUILD))/flowlier scripts/notebooks --update
 
 bench: build
 	@bench/run-all

@@ -5,6 +5,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -103,17 +107,44 @@ void InputSources::follow_loop(zmq::socket_t push) {
   options.max_chunk_bytes = options_.max_chunk_bytes;
   options.is_header = is_aws_header;
   transport::FileFollower follower(options_.follow, options);
+  const std::string& path = options_.follow_checkpoints;
+  std::string saved;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in && !follower.restore_checkpoints(text.str())) {
+      fmt::print(stderr, "run: {}: malformed follow checkpoints, ignored (files are read from their start)\n", path);
+    }
+    saved = text.str();
+  }
+  // Written after the lines were handed to the intake: a kill -9 loses at most what
+  // the engines had not snapshotted yet, and never reads a line twice.
+  const auto save = [&] {
+    if (path.empty()) return;
+    std::string now = follower.checkpoints();
+    if (now == saved) return;
+    const std::string temp = path + ".tmp";
+    {
+      std::ofstream out(temp, std::ios::trunc);
+      out << now;
+      if (!out.flush()) return;
+    }
+    if (std::rename(temp.c_str(), path.c_str()) == 0) saved = std::move(now);
+  };
   const auto emit = [&](std::string&& chunk) {
     if (forward(push, std::move(chunk))) metrics_.file_chunks.fetch_add(1, std::memory_order_relaxed);
   };
   while (!stopping_.load()) {
     follower.poll(emit);
+    save();
     const auto& c = follower.counters();
     metrics_.file_rotations.store(c.rotations + c.truncations);
     metrics_.gzip_files.store(c.gzip_files);
     metrics_.file_errors.store(c.errors);
     std::this_thread::sleep_for(kPollInterval);
   }
+  save();
 }
 
 void InputSources::stdin_loop(zmq::socket_t push) {

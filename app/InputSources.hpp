@@ -27,6 +27,9 @@ struct SourceOptions {
   std::string http_access_key;      // required X-Amz-Firehose-Access-Key; empty: none checked
   std::size_t max_chunk_bytes = 1 << 20;
   std::size_t max_body_bytes = 64 << 20;  // HTTP bodies, before and after gunzip
+  // --follow read positions (FileFollower::checkpoints), saved beside the state after
+  // every poll that read something and at stop, restored at start; empty: none.
+  std::string follow_checkpoints;
 };
 
 struct SourceMetrics {

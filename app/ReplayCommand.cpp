@@ -14,8 +14,10 @@
 #include "app/IngestSummary.hpp"
 #include "app/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
+#include "pipeline/MemoryLimit.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
+#include "pipeline/formats/Rfc3339.hpp"
 
 namespace flowlier::app {
 
@@ -36,6 +38,7 @@ struct ReplayOptions {
   double sink_wait_seconds = 30;
   std::string trace_entity;
   std::string trace_out;
+  std::string warm_up_until;
 };
 
 // Feeds decoded records to the engine and writes its events as they come.
@@ -115,6 +118,9 @@ int run_replay(const ReplayOptions& o) {
   if (format != "auto") ingest_options.format = parse_input_format(format);
   ingest_options.decoder = config.decoder;
 
+  // [limits] max_memory caps the entity table, as in `run` (one engine here).
+  const auto cap = entity_cap(config.engine.windows.max_entities, config.limits.max_memory, 1);
+  config.engine.windows.max_entities = cap.max_entities;
   Engine engine(config.engine);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, &std::fclose);
   if (!o.trace_entity.empty()) {
@@ -194,13 +200,26 @@ int run_replay(const ReplayOptions& o) {
   sink.finish_progress();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  if (o.table) print_event_table(stdout, sink.table_rows());
+  if (o.table) {
+    EventTableOptions table;
+    if (auto ns = formats::parse_rfc3339(o.warm_up_until); ns && !o.warm_up_until.empty()) {
+      table.warm_up_until = *ns / 1'000'000'000;
+    }
+    print_event_table(stdout, sink.table_rows(), table);
+  }
+  // The table (stdout) is complete before the summary (stderr) starts, also when both
+  // go to one pipe: otherwise the summary lands in the middle of a buffered row.
+  std::fflush(stdout);
   if (json) std::fflush(json);
   print_ingest_summary(stderr, "replay", stats, seconds);
   const auto& ws = engine.window_stats();
   const auto& es = engine.stats();
-  fmt::print(stderr, "  late records: {}; entities: {}; windows closed: {}; evicted: {}; self-corrected: {}\n", ws.late,
-             engine.entity_count(), ws.windows_closed, ws.evicted_idle + ws.evicted_full, es.self_corrections);
+  fmt::print(stderr,
+             "  late records: {} ({} observations); entities: {} (limit {}, {}); windows closed: {}; evicted: {}; "
+             "refused: {} observations of new entities ({}); self-corrected: {}\n",
+             engine.late_records(), ws.late, engine.entity_count(), cap.max_entities,
+             cap.by_memory ? "max_memory" : "max_entities", ws.windows_closed, ws.evicted_idle + ws.evicted_full,
+             ws.dropped_table_full, cap.by_memory ? "max_memory" : "max_entities", es.self_corrections);
   fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(), es.events_firing, es.events_resolved,
              !o.out.empty() && o.out != "-" ? fmt::format(", written to {}", o.out) : "");
   if (!sinks->empty() &&
@@ -225,6 +244,11 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--state-in", options->state_in, "Start from a model state written by --state-out");
   cmd->add_option("--state-out", options->state_out, "Write the model state at the end of the input");
   cmd->add_flag("--table", options->table, "Print events as a readable table on stdout (JSON only with --out)");
+  cmd->add_option("--warm-up-until", options->warm_up_until,
+                  "With --table: mark events before this RFC 3339 time as warm-up (baselines still learning)")
+      ->check([](const std::string& v) {
+        return formats::parse_rfc3339(v) ? std::string() : "not an RFC 3339 time: '" + v + "'";
+      });
   cmd->add_flag("-q,--quiet", options->quiet, "No progress display and no individual rejects");
   cmd->add_flag("--no-progress", options->no_progress, "No progress display");
   cmd->add_option("--trace", options->trace_entity,

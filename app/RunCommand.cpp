@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <optional>
 #include <set>
@@ -33,6 +34,7 @@
 #include <zmq.hpp>
 
 #include "app/Commands.hpp"
+#include "app/EpisodeJournal.hpp"
 #include "app/InputSources.hpp"
 #include "app/RunMetrics.hpp"
 #include "app/RunStages.hpp"
@@ -40,6 +42,7 @@
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/IntakeRouter.hpp"
+#include "pipeline/MemoryLimit.hpp"
 #include "transport/MetricsServer.hpp"
 #include "transport/PrometheusText.hpp"
 #include "transport/TcpServerSocket.hpp"
@@ -139,7 +142,9 @@ std::uint32_t snapshot_engine_count(const std::string& path, std::string& error)
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const auto of = name.rfind("-of-");
-    if (!name.starts_with(prefix) || name.ends_with(".tmp") || of == std::string::npos) continue;
+    if (!name.starts_with(prefix) || name.ends_with(".tmp") || name.ends_with(".journal") ||
+        of == std::string::npos)
+      continue;
     counts.insert(name.substr(of + 4));
   }
   if (counts.empty()) return 0;
@@ -178,6 +183,29 @@ std::uint32_t engine_count(const Config& config, std::string& error) {
   return s.scoring_threads;
 }
 
+// Applies the episode journal at `path` to a restored (or fresh) engine: the records
+// written after its snapshot carry the episodes published since. Every journaled event
+// is added to `events`.
+std::string replay_journal(const std::string& path, Engine& engine, std::vector<std::string>& events) {
+  std::vector<EpisodeJournal::Entry> entries;
+  std::uint64_t cut = 0;
+  if (auto error = EpisodeJournal::read(path, entries, cut); !error.empty()) return error;
+  if (cut > 0) fmt::print(stderr, "run: {}: a torn last record ({} bytes) is ignored\n", path, cut);
+  std::size_t applied = 0;
+  for (auto& entry : entries) {
+    if (entry.close_point > engine.last_close_point()) {
+      if (auto error = engine.apply_episode_changes(entry.episode_changes); !error.empty()) return error;
+      ++applied;
+    }
+    for (auto& e : entry.events) events.push_back(std::move(e));
+  }
+  if (!entries.empty()) {
+    fmt::print(stderr, "run: {}: {} records, {} newer than the snapshot applied to the episodes\n", path,
+               entries.size(), applied);
+  }
+  return {};
+}
+
 int run_service(const RunOptions& o) {
   if (!o.check_config.empty()) {
     auto loaded = load_config_file(o.check_config);
@@ -213,6 +241,12 @@ int run_service(const RunOptions& o) {
   // score role, none for ingest and publish (they own no state).
   std::vector<std::unique_ptr<Engine>> engines;
   std::vector<std::string> state_paths;
+  std::string entity_limit_reason = "max_entities";  // which bound caps the entity tables
+  std::uint64_t entity_limit_total = 0;
+  // In one process with a state path, each engine's episode journal (app/EpisodeJournal)
+  // and the journaled events to hand to the sinks again once they are open.
+  std::vector<std::unique_ptr<EpisodeJournal>> journals;
+  std::vector<std::string> journaled_events;
   if (single || role == "score") {
     std::string layout_error;
     const std::uint32_t count = single ? engine_count(config, layout_error) : service.shard_count;
@@ -226,17 +260,34 @@ int run_service(const RunOptions& o) {
       EngineConfig engine_config = config.engine;
       engine_config.shard_index = k;
       engine_config.shard_count = count;
+      // [limits] max_memory is shared by the engines of this process.
+      const auto cap = entity_cap(engine_config.windows.max_entities, config.limits.max_memory, single ? count : 1);
+      engine_config.windows.max_entities = cap.max_entities;
+      entity_limit_reason = cap.by_memory ? "max_memory" : "max_entities";
+      entity_limit_total += cap.max_entities;
       engines.push_back(std::make_unique<Engine>(engine_config));
       state_paths.push_back(single ? shard_state_path(config.state.path, k, count) : config.state.path);
       const std::string& path = state_paths.back();
-      if (path.empty() || !std::filesystem::exists(path)) continue;
-      std::ifstream in(path, std::ios::binary);
-      if (auto error = engines.back()->restore(in); !error.empty()) {
-        // Refuse rather than silently start from nothing and re-open known episodes.
-        fmt::print(stderr, "run: cannot restore {}: {} (move it away to start fresh)\n", path, error);
+      if (!path.empty() && std::filesystem::exists(path)) {
+        std::ifstream in(path, std::ios::binary);
+        if (auto error = engines.back()->restore(in); !error.empty()) {
+          // Refuse rather than silently start from nothing and re-open known episodes.
+          fmt::print(stderr, "run: cannot restore {}: {} (move it away to start fresh)\n", path, error);
+          return 2;
+        }
+        fmt::print(stderr, "run: restored state from {} ({} entities)\n", path, engines.back()->entity_count());
+      }
+      if (!single || path.empty()) continue;
+      if (auto error = replay_journal(path + ".journal", *engines.back(), journaled_events); !error.empty()) {
+        fmt::print(stderr, "run: cannot restore {}.journal: {} (move it away to start fresh)\n", path, error);
         return 2;
       }
-      fmt::print(stderr, "run: restored state from {} ({} entities)\n", path, engines.back()->entity_count());
+      engines.back()->record_episode_changes(true);
+      journals.push_back(std::make_unique<EpisodeJournal>(path + ".journal"));
+      if (auto error = journals.back()->open(); !error.empty()) {
+        fmt::print(stderr, "run: episode journal: {}\n", error);
+        return 2;
+      }
     }
   }
   // The intake routes for the engines in this process (its router state is saved beside
@@ -275,8 +326,11 @@ int run_service(const RunOptions& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   RunMetrics metrics;
+  metrics.entity_limit = entity_limit_total;
+  metrics.entity_limit_reason = entity_limit_reason;
   for (const auto& engine : engines) {
     metrics.shards.emplace_back().entities.store(engine->entity_count());
+    metrics.shards.back().dropped_table_full.store(engine->window_stats().dropped_table_full);
   }
   zmq::context_t context(1);
   transport::SocketOptions hop;
@@ -410,6 +464,13 @@ int run_service(const RunOptions& o) {
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
       if (!metrics.ready.load()) return {503, "text/plain; charset=utf-8", "not ready\n"};
+      // New entities refused lately: the service is at its memory (or entity) limit and
+      // does not see what they do.
+      if (metrics.entity_limit_reached()) {
+        return {503, "text/plain; charset=utf-8",
+                fmt::format("not ready: entity limit reached ({}): new entities are refused\n",
+                            metrics.entity_limit_reason)};
+      }
       // A sink refused for its credentials (401/403) is a configuration error: events
       // pile up in its spool, so the service says it is not ready, naming the sink.
       if (const SinkBridge* bridge = metrics.sinks.load(); bridge != nullptr) {
@@ -445,6 +506,12 @@ int run_service(const RunOptions& o) {
     return 2;
   }
   metrics.sinks.store(sinks.get());
+  // Events journaled after the last snapshots may not have reached the sinks before the
+  // process died: hand them on again (receivers deduplicate by event id).
+  for (const auto& json : journaled_events) sinks->publish_json(json);
+  if (!journaled_events.empty()) {
+    fmt::print(stderr, "run: {} journaled events handed to the sinks again\n", journaled_events.size());
+  }
   std::atomic<bool> stopping{false};
   std::vector<std::thread> threads;  // in upstream-to-downstream order
   const Hop hop_kind = single ? Hop::inproc : Hop::wire;
@@ -454,7 +521,9 @@ int run_service(const RunOptions& o) {
   }
   for (std::size_t k = 0; k < engines.size(); ++k) {
     threads.emplace_back(scoring_stage, std::move(scorer_in[k]), std::move(scorer_out[k]),
-                         ScoringShard{engines[k].get(), state_paths[k], &metrics.shards[k]}, std::cref(config),
+                         ScoringShard{engines[k].get(), state_paths[k], &metrics.shards[k], k,
+                                      k < journals.size() ? journals[k].get() : nullptr},
+                         std::cref(config),
                          hop_kind, std::ref(metrics), std::cref(stopping));
   }
   if (single || role == "publish") {
@@ -467,6 +536,8 @@ int run_service(const RunOptions& o) {
     if (const char* key = std::getenv("FLOWLIER_HTTP_ACCESS_KEY")) source_options.http_access_key = key;
   }
   source_options.max_body_bytes = std::min<std::size_t>(source_options.max_body_bytes, config.decoder.max_document_bytes);
+  // Followed files resume where they were read, beside the state they went into.
+  if (!intake_state.empty()) source_options.follow_checkpoints = config.state.path + ".follow";
   if (!source_options.http_listen.empty() && source_options.http_access_key.empty()) {
     fmt::print(stderr, "run: warning: --http-listen without an access key accepts every request\n");
   }
@@ -498,8 +569,15 @@ int run_service(const RunOptions& o) {
   metrics.zap = nullptr;
   if (zap) zap->stop();
   context.close();
-  fmt::print(stderr, "run: stopped: {} records received, {} scored, {} events published{}\n",
-             metrics.records_received.load(), metrics.records_scored.load(), metrics.published_sequence.load(),
+  std::uint64_t refused = 0;
+  for (const auto& shard : metrics.shards) refused += shard.dropped_table_full.load();
+  fmt::print(stderr,
+             "run: stopped: {} records received, {} scored, {} late, {} rejected, {} events published; refused: {} "
+             "observations of new entities ({}){}\n",
+             metrics.records_received.load(), metrics.records_scored.load(), metrics.late_records.load(),
+             std::accumulate(metrics.rejected.begin(), metrics.rejected.end(), std::uint64_t{0},
+                             [](std::uint64_t sum, const auto& n) { return sum + n.load(); }),
+             metrics.published_sequence.load(), refused, metrics.entity_limit_reason,
              engines.empty() || config.state.path.empty() ? "" : fmt::format(", state in {}", config.state.path));
   return 0;
 }

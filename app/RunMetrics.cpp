@@ -1,5 +1,7 @@
 #include "app/RunMetrics.hpp"
 
+#include <chrono>
+
 #include "pipeline/AnomalyEvent.hpp"
 #include "transport/ProcessMemory.hpp"
 #include "transport/PrometheusText.hpp"
@@ -7,32 +9,52 @@
 namespace flowlier::app {
 using namespace flowlier::pipeline;
 
+bool RunMetrics::entity_limit_reached() const {
+  const std::int64_t last = last_refusal_ms.load();
+  if (last == 0) return false;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  return now - last < 60'000;
+}
+
 std::string render_metrics(const RunMetrics& m) {
   transport::PrometheusText t;
+  m.registry.render(t);
   const auto v = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load()); };
-  t.counter("flowlier_messages_received_total", "Messages received on the flows-in socket.", v(m.messages_received));
-  t.counter("flowlier_records_received_total", "Flow records decoded from received messages.", v(m.records_received));
-  t.counter("flowlier_records_scored_total", "Flow records handed to the scoring engine.", v(m.records_scored));
   std::vector<std::pair<std::string, double>> rejects;
   for (std::size_t i = 0; i < kRejectReasonCount; ++i) {
     rejects.emplace_back(std::string(to_string(static_cast<RejectReason>(i))), v(m.rejected[i]));
   }
   t.counter_family("flowlier_records_rejected_total", "Input lines or records rejected, by reason.", "reason",
                    rejects);
-  t.counter("flowlier_skipdata_records_total",
-            "SKIPDATA status records received: the flow log source lost records (data loss).", v(m.skipdata));
   const auto sum = [&m](std::atomic<std::uint64_t> ShardGauges::*field) {
     double total = 0;
     for (const auto& s : m.shards) total += static_cast<double>((s.*field).load());
     return total;
   };
-  t.counter("flowlier_late_records_total", "Observations that arrived after their window had closed.",
+  t.counter("flowlier_late_observations_total",
+            "Entity observations dropped because their window had closed (a record names one or more entities).",
             sum(&ShardGauges::late));
+  // One reason is live per process: the bound that set the cap.
+  const double refused = sum(&ShardGauges::dropped_table_full);
+  t.counter_family("flowlier_entities_refused_total",
+                   "Observations of new entities refused because the entity table was at its cap with every "
+                   "entity in an open window, by the bound that set the cap (max_memory, max_entities).",
+                   "reason",
+                   {{"max_memory", m.entity_limit_reason == "max_memory" ? refused : 0.0},
+                    {"max_entities", m.entity_limit_reason == "max_memory" ? 0.0 : refused}});
+  t.gauge("flowlier_entity_limit", "Entities the engines may track in all ([limits] max_memory or max_entities).",
+          static_cast<double>(m.entity_limit));
+  t.gauge("flowlier_entity_limit_reached", "1 while new entities were refused within the last minute.",
+          m.entity_limit_reached() ? 1.0 : 0.0);
   t.counter("flowlier_windows_closed_total", "Entity windows closed and scored.", sum(&ShardGauges::windows_closed));
   t.counter("flowlier_baseline_self_corrections_total",
             "Entity-feature windows scored while a baseline's self-check widened its tail (it fired more often than "
             "its probabilities claimed).",
             sum(&ShardGauges::self_corrections));
+  t.counter("flowlier_observations_total",
+            "Entity observations the engines took (a record names one or more entities).",
+            sum(&ShardGauges::observations));
   t.gauge("flowlier_entities", "Entities currently tracked.", sum(&ShardGauges::entities));
   t.counter("flowlier_evictions_total", "Entities evicted (idle or table full).", sum(&ShardGauges::evictions));
   t.gauge("flowlier_scoring_engines", "Scoring engines (entity shards) in this process.",
@@ -43,12 +65,6 @@ std::string render_metrics(const RunMetrics& m) {
   }
   t.counter_family("flowlier_events_total", "Firing anomaly events published, by severity.", "severity", events);
   t.counter("flowlier_resolved_events_total", "Resolution events published.", v(m.events_resolved));
-  t.counter("flowlier_hwm_blocks_total", "Times an internal hop waited at its high-water mark.", v(m.hwm_blocks));
-  t.counter("flowlier_idle_advances_total", "Window closes caused by the idle watermark timeout.",
-            v(m.idle_advances));
-  t.counter("flowlier_snapshots_written_total", "State snapshots written.", v(m.snapshots_written));
-  t.counter("flowlier_snapshot_failures_total", "State snapshots that could not be written.",
-            v(m.snapshot_failures));
   t.counter("flowlier_auth_failures_total", "CURVE clients refused by the ZAP allow-list.",
             m.zap ? static_cast<double>(m.zap->refused()) : 0.0);
   // Taken is read before sent, so a message in flight can only make the depth larger.
@@ -74,11 +90,6 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_gzip_files_total", "Gzip files read whole from followed directories.", v(m.sources.gzip_files));
   t.counter("flowlier_file_errors_total", "Followed files that could not be read (or corrupt gzip).",
             v(m.sources.file_errors));
-  t.counter("flowlier_pub_subscriber_overflows_total",
-            "Events that found a subscriber at its high-water mark: it misses them (and more until it catches up; "
-            "its sequence shows the gaps), the other subscribers still get them.",
-            v(m.pub_overflows));
-  t.gauge("flowlier_published_sequence", "Sequence number of the last published event.", v(m.published_sequence));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));
   if (const SinkBridge* bridge = m.sinks.load(); bridge != nullptr && !bridge->empty()) {
@@ -101,6 +112,12 @@ std::string render_metrics(const RunMetrics& m) {
                      family([](const S& s) { return s.counters.retried; }));
     t.counter_family("flowlier_sink_dropped_total", "Events the sink dropped (spool full, write errors).", "sink",
                      family([](const S& s) { return s.counters.dropped; }));
+    t.gauge_family("flowlier_sink_backlog_events",
+                   "Events waiting on disk for room in the sink's full spool (spool_full_policy block).", "sink",
+                   family([](const S& s) { return s.backlog_events; }));
+    t.counter_family("flowlier_sink_backlog_dropped_total",
+                     "Events neither the sink's full spool nor its backlog on disk could take.", "sink",
+                     family([](const S& s) { return s.backlog_dropped; }));
     t.counter_family("flowlier_sink_dead_lettered_total", "Events the receiver refused for good.", "sink",
                      family([](const S& s) { return s.counters.dead_lettered; }));
     t.gauge_family("flowlier_sink_config_error", "1 when the sink's receiver answered 401/403/404.", "sink",

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -43,6 +44,7 @@ struct OutEvent {
   Severity severity;
   bool firing;
   Clock::time_point closed;
+  std::size_t shard;  // the engine's index in RunMetrics::shards
 };
 
 zmq::message_t pointer_frame(void* p) { return zmq::message_t(&p, sizeof p); }
@@ -127,16 +129,23 @@ class ShardFanout {
 // only counted (the live path has no place to print every bad line).
 class IntakeSink final : public DecodeSink {
  public:
-  IntakeSink(IntakeRouter& router, ShardFanout& fanout, Hop hop, std::int64_t& broadcast, RunMetrics& metrics)
-      : router_(router), fanout_(fanout), hop_(hop), broadcast_(broadcast), metrics_(metrics) {}
+  IntakeSink(IntakeRouter& router, ShardFanout& fanout, Hop hop, std::int64_t& broadcast, std::int64_t window_seconds,
+             RunMetrics& metrics)
+      : router_(router), fanout_(fanout), hop_(hop), broadcast_(broadcast), window_(window_seconds), metrics_(metrics) {}
 
   void on_record(const FlowRecord& record) override {
     ++records_;
     if (record.status == LogStatus::skipdata) metrics_.skipdata.fetch_add(1, std::memory_order_relaxed);
+    router_.route(record, observations_);
+    // A record is late when its window closed before it came: the engines see the close
+    // points in stream order, so they drop its observations (counted per observation).
+    if (!observations_.empty() &&
+        WatermarkTracker::floor_to_window(observations_.front().time_s, window_) + window_ <= broadcast_) {
+      metrics_.late_records.fetch_add(1, std::memory_order_relaxed);
+    }
     if (hop_ == Hop::wire) {
       send_record(record);
     } else {
-      router_.route(record, observations_);
       for (const auto& o : observations_) fanout_.add(router_.shard_of(o), o);
       fanout_.count_record(observations_.empty() ? 0 : router_.shard_of(observations_.front()));
     }
@@ -161,7 +170,6 @@ class IntakeSink final : public DecodeSink {
   void send_record(const FlowRecord& record) {
     const std::uint32_t shards = router_.shard_count();
     if (shards == 1 || !record.is_traffic()) return fanout_.add(0, record);
-    router_.route(record, observations_);
     targets_.assign(shards, 0);
     for (const auto& o : observations_) targets_[router_.shard_of(o)] = 1;
     for (std::uint32_t i = 0; i < shards; ++i) {
@@ -173,6 +181,7 @@ class IntakeSink final : public DecodeSink {
   ShardFanout& fanout_;
   Hop hop_;
   std::int64_t& broadcast_;
+  std::int64_t window_;
   RunMetrics& metrics_;
   std::vector<models::Observation> observations_;
   std::vector<char> targets_;
@@ -249,7 +258,7 @@ void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop h
   auto next_snapshot = Clock::now() + interval;
   ShardFanout fanout(shards, hop, metrics);
   std::int64_t broadcast = router.watermark().close_point();
-  IntakeSink sink(router, fanout, hop, broadcast, metrics);
+  IntakeSink sink(router, fanout, hop, broadcast, window, metrics);
   auto last_record = Clock::now();
   bool seen_record = false;
   const auto snapshot = [&] {
@@ -288,6 +297,12 @@ void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop h
     seen_record = true;
     metrics.intake_latency.observe(std::chrono::duration<double>(last_record - now).count());
   }
+  // What the built-in sources handed over before they stopped is taken too: their
+  // read positions already count it as read. Bounded, in case a peer keeps pushing.
+  const auto drain_until = Clock::now() + std::chrono::seconds(2);
+  while (Clock::now() < drain_until && receive_message(flows, config, fixed, sink, metrics)) {
+    if (!sink.ok() || !fanout.flush()) return;
+  }
   if (!fanout.flush()) return;
   snapshot();
   if (hop == Hop::inproc) fanout.end();
@@ -300,9 +315,22 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
   ShardGauges& gauges = *shard.gauges;
   const auto interval = std::chrono::seconds(std::max<std::int64_t>(1, config.state.snapshot_interval_seconds));
   auto next_snapshot = Clock::now() + interval;
+  std::uint64_t forwarded = 0;  // events sent to the publish stage (in process)
 
   const auto forward = [&](Clock::time_point closed) -> bool {
-    for (auto& e : engine.take_events()) {
+    auto events = engine.take_events();
+    if (events.empty()) return true;
+    if (shard.journal != nullptr) {
+      // Durable before it leaves: a kill -9 after this cannot orphan or re-open the
+      // episodes these events belong to.
+      EpisodeJournal::Entry entry{engine.last_close_point(), engine.take_episode_changes(), {}};
+      for (const auto& e : events) entry.events.push_back(e.to_json());
+      if (auto error = shard.journal->append(entry); !error.empty()) {
+        metrics.journal_failures.fetch_add(1);
+        fmt::print(stderr, "run: episode journal: {}\n", error);
+      }
+    }
+    for (auto& e : events) {
       std::vector<zmq::message_t> parts;
       parts.emplace_back(&kBatch, 1);
       if (hop == Hop::wire) {
@@ -311,12 +339,14 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
         if (!transport::send_counted(out, parts, metrics.hwm_blocks)) return false;
         continue;
       }
-      auto* item = new OutEvent{topic_of(e), e.to_json(), e.severity, e.status == EventStatus::firing, closed};
+      auto* item =
+          new OutEvent{topic_of(e), e.to_json(), e.severity, e.status == EventStatus::firing, closed, shard.index};
       parts.push_back(pointer_frame(item));
       if (!transport::send_counted(out, parts, metrics.hwm_blocks)) {
         delete item;
         return false;
       }
+      ++forwarded;
       metrics.events_hop_sent.fetch_add(1, std::memory_order_relaxed);
     }
     return true;
@@ -326,16 +356,28 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
     gauges.late.store(ws.late);
     gauges.windows_closed.store(ws.windows_closed);
     gauges.self_corrections.store(engine.stats().self_corrections);
+    gauges.observations.store(ws.observations);
     gauges.evictions.store(ws.evicted_idle + ws.evicted_full);
+    if (ws.dropped_table_full > gauges.dropped_table_full.load()) {
+      metrics.last_refusal_ms.store(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count());
+    }
+    gauges.dropped_table_full.store(ws.dropped_table_full);
     gauges.entities.store(engine.entity_count());
   };
+  // Every forwarded event is in PUB and the sinks' spools or backlogs.
+  const auto published = [&] { return gauges.events_durable.load() >= forwarded; };
   const auto snapshot = [&] {
     if (shard.state_path.empty()) return;
     if (auto error = write_snapshot(engine, shard.state_path); !error.empty()) {
       metrics.snapshot_failures.fetch_add(1);
       fmt::print(stderr, "run: snapshot failed: {}\n", error);
-    } else {
-      metrics.snapshots_written.fetch_add(1);
+      return;
+    }
+    metrics.snapshots_written.fetch_add(1);
+    // The snapshot holds these episodes now, and the sinks hold these events.
+    if (shard.journal != nullptr && published()) {
+      if (auto error = shard.journal->clear(); !error.empty()) fmt::print(stderr, "run: episode journal: {}\n", error);
     }
   };
 
@@ -380,7 +422,10 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
     } else if (hop == Hop::wire && stopping.load()) {
       break;  // drained
     }
-    if (now >= next_snapshot) {
+    // With a journal, a snapshot waits (a few milliseconds: the publish stage never
+    // waits for sinks) until the events it covers are published, so the journal is
+    // only emptied of events that are safe elsewhere.
+    if (now >= next_snapshot && (shard.journal == nullptr || published())) {
       snapshot();
       next_snapshot = now + interval;
     }
@@ -389,6 +434,12 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
   // restart continues them).
   forward(Clock::now());
   update_gauges();
+  if (shard.journal != nullptr) {
+    // The publish stage is still running: give it a moment to catch up, so the journal
+    // can be emptied; if not, it stays and the next start hands its events on again.
+    const auto give_up = Clock::now() + std::chrono::seconds(5);
+    while (!published() && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   snapshot();
   if (hop == Hop::inproc) send_marker(out, kEnd, {}, metrics);
 }
@@ -434,6 +485,7 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
     sinks.publish_json(event->json);
     metrics.publish_latency.observe(std::chrono::duration<double>(Clock::now() - event->closed).count());
     count_event(metrics, event->firing, event->severity);
+    if (event->shard < metrics.shards.size()) metrics.shards[event->shard].events_durable.fetch_add(1);
   }
 }
 

@@ -21,6 +21,7 @@
 
 #include <zmq.hpp>
 
+#include "app/EpisodeJournal.hpp"
 #include "app/RunMetrics.hpp"
 #include "app/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
@@ -47,6 +48,11 @@ struct ScoringShard {
   pipeline::Engine* engine = nullptr;
   std::string state_path;  // empty: no snapshots
   ShardGauges* gauges = nullptr;
+  std::size_t index = 0;  // in RunMetrics::shards
+  // In process with a state path: every event is journaled (fdatasync'd) before it is
+  // forwarded, and a snapshot waits until the publish stage has handed every forwarded
+  // event to PUB and the sinks, then empties the journal. Null: no journal.
+  EpisodeJournal* journal = nullptr;
 };
 
 void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, const pipeline::Config& config, Hop hop,

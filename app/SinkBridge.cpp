@@ -43,14 +43,27 @@ std::unique_ptr<SinkBridge> SinkBridge::open(const std::string& config_path, std
   bridge->sinks_ = transport::make_sinks(
       configs.sinks, [](const std::string& line) { fmt::print(stderr, "sink: {}\n", line); }, error);
   if (!error.empty()) return nullptr;
-  for (const auto& c : configs.sinks) bridge->spool_max_bytes_.push_back(c.spool_max_bytes);
+  for (std::size_t i = 0; i < configs.sinks.size(); ++i) {
+    const auto& c = configs.sinks[i];
+    bridge->spool_max_bytes_.push_back(c.spool_max_bytes);
+    // Only spooled (HTTP) sinks can wait; file and stdout sinks take every event at once.
+    const bool spooled = c.type != transport::SinkType::file && c.type != transport::SinkType::stdout_;
+    bridge->feeders_.push_back(std::make_unique<transport::SinkFeeder>(
+        *bridge->sinks_[i], spooled ? c.spool_dir + "/" + c.id + "/backlog" : std::string(),
+        [](const std::string& line) { fmt::print(stderr, "sink: {}\n", line); }));
+  }
   return bridge;
 }
 
 std::vector<SinkBridge::Status> SinkBridge::status() const {
   std::vector<Status> out;
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
-    out.push_back({sinks_[i]->id(), sinks_[i]->counters(), i < spool_max_bytes_.size() ? spool_max_bytes_[i] : 0});
+    Status status{sinks_[i]->id(), sinks_[i]->counters(), i < spool_max_bytes_.size() ? spool_max_bytes_[i] : 0};
+    if (i < feeders_.size()) {
+      status.backlog_events = feeders_[i]->backlog_events();
+      status.backlog_dropped = feeders_[i]->backlog_dropped();
+    }
+    out.push_back(std::move(status));
   }
   return out;
 }
@@ -84,23 +97,29 @@ void SinkBridge::publish_json(std::string_view json) {
     return;
   }
   out.json = std::string(json);
-  for (auto& sink : sinks_) sink->push(out);
+  for (auto& feeder : feeders_) feeder->push(out);
 }
 
 bool SinkBridge::finish(std::FILE* report, std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   bool all = true;
+  for (auto& feeder : feeders_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    all = feeder->drain(std::max(left, std::chrono::milliseconds(0))) && all;
+  }
   for (auto& sink : sinks_) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     all = sink->flush(std::max(left, std::chrono::milliseconds(0))) && all;
   }
-  for (const auto& sink : sinks_) {
-    const auto c = sink->counters();
+  for (const auto& status : status()) {
+    const auto& c = status.counters;
     fmt::print(report,
                "  sink {}: received {}, filtered {}, delivered {}, retried {}, dead-lettered {}, dropped {}, "
-               "spooled {} ({} bytes){}{}\n",
-               sink->id(), c.received, c.filtered, c.delivered, c.retried, c.dead_lettered, c.dropped, c.spool_events,
-               c.spool_bytes, c.config_error ? ", CONFIGURATION ERROR" : "",
+               "spooled {} ({} bytes){}{}{}\n",
+               status.id, c.received, c.filtered, c.delivered, c.retried, c.dead_lettered,
+               c.dropped + status.backlog_dropped, c.spool_events, c.spool_bytes,
+               status.backlog_events > 0 ? fmt::format(", {} waiting in the backlog", status.backlog_events) : "",
+               c.config_error ? ", CONFIGURATION ERROR" : "",
                c.last_error.empty() || c.spool_events == 0 ? "" : fmt::format(", last error: {}", c.last_error));
   }
   return all;

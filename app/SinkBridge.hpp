@@ -9,6 +9,7 @@
 
 #include "pipeline/AnomalyEvent.hpp"
 #include "transport/Sink.hpp"
+#include "transport/SinkFeeder.hpp"
 
 namespace flowlier::app {
 
@@ -26,6 +27,9 @@ class SinkBridge {
   void publish(const pipeline::AnomalyEvent&);
   // The same for an event already serialized (the live publish stage, which may
   // receive events from other processes). Unreadable JSON is counted, not sent.
+  // Never waits for a sink: one whose spool is full under the block policy gets the
+  // event through its on-disk backlog (transport/SinkFeeder). When it returns, the
+  // event is in each sink's spool or backlog (or counted as filtered or dropped).
   void publish_json(std::string_view json);
   std::uint64_t unreadable() const { return unreadable_; }
   // Per sink, for the metrics (the ids come from the config: a bounded label set).
@@ -33,6 +37,8 @@ class SinkBridge {
     std::string id;
     transport::SinkCounters counters;
     std::uint64_t spool_max_bytes = 0;
+    std::uint64_t backlog_events = 0;   // waiting on disk for room in the spool
+    std::uint64_t backlog_dropped = 0;  // neither spool nor backlog could take them
   };
   std::vector<Status> status() const;
   // Waits up to `wait` for every sink to deliver, then prints one line of counters per
@@ -42,6 +48,7 @@ class SinkBridge {
  private:
   std::vector<std::unique_ptr<transport::Sink>> sinks_;
   std::vector<std::uint64_t> spool_max_bytes_;  // parallel to sinks_
+  std::vector<std::unique_ptr<transport::SinkFeeder>> feeders_;  // parallel to sinks_; destroyed first
   std::uint64_t unreadable_ = 0;
 };
 

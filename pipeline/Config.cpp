@@ -160,9 +160,13 @@ high = 75.0
 critical = 90.0
 
 [episodes]
-open_score = 50.0     # a window scoring this opens an episode (p * 10 <= 1e-6 by default)
+open_score = 50.0     # a window scoring this opens an episode (p * multiplicity <= 1e-6: p * 12 by default)
 keep_score = 30.0     # while open, windows scoring this keep it open
 quiet_windows = 5     # resolved after this many windows below keep_score
+
+[limits]
+max_memory = 1073741824           # bytes for the entity tables of all engines (0 = only max_entities); beyond it,
+                                  # idle entities are evicted, then new entities refused (counted)
 
 [state]
 path = ""                         # snapshot file for `run`; "" = none
@@ -306,6 +310,9 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("endpoints.metrics", c.endpoints.metrics);
 
   auto& sv = c.service;
+  r.get("limits.max_memory", c.limits.max_memory);
+  r.check(c.limits.max_memory == 0 || c.limits.max_memory >= (1u << 20), "limits.max_memory",
+          "must be 0 (no limit) or at least 1048576 bytes");
   r.get("service.role", sv.role);
   r.check(sv.role == "single" || sv.role == "ingest" || sv.role == "score" || sv.role == "publish", "service.role",
           "must be \"single\", \"ingest\", \"score\" or \"publish\"");

@@ -45,8 +45,16 @@ struct SecurityConfig {
   std::string curve_peer_file;        // ingest / score: the servers' public key(s)
 };
 
+// [limits]: resource bounds (pipeline/MemoryLimit).
+struct LimitsConfig {
+  // Bytes the entity tables of all engines may hold (0: no limit beyond
+  // entities.max_entities). 1 GiB: a small box keeps half a million entities.
+  std::uint64_t max_memory = 1ull << 30;
+};
+
 struct Config {
   EngineConfig engine;
+  LimitsConfig limits;
   std::string input_format = "auto";
   DecoderOptions decoder;
   EndpointsConfig endpoints;

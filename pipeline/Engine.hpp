@@ -117,6 +117,12 @@ class Engine {
 
   std::vector<AnomalyEvent> take_events();
 
+  // Durable publication (the live service's episode journal): see
+  // EpisodeTracker::take_changes. Off unless turned on.
+  void record_episode_changes(bool on) { episodes_.record_changes(on); }
+  std::string take_episode_changes() { return episodes_.take_changes(); }
+  std::string apply_episode_changes(std::string_view bytes) { return episodes_.apply_changes(bytes); }
+
   // Called for every closed entity-window with its features, scores and the
   // baseline that scored them, before the baseline absorbs it (for traces and plots;
   // keep it cheap: count bands are open until baseline.complete_bounds()).
@@ -130,6 +136,9 @@ class Engine {
   std::string restore(std::istream& in);
 
   const EngineStats& stats() const { return stats_; }
+  // Records whose window had closed when they came, in this process's life (not in the
+  // state: EngineStats is saved as it is). WindowerStats::late counts observations.
+  std::uint64_t late_records() const { return late_records_; }
   const models::WindowerStats& window_stats() const { return windower_.stats(); }
   std::size_t entity_count() const { return windower_.entity_count(); }
   std::size_t memory_usage() const;
@@ -178,6 +187,7 @@ class Engine {
   std::vector<AnomalyEvent> step_;
   std::int64_t last_close_point_ = INT64_MIN / 2;
   EngineStats stats_;
+  std::uint64_t late_records_ = 0;
   WindowObserver observer_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <istream>
+#include <optional>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -51,6 +52,47 @@ AnomalyEvent event_from_json(const std::string& text) {
 }
 }  // namespace
 
+// One episode's fields, as save() and take_changes() write them.
+template <typename Key, typename Episode>
+static void put_episode(detectors::StateWriter& w, const Key& key, const Episode& e) {
+  w.put(key.first);
+  w.put(key.second);
+  w.put_string(e.id);
+  w.put(e.events);
+  w.put(e.windows);
+  w.put(e.last_active_end);
+  w.put(e.hold_until);
+  w.put(e.max_sent);
+  w.put(e.peak_score);
+  w.put_string(e.announced.to_json());
+}
+
+// Reads what put_episode wrote; "" or why it could not.
+template <typename Key, typename Episode>
+static std::string get_episode(detectors::StateReader& r, Key& key, Episode& e) {
+  std::uint64_t incident = 0;
+  std::uint8_t group = 0;
+  std::string json;
+  r.get(incident);
+  r.get(group);
+  r.get_string(e.id, 64);
+  r.get(e.events);
+  r.get(e.windows);
+  r.get(e.last_active_end);
+  r.get(e.hold_until);
+  r.get(e.max_sent);
+  r.get(e.peak_score);
+  r.get_string(json, 1 << 20);
+  if (!r.ok()) return "truncated episode";
+  try {
+    e.announced = event_from_json(json);
+  } catch (const std::exception& error) {
+    return fmt::format("episode state holds an unreadable event: {}", error.what());
+  }
+  key = Key{incident, group};
+  return {};
+}
+
 EpisodeTracker::EpisodeTracker(EpisodeConfig config, std::int64_t window_seconds)
     : config_(config), window_seconds_(window_seconds) {}
 
@@ -80,6 +122,7 @@ void EpisodeTracker::observe(std::uint64_t incident, std::uint8_t group, const A
     e.max_sent = std::max(e.max_sent, finding.severity);
     e.announced = event;
     out.push_back(std::move(event));
+    note_change(k);
   }
 }
 
@@ -104,6 +147,7 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
     event.explanation = fmt::format("resolved: {} quiet windows after {} anomalous window(s); {}",
                                     config_.quiet_windows, e.windows, e.announced.explanation);
     out.push_back(std::move(event));
+    note_change(it->first);
     it = open_.erase(it);
   }
 }
@@ -111,18 +155,7 @@ void EpisodeTracker::expire(std::int64_t close_point, std::vector<AnomalyEvent>&
 void EpisodeTracker::save(std::ostream& out) const {
   detectors::StateWriter w;
   w.put<std::uint64_t>(open_.size());
-  for (const auto& [key, e] : open_) {
-    w.put(key.first);
-    w.put(key.second);
-    w.put_string(e.id);
-    w.put(e.events);
-    w.put(e.windows);
-    w.put(e.last_active_end);
-    w.put(e.hold_until);
-    w.put(e.max_sent);
-    w.put(e.peak_score);
-    w.put_string(e.announced.to_json());
-  }
+  for (const auto& [key, e] : open_) put_episode(w, key, e);
   detectors::save_record(out, kTag, kVersion, w.bytes());
 }
 
@@ -134,30 +167,69 @@ std::string EpisodeTracker::restore(std::istream& in) {
   std::uint64_t count = 0;
   r.get(count);
   for (std::uint64_t i = 0; i < count && r.ok(); ++i) {
-    std::uint64_t incident = 0;
-    std::uint8_t group = 0;
-    std::string json;
+    Key key;
     Episode e;
-    r.get(incident);
-    r.get(group);
-    r.get_string(e.id, 64);
-    r.get(e.events);
-    r.get(e.windows);
-    r.get(e.last_active_end);
-    r.get(e.hold_until);
-    r.get(e.max_sent);
-    r.get(e.peak_score);
-    r.get_string(json, 1 << 20);
-    if (!r.ok()) break;
-    try {
-      e.announced = event_from_json(json);
-    } catch (const std::exception& error) {
-      return fmt::format("episode state holds an unreadable event: {}", error.what());
+    if (auto error = get_episode(r, key, e); !error.empty()) {
+      if (!r.ok()) break;
+      return error;
     }
-    next.emplace(Key{incident, group}, std::move(e));
+    next.emplace(std::move(key), std::move(e));
   }
   if (auto error = r.finish(); !error.empty()) return error;
   open_ = std::move(next);
+  return {};
+}
+
+std::string EpisodeTracker::take_changes() {
+  detectors::StateWriter w;
+  std::vector<Key> keys;
+  for (auto& key : changed_) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+  }
+  changed_.clear();
+  w.put<std::uint64_t>(keys.size());
+  for (const auto& key : keys) {
+    const auto it = open_.find(key);
+    w.put<std::uint8_t>(it != open_.end());
+    if (it != open_.end()) {
+      put_episode(w, key, it->second);
+    } else {
+      w.put(key.first);
+      w.put(key.second);
+    }
+  }
+  return w.take();
+}
+
+std::string EpisodeTracker::apply_changes(std::string_view bytes) {
+  detectors::StateReader r(bytes);
+  std::uint64_t count = 0;
+  r.get(count);
+  std::vector<std::pair<Key, std::optional<Episode>>> changes;
+  for (std::uint64_t i = 0; i < count && r.ok(); ++i) {
+    std::uint8_t open = 0;
+    r.get(open);
+    Key key;
+    if (open) {
+      Episode e;
+      if (auto error = get_episode(r, key, e); !error.empty()) return error;
+      changes.emplace_back(std::move(key), std::move(e));
+    } else {
+      std::uint64_t incident = 0;
+      std::uint8_t group = 0;
+      r.get(incident);
+      r.get(group);
+      changes.emplace_back(Key{incident, group}, std::nullopt);
+    }
+  }
+  if (auto error = r.finish(); !error.empty()) return error;
+  for (auto& [key, episode] : changes) {
+    if (episode) {
+      open_[key] = std::move(*episode);
+    } else {
+      open_.erase(key);
+    }
+  }
   return {};
 }
 

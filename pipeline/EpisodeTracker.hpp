@@ -15,6 +15,7 @@
 #include <iosfwd>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,15 @@ class EpisodeTracker {
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);
 
+  // Durable publication (app/EpisodeJournal): with recording on, every episode that
+  // emits an event is remembered; take_changes() returns their states as they are now
+  // (open with its counters, or gone), serialized, and forgets them. A restart applies
+  // them over an older snapshot with apply_changes(), so episodes published after the
+  // snapshot are neither orphaned nor re-opened under another id.
+  void record_changes(bool on) { recording_ = on; }
+  std::string take_changes();
+  std::string apply_changes(std::string_view bytes);
+
  private:
   struct Episode {
     std::string id;
@@ -62,9 +72,15 @@ class EpisodeTracker {
   };
   using Key = std::pair<std::uint64_t, std::uint8_t>;  // incident, group
 
+  void note_change(const Key& key) {
+    if (recording_) changed_.push_back(key);
+  }
+
   EpisodeConfig config_;
   std::int64_t window_seconds_;
   std::map<Key, Episode> open_;
+  bool recording_ = false;
+  std::vector<Key> changed_;  // since the last take_changes(), in emission order
 };
 
 }  // namespace flowlier::pipeline

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -97,6 +99,59 @@ DeliveryService::DeliveryService(SinkConfig config, SinkLog log, std::unique_ptr
   counters_.spool_bytes = spool_->pending_bytes();
   if (spool_->pending() > 0)
     log_(fmt::format("{}: resuming with {} spooled events", config_.redacted(), spool_->pending()));
+  if (fixes_labels()) load_opened();
+}
+
+bool DeliveryService::fixes_labels() const {
+  return config_.type == SinkType::alertmanager ||
+         (config_.type == SinkType::webhook && config_.format == WebhookFormat::alertmanager);
+}
+
+std::vector<SinkEvent> DeliveryService::with_opened_labels(std::span<const SinkEvent> events) {
+  std::vector<SinkEvent> out(events.begin(), events.end());
+  bool changed = false;
+  for (auto& e : out) {
+    auto it = opened_.find(e.meta.episode);
+    if (it == opened_.end()) {
+      // First seen: its first firing (or a resolution whose firing predates the record).
+      if (opened_.size() >= 4 * kMaxOpenAlerts) opened_.erase(opened_.begin());
+      it = opened_.emplace(e.meta.episode, Opened{e.meta.severity, e.meta.category}).first;
+      changed = true;
+    }
+    e.meta.opened_known = true;
+    e.meta.opened_severity = it->second.severity;
+    e.meta.opened_category = it->second.category;
+  }
+  if (changed) save_opened();
+  return out;
+}
+
+void DeliveryService::forget_opened(std::span<const SinkEvent> delivered) {
+  bool changed = false;
+  for (const auto& e : delivered) {
+    if (e.meta.resolved) changed = opened_.erase(e.meta.episode) > 0 || changed;
+  }
+  if (changed) save_opened();
+}
+
+void DeliveryService::load_opened() {
+  std::ifstream in(config_.spool_dir + "/" + config_.id + "/opened-labels");
+  for (std::string line; std::getline(in, line);) {
+    const auto a = line.find('\t'), b = line.find('\t', a == std::string::npos ? a : a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    const auto severity = parse_sink_severity(line.substr(a + 1, b - a - 1));
+    if (severity) opened_[line.substr(0, a)] = Opened{*severity, line.substr(b + 1)};
+  }
+}
+
+void DeliveryService::save_opened() const {
+  const std::string path = config_.spool_dir + "/" + config_.id + "/opened-labels";
+  {
+    std::ofstream out(path + ".tmp", std::ios::trunc);
+    for (const auto& [episode, o] : opened_) out << episode << '\t' << to_string(o.severity) << '\t' << o.category << '\n';
+    if (!out.flush()) return;
+  }
+  std::rename((path + ".tmp").c_str(), path.c_str());
 }
 
 DeliveryService::~DeliveryService() {
@@ -110,31 +165,39 @@ DeliveryService::~DeliveryService() {
   if (thread_.joinable()) thread_.join();
 }
 
-void DeliveryService::push(const SinkEvent& event) {
+void DeliveryService::push(const SinkEvent& event) { append(event, true); }
+
+bool DeliveryService::try_push(const SinkEvent& event) { return append(event, false); }
+
+bool DeliveryService::append(const SinkEvent& event, bool wait) {
   const std::string record = encode_record(event);
   std::unique_lock lock(mutex_);
-  ++counters_.received;
   if (event.meta.severity < config_.min_severity) {
+    ++counters_.received;
     ++counters_.filtered;
-    return;
+    return true;
   }
   while (true) {
     const auto result = spool_->append(record);
     if (result == DiskSpool::Append::ok) break;
     if (result == DiskSpool::Append::error) {
+      ++counters_.received;
       ++counters_.dropped;
       counters_.last_error = spool_->error();
       log_(fmt::format("{}: event {} dropped: {}", config_.redacted(), event.meta.id, spool_->error()));
-      return;
+      return true;
     }
     // Full.
     if (config_.spool_full_policy == SpoolFullPolicy::drop_newest || stop_ ||
         record.size() + 1 > config_.spool_max_bytes) {
+      ++counters_.received;
       ++counters_.dropped;
-      return;
+      return true;
     }
+    if (!wait) return false;
     space_.wait_for(lock, std::chrono::milliseconds(200));
   }
+  ++counters_.received;
   if (spool_->pending() == 1) oldest_ = Clock::now();
   counters_.spool_events = spool_->pending();
   counters_.spool_bytes = spool_->pending_bytes();
@@ -142,6 +205,7 @@ void DeliveryService::push(const SinkEvent& event) {
     wake_.notify_all();
   else if (spool_->pending() == 1)
     wake_.notify_all();  // starts the age clock in the sender
+  return true;
 }
 
 bool DeliveryService::flush(std::chrono::milliseconds timeout) {
@@ -240,6 +304,7 @@ void DeliveryService::run() {
       std::span<const std::string> run_records(records.data() + start, i - start);
       const auto n = run_events.empty() ? 0 : deliver(run_events, run_records);
       if (resends) remember_open(run_events.first(n));
+      if (fixes_labels()) forget_opened(run_events.first(n));
       done += n;
       if (n < run_events.size()) break;
       if (!end) {
@@ -270,6 +335,11 @@ bool DeliveryService::send_once(std::span<const SinkEvent> events, HttpResponse&
     if (next > now && !sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(next - now))) return false;
   }
   last_send_ = Clock::now();
+  std::vector<SinkEvent> labelled;
+  if (fixes_labels()) {
+    labelled = with_opened_labels(events);
+    events = labelled;
+  }
   if (config_.type != SinkType::alertmanager) {
     response = client_.post(build_request(config_, events, channel_), config_.timeout_ms);
     return true;

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "transport/DiskSpool.hpp"
 #include "transport/HttpClient.hpp"
@@ -45,6 +46,7 @@ class DeliveryService final : public Sink {
 
   const std::string& id() const override { return config_.id; }
   void push(const SinkEvent& event) override;
+  bool try_push(const SinkEvent& event) override;
   bool flush(std::chrono::milliseconds timeout) override;
   SinkCounters counters() const override;
 
@@ -56,6 +58,8 @@ class DeliveryService final : public Sink {
  private:
   DeliveryService(SinkConfig config, SinkLog log, std::unique_ptr<DiskSpool> spool);
   void run();
+  // push() and try_push(): false when full under block and `wait` is false.
+  bool append(const SinkEvent& event, bool wait);
   // Delivers events[0..n) in order; returns how many from the front are done
   // (delivered or dead-lettered). Less than n only when stopping.
   std::size_t deliver(std::span<const SinkEvent> events, std::span<const std::string> records);
@@ -64,6 +68,14 @@ class DeliveryService final : public Sink {
   void dead_letter(std::span<const std::string> records, const std::string& reason);
   bool sleep_for(std::chrono::milliseconds);  // false when stopping
   void remember_open(std::span<const SinkEvent> delivered);  // alertmanager
+  // Alertmanager labels (sink, webhook format): each episode's first-firing severity and
+  // category, kept in <spool>/opened-labels across restarts until its resolution is
+  // delivered. Sender thread only.
+  bool fixes_labels() const;
+  std::vector<SinkEvent> with_opened_labels(std::span<const SinkEvent> events);
+  void forget_opened(std::span<const SinkEvent> delivered);
+  void load_opened();
+  void save_opened() const;
   void resend_open();                                         // alertmanager, sender thread, unlocked
   std::chrono::milliseconds backoff(std::uint32_t attempt, const HttpResponse&);
 
@@ -77,6 +89,11 @@ class DeliveryService final : public Sink {
   // alertmanager, sender thread only: episode -> its last delivered firing event.
   std::map<std::string, SinkEvent> open_;
   std::chrono::steady_clock::time_point next_resend_{};
+  struct Opened {
+    SinkSeverity severity;
+    std::string category;
+  };
+  std::map<std::string, Opened> opened_;  // episode -> its first firing's labels
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;   // sender: data, flush or stop

@@ -8,12 +8,25 @@
 
 #include <cerrno>
 #include <set>
+#include <sstream>
+
+#include <fmt/format.h>
 
 namespace flowlier::transport {
 
 namespace {
 constexpr std::size_t kReadBytes = 1 << 16;
 constexpr std::size_t kMaxBytesPerPass = 64 << 20;  // one huge file cannot starve the others
+constexpr std::uint64_t kFingerprintBytes = 1024;    // a file is told apart by its first bytes (and inode)
+constexpr std::size_t kMaxFirstLine = 1 << 20;
+
+std::uint64_t fnv1a(const char* data, std::size_t size, std::uint64_t hash = 1469598103934665603ull) {
+  for (std::size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<unsigned char>(data[i]);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
 
 bool ends_with_gz(const std::string& path) { return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0; }
 }  // namespace
@@ -129,6 +142,82 @@ bool FileFollower::open_file(const std::string& path, Followed& f) {
   if (!f.chunker) f.chunker = std::make_unique<LineChunker>(options_.max_chunk_bytes, options_.is_header);
   f.chunker->reset();
   ++counters_.files_opened;
+  resume_from_checkpoint(f);
+  return true;
+}
+
+std::uint64_t FileFollower::fingerprint_of(int fd, std::uint64_t bytes) const {
+  std::string head(bytes, '\0');
+  std::uint64_t got = 0;
+  while (got < bytes) {
+    const ssize_t n = ::pread(fd, head.data() + got, bytes - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::uint64_t>(n);
+  }
+  return got == bytes ? fnv1a(head.data(), head.size()) : 0;
+}
+
+void FileFollower::resume_from_checkpoint(Followed& f) {
+  if (restored_.empty()) return;
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) return;
+  for (auto it = restored_.begin(); it != restored_.end(); ++it) {
+    if (it->dev != f.dev || it->ino != f.ino || it->offset < 0) continue;
+    const Checkpoint c = *it;
+    restored_.erase(it);
+    // The same file: same inode, same first bytes, and not truncated since.
+    if (st.st_size < c.offset || c.fingerprint != fingerprint_of(f.fd, c.fingerprint_bytes)) return;
+    // Its header (the first line) still decodes every later chunk.
+    std::string first(std::min<std::uint64_t>(kMaxFirstLine, static_cast<std::uint64_t>(c.offset)), '\0');
+    const ssize_t n = ::pread(f.fd, first.data(), first.size(), 0);
+    first.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    const auto newline = first.find('\n');
+    if (newline != std::string::npos) f.chunker->resume(std::string_view(first).substr(0, newline));
+    f.offset = static_cast<off_t>(c.offset);
+    return;
+  }
+}
+
+std::string FileFollower::checkpoints() const {
+  std::string out;
+  for (const auto& [path, f] : files_) {
+    if (f.dev == 0 && f.ino == 0) continue;
+    std::int64_t offset = -1;
+    std::uint64_t bytes = 0, fingerprint = 0;
+    if (f.gzip) {
+      if (!f.done) continue;
+    } else if (f.fd >= 0) {
+      // Only lines already emitted count as read.
+      offset = static_cast<std::int64_t>(f.offset) - static_cast<std::int64_t>(f.chunker->buffered());
+      bytes = std::min<std::uint64_t>(kFingerprintBytes, static_cast<std::uint64_t>(std::max<std::int64_t>(offset, 0)));
+      fingerprint = fingerprint_of(f.fd, bytes);
+    } else {
+      continue;  // renamed by rotation and skipped, or not open: nothing of its own
+    }
+    out += fmt::format("{} {} {} {} {}\n", static_cast<std::uint64_t>(f.dev), static_cast<std::uint64_t>(f.ino),
+                       fingerprint, bytes, offset);
+  }
+  return out;
+}
+
+bool FileFollower::restore_checkpoints(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<Checkpoint> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    std::istringstream fields(line);
+    std::uint64_t dev = 0, ino = 0;
+    Checkpoint c;
+    if (!(fields >> dev >> ino >> c.fingerprint >> c.fingerprint_bytes >> c.offset) ||
+        c.fingerprint_bytes > kFingerprintBytes) {
+      return false;
+    }
+    c.dev = static_cast<dev_t>(dev);
+    c.ino = static_cast<ino_t>(ino);
+    out.push_back(c);
+  }
+  restored_ = std::move(out);
   return true;
 }
 
@@ -184,6 +273,12 @@ void FileFollower::poll_gzip(const std::string& path, Followed& f, const LineChu
   f.done = true;
   f.dev = st.st_dev;
   f.ino = st.st_ino;
+  for (auto it = restored_.begin(); it != restored_.end(); ++it) {
+    if (it->dev == f.dev && it->ino == f.ino && it->offset < 0) {
+      restored_.erase(it);
+      return;  // read whole before a restart
+    }
+  }
   gzFile in = ::gzopen(path.c_str(), "rb");
   if (in == nullptr) {
     ++counters_.errors;

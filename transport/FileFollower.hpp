@@ -55,6 +55,15 @@ class FileFollower {
   void poll(const LineChunker::Emit& emit);
   const Counters& counters() const { return counters_; }
 
+  // Read positions, like Vector's file source checkpoints: per followed file its
+  // device, inode, a fingerprint of its first bytes and the offset up to which its
+  // lines were emitted (gzip files: read whole). Text, one file per line.
+  std::string checkpoints() const;
+  // Before the first poll: a file found again (same device, inode and fingerprint, not
+  // shorter than the offset) is resumed at its offset, a gzip file read whole is not
+  // read again; anything else is read from its start. False on a malformed text.
+  bool restore_checkpoints(const std::string& text);
+
  private:
   struct Followed {
     int fd = -1;
@@ -67,6 +76,16 @@ class FileFollower {
     std::chrono::steady_clock::time_point stable_since;
     std::unique_ptr<LineChunker> chunker;
   };
+  struct Checkpoint {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    std::uint64_t fingerprint = 0;  // FNV-1a of the first fingerprint_bytes bytes
+    std::uint64_t fingerprint_bytes = 0;
+    std::int64_t offset = 0;  // -1: a gzip file read whole
+  };
+  // The checkpoint saved for this open file, if it is the same file: resumes there.
+  void resume_from_checkpoint(Followed& f);
+  std::uint64_t fingerprint_of(int fd, std::uint64_t bytes) const;
 
   void poll_path(const std::string& path, const LineChunker::Emit& emit);
   void poll_file(const std::string& path, Followed& f, const LineChunker::Emit& emit);
@@ -83,6 +102,7 @@ class FileFollower {
   std::set<std::pair<dev_t, ino_t>> retired_;
   std::set<std::pair<dev_t, ino_t>> listed_;  // inodes seen in this poll's listings
   Counters counters_;
+  std::vector<Checkpoint> restored_;  // from restore_checkpoints(), each used once
 };
 
 }  // namespace flowlier::transport

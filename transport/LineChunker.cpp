@@ -60,6 +60,16 @@ void LineChunker::finish(const Emit& emit) {
   flush(emit);
 }
 
+void LineChunker::resume(std::string_view first_line) {
+  reset();
+  first_line_ = false;
+  if (!first_line.empty() && first_line.back() == '\r') first_line.remove_suffix(1);
+  if (is_header_ && is_header_(first_line)) {
+    header_.assign(first_line);
+    header_ += '\n';
+  }
+}
+
 void LineChunker::reset() {
   first_line_ = true;
   header_.clear();

@@ -29,6 +29,13 @@ class LineChunker {
   // A new stream starts (rotation, truncation): forgets the header and partial line.
   void reset();
 
+  // Resuming a stream in its middle (a follow checkpoint): `first_line` (without its
+  // '\n') is the stream's first line, already read before; it sets the header as if
+  // the stream had been read from its start, and nothing of it is emitted.
+  void resume(std::string_view first_line);
+  // Bytes taken but not yet emitted (a partial line, whole lines waiting for a flush).
+  std::size_t buffered() const { return partial_.size() + pending_.size(); }
+
   const std::string& header() const { return header_; }
 
  private:

@@ -19,6 +19,7 @@ struct SinkCounters {
   std::uint64_t dropped = 0;        // spool full under drop_newest, or write errors
   std::uint64_t spool_events = 0;   // pending in the spool now
   std::uint64_t spool_bytes = 0;
+  std::uint64_t torn_lines_cut = 0;  // file sink: a crash's cut-off last line removed on open
   bool config_error = false;  // last answer was 401/403/404: the operator must act
   std::string last_error;     // bounded text, never secrets
 };
@@ -29,6 +30,9 @@ class Sink {
   virtual const std::string& id() const = 0;
   // Takes one event (filters by min_severity). May block under the spool's block policy.
   virtual void push(const SinkEvent& event) = 0;
+  // The same, but never waits: false (and nothing counted) when the event would have
+  // to wait for spool space under the block policy. SinkFeeder builds on it.
+  virtual bool try_push(const SinkEvent& event) = 0;
   // Waits up to `timeout` for everything pushed so far to be delivered; true if so.
   virtual bool flush(std::chrono::milliseconds timeout) = 0;
   virtual SinkCounters counters() const = 0;

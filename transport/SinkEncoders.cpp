@@ -101,6 +101,29 @@ std::string encode_sumo(std::span<const SinkEvent> events) {
   return out;
 }
 
+// Alertmanager identifies an alert by its label set, so the labels are fixed at the
+// episode's first firing: a severity that rises or a category that changes
+// (exfiltration, then brute force) would make a second alert (a second page), and the
+// resolution of the first would never come. `severity` and `category` are the first
+// firing's (DeliveryService keeps them per episode, on disk); their current values,
+// and the detector, are annotations.
+static json alert_labels(const EventMeta& m) {
+  return {{"alertname", "FlowlierAnomaly"},
+          {"severity", to_string(m.opened_known ? m.opened_severity : m.severity)},
+          {"category", m.opened_known ? m.opened_category : m.category},
+          {"entity_kind", m.entity_kind},
+          {"entity", m.entity_id},
+          {"episode", m.episode}};
+}
+
+static json alert_annotations(const SinkEvent& e) {
+  const auto& m = e.meta;
+  return {{"summary", event_summary(m, 1024)}, {"description", event_description(e)},
+          {"severity", to_string(m.severity)},  {"category", m.category},
+          {"detector", m.detector},             {"feature", m.feature},
+          {"episode", m.episode},               {"event_id", m.id}};
+}
+
 std::string encode_alertmanager(const SinkConfig& c, std::span<const SinkEvent> events) {
   json alerts = json::array();
   bool all_resolved = true;
@@ -108,16 +131,8 @@ std::string encode_alertmanager(const SinkConfig& c, std::span<const SinkEvent> 
     const auto& m = e.meta;
     all_resolved = all_resolved && m.resolved;
     alerts.push_back({{"status", m.resolved ? "resolved" : "firing"},
-                      {"labels",
-                       {{"alertname", "FlowlierAnomaly"},
-                        {"severity", to_string(m.severity)},
-                        {"entity_kind", m.entity_kind},
-                        {"entity", m.entity_id},
-                        {"detector", m.detector},
-                        {"feature", m.feature},
-                        {"category", m.category},
-                        {"episode", m.episode}}},
-                      {"annotations", {{"summary", event_summary(m, 1024)}, {"event_id", m.id}}},
+                      {"labels", alert_labels(m)},
+                      {"annotations", alert_annotations(e)},
                       {"startsAt", rfc3339(m.time)},
                       {"endsAt", m.resolved ? rfc3339(m.time) : "0001-01-01T00:00:00Z"},
                       {"generatorURL", ""},
@@ -153,6 +168,12 @@ std::string event_description(const SinkEvent& e) {
       if (!c.is_object()) continue;
       out += n++ ? ", " : "";
       out += c.contains("key") && c["key"].is_string() ? c["key"].get<std::string>() : "?";
+      // The value names the contributor (the peer's address, the port): "peer 203.0.113.9 (99%)".
+      if (c.contains("value") && c["value"].is_string() && !c["value"].get<std::string>().empty()) {
+        out += " " + c["value"].get<std::string>();
+      } else if (c.contains("value") && c["value"].is_number()) {
+        out += " " + number(c["value"]);
+      }
       if (c.contains("share") && c["share"].is_number())
         out += fmt::format(" ({:.0f}%)", c["share"].get<double>() * 100.0);
     }
@@ -176,18 +197,7 @@ std::string encode_alertmanager_v2(const SinkConfig& c, std::span<const SinkEven
   json alerts = json::array();
   for (const auto& e : events) {
     const auto& m = e.meta;
-    json alert = {{"labels",
-                   {{"alertname", "FlowlierAnomaly"},
-                    {"severity", to_string(m.severity)},
-                    {"entity_kind", m.entity_kind},
-                    {"entity", m.entity_id},
-                    {"category", m.category},
-                    {"detector", m.detector}}},
-                  {"annotations",
-                   {{"summary", event_summary(m, 1024)},
-                    {"description", event_description(e)},
-                    {"episode", m.episode},
-                    {"event_id", m.id}}}};
+    json alert = {{"labels", alert_labels(m)}, {"annotations", alert_annotations(e)}};
     if (m.resolved) {
       const std::int64_t end = std::min(m.time, now);
       alert["startsAt"] = rfc3339(end);

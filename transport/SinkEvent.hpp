@@ -27,6 +27,12 @@ struct EventMeta {
   std::string feature;
   std::string category;
   std::string summary;  // one human-readable sentence (the explanation)
+  // Alertmanager (sink and webhook format) labels an alert with what its episode had
+  // when it first fired, so escalations and category changes keep one alert; the
+  // sender fills these from its record of first firings (never spooled).
+  bool opened_known = false;
+  SinkSeverity opened_severity = SinkSeverity::info;
+  std::string opened_category;
 };
 
 struct SinkEvent {

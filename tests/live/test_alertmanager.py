@@ -107,14 +107,24 @@ batch_timeout_ms = 100
 timeout_ms = 2000
 spool_dir = "{self.tmp.name}/spool"
 """)
-        self.flowlier = subprocess.Popen(
-            [BINARY, "run", "--config", config, "--role", "publish", "--listen", f"tcp://127.0.0.1:{self.listen}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.wait_http(f"http://127.0.0.1:{self.metrics_port}/readyz", self.flowlier)
+        self.config = config
+        self.start_flowlier()
         self.zmq = zmq.Context()
         self.push = self.zmq.socket(zmq.PUSH)
         self.push.setsockopt(zmq.LINGER, 1000)
         self.push.connect(f"tcp://127.0.0.1:{self.listen}")
+
+    def start_flowlier(self):
+        self.flowlier = subprocess.Popen(
+            [BINARY, "run", "--config", self.config, "--role", "publish", "--listen", f"tcp://127.0.0.1:{self.listen}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.wait_http(f"http://127.0.0.1:{self.metrics_port}/readyz", self.flowlier)
+
+    def restart_flowlier(self):
+        self.flowlier.terminate()
+        self.flowlier.communicate(timeout=20)
+        self.start_flowlier()
+        time.sleep(0.5)  # the pusher reconnects
 
     def tearDown(self):
         self.push.close()
@@ -168,12 +178,15 @@ spool_dir = "{self.tmp.name}/spool"
         got = self.wait_webhook(lambda b, a: a["status"] == "firing" and a["labels"]["entity"] == "eni-0aaa")
         self.assertIsNotNone(got, "the firing alert never reached the webhook through Alertmanager")
         body, alert = got
+        # The labels are fixed at the episode's first firing.
         self.assertEqual(alert["labels"], {"alertname": "FlowlierAnomaly", "severity": "high",
-                                           "entity_kind": "interface", "entity": "eni-0aaa",
-                                           "category": "exfiltration", "detector": "ewma"})
+                                           "category": "exfiltration", "entity_kind": "interface",
+                                           "entity": "eni-0aaa", "episode": "ep-eni-0aaa"})
+        self.assertEqual(alert["annotations"]["severity"], "high")
+        self.assertEqual(alert["annotations"]["category"], "exfiltration")
         self.assertTrue(alert["annotations"]["summary"].startswith("[high] interface eni-0aaa: bytes out"))
         self.assertIn("value 1.25e+06 vs expected 31000", alert["annotations"]["description"])
-        self.assertIn("203.0.113.9:443 (72%)", alert["annotations"]["description"])
+        self.assertIn("203.0.113.9:443 900000 (72%)", alert["annotations"]["description"])
         self.assertEqual(alert["generatorURL"], "http://flowlier.test/events")
         self.assertEqual(body["receiver"], "test")
 
@@ -219,6 +232,37 @@ spool_dir = "{self.tmp.name}/spool"
         # The resolved episode is no longer re-sent: it stays resolved.
         self.assertEqual([a for a in self.am_alerts() if a["labels"].get("entity") == "eni-0aaa"], [])
         self.assertIn('flowlier_sink_spool_events{sink="am"} 0', text)
+
+    def test_an_episode_that_escalates_and_changes_category_is_one_alert(self):
+        # The probe: an episode fires as exfiltration/high, escalates to critical, and its
+        # resolution says brute-force. Alertmanager identifies alerts by label set: had
+        # severity or category been labels, three alerts would exist and two would stay
+        # active after the episode resolved, paging twice on the escalation.
+        first = event(11, "eni-0ddd")
+        escalation = dict(event(12, "eni-0ddd"), severity="critical")
+        resolution = dict(event(13, "eni-0ddd", status="resolved"), category="brute-force", severity="critical")
+        # The sink's record of first firings outlives a restart: stop the publisher
+        # between the escalation and the resolution.
+        self.send(first)
+        self.assertIsNotNone(self.wait_webhook(lambda b, a: a["labels"]["entity"] == "eni-0ddd"))
+        self.send(escalation)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            alerts = [a for a in self.am_alerts() if a["labels"].get("entity") == "eni-0ddd"]
+            if alerts and alerts[0]["annotations"].get("severity") == "critical":
+                break
+            time.sleep(0.2)
+        self.assertEqual(len(alerts), 1, f"the escalation made a second alert: {alerts}")
+        self.assertEqual(alerts[0]["annotations"]["severity"], "critical")
+        self.assertEqual(alerts[0]["labels"]["severity"], "high")  # routes as it first fired
+        self.restart_flowlier()
+        self.send(resolution)
+        self.assertIsNotNone(self.wait_webhook(
+            lambda b, a: a["status"] == "resolved" and a["labels"]["entity"] == "eni-0ddd"))
+        time.sleep(2)  # two re-send rounds: a stale alert would be re-posted now
+        active = [a for a in self.am_alerts()
+                  if a["labels"].get("entity") == "eni-0ddd" and a["status"]["state"] == "active"]
+        self.assertEqual(active, [], "an alert stays active for a resolved episode")
 
 
 if __name__ == "__main__":

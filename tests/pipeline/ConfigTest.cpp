@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "pipeline/Config.hpp"
+#include "pipeline/MemoryLimit.hpp"
 
 using namespace flowlier::pipeline;
 
@@ -68,4 +69,27 @@ TEST_CASE("Config: bad service settings name the key and its line") {
     const auto r = parse_config("[service]\nhwm = 0\n", "f.toml");
     CHECK(r.error == "f.toml:2: 'service.hwm' must be between 1 and 1000000");
   }
+}
+
+TEST_CASE("Config: [limits] max_memory caps each engine's entity table") {
+  const auto defaults = parse_config("", "empty.toml");
+  REQUIRE(defaults.error.empty());
+  CHECK(defaults.config.limits.max_memory == (1ull << 30));
+  const auto set = parse_config("[limits]\nmax_memory = 268435456\n", "f.toml");
+  REQUIRE(set.error.empty());
+  CHECK(set.config.limits.max_memory == 268435456);
+  const auto bad = parse_config("[window]\nseconds = 60\n\n[limits]\nmax_memory = 4096\n", "f.toml");
+  CHECK(bad.error == "f.toml:5: 'limits.max_memory' must be 0 (no limit) or at least 1048576 bytes");
+  CHECK(parse_config("[limits]\nmax_memory = \"1GiB\"\n", "f.toml").error.find("a non-negative integer") !=
+        std::string::npos);
+
+  // The cap: the bytes shared by the engines at kBytesPerEntity each, unless
+  // entities.max_entities is smaller; never below one entity; 0 = no byte limit.
+  const auto cap = entity_cap(1'000'000, 256ull << 20, 2);
+  CHECK(cap.by_memory);
+  CHECK(cap.max_entities == (256ull << 20) / 2 / kBytesPerEntity);
+  CHECK_FALSE(entity_cap(1000, 1ull << 30, 1).by_memory);
+  CHECK(entity_cap(1000, 1ull << 30, 1).max_entities == 1000);
+  CHECK(entity_cap(1000, 0, 4).max_entities == 1000);
+  CHECK(entity_cap(1'000'000, 1, 8).max_entities == 1);
 }

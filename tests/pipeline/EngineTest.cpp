@@ -334,3 +334,59 @@ TEST_CASE("one new client connection on a never-used port is one new port, not t
     CHECK(x[at(flowlier::models::Feature::external_client_flows)] == 2);
   }
 }
+
+TEST_CASE("EpisodeTracker changes: applied over an older state, an episode is neither orphaned nor re-opened",
+          "[episodes]") {
+  using namespace flowlier::pipeline;
+  EpisodeConfig config;
+  const std::int64_t window = 60;
+  flowlier::models::EntityKey key{flowlier::models::EntityKind::interface, flowlier::models::Symbol("eni-journal")};
+  const auto finding = [&](std::int64_t start, double score, Severity severity) {
+    AnomalyEvent e;
+    e.entity_kind = "interface";
+    e.entity_id = "eni-journal";
+    e.detector = "ewma";
+    e.feature = "bytes_out";
+    e.window_start = start;
+    e.window_end = start + window;
+    e.time = start + window;
+    e.score = score;
+    e.severity = severity;
+    return e;
+  };
+  EpisodeTracker live(config, window);
+  live.record_changes(true);
+  std::ostringstream snapshot;
+  live.save(snapshot);  // the last snapshot, before the episode
+  std::vector<AnomalyEvent> out;
+  live.observe(key, 0, finding(0, 80, Severity::high), out);
+  REQUIRE(out.size() == 1);
+  const std::string opened = live.take_changes();  // journaled before the firing event left
+
+  // kill -9, restart from the older snapshot plus the journal.
+  EpisodeTracker restored(config, window);
+  std::istringstream in(snapshot.str());
+  REQUIRE(restored.restore(in).empty());
+  CHECK_FALSE(restored.is_open(key, 0));
+  REQUIRE(restored.apply_changes(opened).empty());
+  CHECK(restored.is_open(key, 0));
+  // The same incident goes on: an escalation of the same episode, not a new one.
+  std::vector<AnomalyEvent> after;
+  restored.observe(key, 0, finding(60, 95, Severity::critical), after);
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].episode == out[0].episode);
+  CHECK(after[0].id == out[0].episode + "-1");
+  // Quiet: it resolves, and a journaled resolution closes it in a restored copy too.
+  restored.record_changes(true);
+  restored.take_changes();
+  restored.expire(60 + window + 5 * window, after);
+  REQUIRE(after.size() == 2);
+  CHECK(after[1].status == EventStatus::resolved);
+  CHECK(after[1].episode == out[0].episode);
+  const std::string resolved = restored.take_changes();
+  EpisodeTracker again(config, window);
+  REQUIRE(again.apply_changes(opened).empty());
+  REQUIRE(again.apply_changes(resolved).empty());
+  CHECK(again.open_count() == 0);
+  CHECK_FALSE(again.apply_changes(std::string("\x01\x00", 2)).empty());  // corrupt: refused
+}

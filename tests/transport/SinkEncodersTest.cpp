@@ -97,8 +97,10 @@ TEST_CASE("Alertmanager v4 payload", "[encoders]") {
   CHECK(p["receiver"] == "am");
   REQUIRE(p["alerts"].size() == 2);
   CHECK(p["alerts"][0]["fingerprint"] == "ep-0");
-  CHECK(p["alerts"][0]["labels"]["alertname"] == "FlowlierAnomaly");
-  CHECK(p["alerts"][0]["labels"]["severity"] == "high");
+  CHECK(p["alerts"][0]["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"severity", "high"},
+                                           {"category", "exfiltration"}, {"entity_kind", "interface"},
+                                           {"entity", "eni-0abc"}, {"episode", "ep-0"}}));
+  CHECK(p["alerts"][0]["annotations"]["severity"] == "high");
   CHECK(p["alerts"][0]["startsAt"] == "2023-11-14T22:14:20Z");
   CHECK(p["alerts"][0]["endsAt"] == "0001-01-01T00:00:00Z");
   CHECK(p["alerts"][1]["status"] == "resolved");
@@ -161,15 +163,18 @@ TEST_CASE("Alertmanager API v2: labels, annotations, endsAt by horizon and resol
   REQUIRE(p.is_array());
   REQUIRE(p.size() == 2);
   const auto& a = p[0];
-  CHECK(a["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"severity", "high"}, {"entity_kind", "interface"},
-                             {"entity", "eni-0abc"}, {"category", "exfiltration"}, {"detector", "ewma"}}));
+  CHECK(a["labels"] == json({{"alertname", "FlowlierAnomaly"}, {"severity", "high"}, {"category", "exfiltration"},
+                             {"entity_kind", "interface"}, {"entity", "eni-0abc"}, {"episode", "ep-0"}}));
+  CHECK(a["annotations"]["severity"] == "high");
+  CHECK(a["annotations"]["category"] == "exfiltration");
+  CHECK(a["annotations"]["detector"] == "ewma");
   CHECK(a["startsAt"] == "2023-11-14T22:14:20Z");  // 1700000060
   CHECK(a["endsAt"] == rfc3339(now + 600));
   CHECK(a["generatorURL"] == "https://flowlier.example/events");
   CHECK(a["annotations"]["summary"] == event_summary(firing.meta, 1024));
   CHECK(a["annotations"]["description"] ==
         "bytes out 40x the usual\nbytes_out: value 1.25e+06 vs expected 31000.5; "
-        "top contributors: 10.0.0.9:443 (72%), 10.0.0.7:443 (10%)");
+        "top contributors: 10.0.0.9:443 900000 (72%), 10.0.0.7:443 1 (10%)");
   CHECK(a["annotations"]["episode"] == "ep-0");
   CHECK(a.find("status") == a.end());  // API v2 alerts carry no status: endsAt says it
   // Resolution: ends at min(its time, now) so Alertmanager sees it resolved at once.
@@ -188,4 +193,43 @@ TEST_CASE("Alertmanager API v2: labels, annotations, endsAt by horizon and resol
   auto late = make_event(6);
   CHECK(json::parse(encode_alertmanager_v2(c, std::span<const SinkEvent>(&late, 1), 0))[0]["endsAt"] ==
         rfc3339(late.meta.time + 600));  // a clock behind the event: the horizon counts from the event
+}
+
+TEST_CASE("Alertmanager: one label set for an episode's whole life; contributors named", "[encoders]") {
+  SinkConfig c;
+  c.type = SinkType::alertmanager;
+  c.id = "am";
+  c.url = "http://am:9093";
+  // The probe: an episode fires as exfiltration/high, escalates to critical, and
+  // resolves as brute-force. Alertmanager must see one alert, not three.
+  auto first = make_event(1);
+  auto escalation = make_event(2);
+  escalation.meta.severity = SinkSeverity::critical;
+  auto resolution = make_event(3, true);
+  resolution.meta.category = "brute-force";
+  resolution.meta.detector = "count";
+  for (auto* e : {&escalation, &resolution}) {
+    e->meta.episode = first.meta.episode;
+    // What DeliveryService's record of first firings gives every event of the episode.
+    e->meta.opened_known = true;
+    e->meta.opened_severity = first.meta.severity;
+    e->meta.opened_category = first.meta.category;
+  }
+  const SinkEvent events[] = {first, escalation, resolution};
+  const auto v2 = json::parse(encode_alertmanager_v2(c, events, 1700000100));
+  const auto v4 = json::parse(encode_alertmanager(c, events));
+  for (std::size_t i = 1; i < 3; ++i) {
+    CHECK(v2[i]["labels"] == v2[0]["labels"]);
+    CHECK(v4["alerts"][i]["labels"] == v4["alerts"][0]["labels"]);
+  }
+  CHECK(v2[0]["labels"]["severity"] == "high");
+  CHECK(v2[0]["labels"]["category"] == "exfiltration");
+  CHECK(v2[1]["annotations"]["severity"] == "critical");
+  CHECK(v2[2]["annotations"]["category"] == "brute-force");
+
+  auto named = make_event(4);
+  named.json = R"({"contributors":[{"key":"peer","value":"203.0.113.9","share":0.99},)"
+               R"({"key":"peer","value":"198.51.100.7","share":0.01},{"key":"port","value":"22","share":0.5}]})";
+  CHECK(event_description(named) ==
+        "bytes out 40x the usual\ntop contributors: peer 203.0.113.9 (99%), peer 198.51.100.7 (1%), port 22 (50%)");
 }
