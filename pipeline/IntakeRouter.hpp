@@ -27,7 +27,7 @@ struct EngineConfig;
 
 class IntakeRouter {
  public:
-  static constexpr std::uint32_t kStateVersion = 1;
+  static constexpr std::uint32_t kStateVersion = 2;  // 2: address hosts
 
   IntakeRouter(const EngineConfig& config, std::uint32_t shard_count);
 

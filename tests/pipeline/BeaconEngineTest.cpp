@@ -110,16 +110,17 @@ TEST_CASE("a host beaconing to a new external peer pages, naming the peer and th
   for (const auto& e : beacons) {
     CHECK((e.entity_id == "eni-beacon" || e.entity_id == "10.0.1.10"));
   }
-  // One episode per entity for the whole beacon: escalations are updates of it.
+  // One episode for the whole beacon, for the host (its interface and its address are
+  // one incident): escalations are updates of it.
   std::vector<std::string> episodes;
   for (const auto& e : beacons) episodes.push_back(e.episode);
   std::sort(episodes.begin(), episodes.end());
   episodes.erase(std::unique(episodes.begin(), episodes.end()), episodes.end());
-  CHECK(episodes.size() == 2);
-  // The episodes resolve once the check-ins stop.
+  CHECK(episodes.size() == 1);
+  // The episode resolves once the check-ins stop.
   CHECK(std::count_if(beacons.begin(), beacons.end(), [](const AnomalyEvent& e) {
           return e.status == EventStatus::resolved;
-        }) == 2);
+        }) == 1);
 }
 
 TEST_CASE("random (Poisson) contacts with a new external peer do not page as beaconing", "[engine][beacon]") {

@@ -340,7 +340,9 @@ TEST_CASE("EpisodeTracker changes: applied over an older state, an episode is ne
   using namespace flowlier::pipeline;
   EpisodeConfig config;
   const std::int64_t window = 60;
-  flowlier::models::EntityKey key{flowlier::models::EntityKind::interface, flowlier::models::Symbol("eni-journal")};
+  // The incident key: the host's hash (an interface's own key hash).
+  const std::uint64_t key =
+      flowlier::models::EntityKey{flowlier::models::EntityKind::interface, flowlier::models::Symbol("eni-journal")}.hash();
   const auto finding = [&](std::int64_t start, double score, Severity severity) {
     AnomalyEvent e;
     e.entity_kind = "interface";
