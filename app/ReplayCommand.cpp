@@ -114,6 +114,7 @@ int run_replay(const ReplayOptions& o) {
   const std::string format = o.format.empty() ? config.input_format : o.format;
   if (format != "auto") ingest_options.format = parse_input_format(format);
   ingest_options.decoder = config.decoder;
+  ingest_options.time_order = true;
 
   Engine engine(config.engine);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, &std::fclose);

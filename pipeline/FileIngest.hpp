@@ -3,6 +3,7 @@
 // DecodeSink, keeping the books (IngestStats) and reporting rejects (RejectLog).
 // Shared by `normalize`, `replay` and the live file sources.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,12 @@ namespace flowlier::pipeline {
 struct IngestOptions {
   std::optional<InputFormat> format;  // nullopt: detect per input
   DecoderOptions decoder;
+  // Merge the inputs by record time (replay) instead of reading them one after another
+  // (normalize): inputs are opened in the order of the time their path says
+  // (pipeline/InputTime) or, failing that, their first records say, and the records of
+  // the inputs open together are merged by time (a k-way merge that holds one chunk, or
+  // one JSON document, per open input).
+  bool time_order = false;
 };
 
 class FileIngest {
@@ -25,7 +32,7 @@ class FileIngest {
 
   FileIngest(IngestOptions options, RejectLog& rejects, IngestStats& stats);
 
-  // Reads every input in order. Inputs that cannot be read, are empty, are of an
+  // Reads every input, in order or (time_order) merged by time. Inputs that cannot be read, are empty, are of an
   // unknown format or end in truncated gzip are reported through `on_error` (records
   // decoded before the fault are kept) and counted; reading goes on with the next.
   void read(const std::vector<std::string>& paths, DecodeSink& downstream, const ErrorHandler& on_error);
@@ -33,6 +40,19 @@ class FileIngest {
   // Reads one already-expanded input.
   void read_one(const std::string& path, DecodeSink& downstream, const ErrorHandler& on_error);
 
+  // One input being read (opaque outside FileIngest.cpp).
+  struct OpenInput;
+  ~FileIngest();
+
+ private:
+  // Opens one input: reads the first bytes, detects the format. Null when it cannot be
+  // read (reported and counted). Records and rejects go to `target` as they are decoded.
+  std::unique_ptr<OpenInput> open_input(const std::string& path, DecodeSink& target, const ErrorHandler& on_error,
+                                        bool count);
+  void read_merged(const std::vector<std::string>& files, DecodeSink& downstream, const ErrorHandler& on_error);
+  std::optional<std::int64_t> first_record_time(const std::string& path);
+
+ public:
   // source_index -> input name, for records' source_index.
   const std::vector<std::string>& sources() const { return sources_; }
 
