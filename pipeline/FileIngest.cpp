@@ -54,11 +54,40 @@ std::int64_t record_time(const FlowRecord& r) { return r.has(Field::start) ? r.s
 class BufferSink final : public DecodeSink {
  public:
   explicit BufferSink(DecodeSink& downstream) : downstream_(downstream) {}
-  void on_record(const FlowRecord& record) override { records.push_back(record); }
+  void on_record(const FlowRecord& record) override {
+    const std::int64_t t = record_time(record);
+    // Alone and before every input not yet open: nothing to merge with, pass it on.
+    if (direct != nullptr && t < direct_before) {
+      direct->on_record(record);
+      return;
+    }
+    records.push_back(record);
+    times.push_back(t);
+  }
   void on_reject(const Reject& reject) override { downstream_.on_reject(reject); }
 
+  void clear() {
+    records.clear();
+    times.clear();
+    order.clear();
+    next = 0;
+  }
+  // Orders the records in hand by time (an index sort: records are large).
+  void sort() {
+    order.resize(records.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [this](std::uint32_t a, std::uint32_t b) { return times[a] < times[b]; });
+  }
+  bool exhausted() const { return next >= order.size(); }
+  std::int64_t head_time() const { return times[order[next]]; }
+  const FlowRecord& take() { return records[order[next++]]; }
+
   std::vector<FlowRecord> records;
+  std::vector<std::int64_t> times;
+  std::vector<std::uint32_t> order;
   std::size_t next = 0;
+  DecodeSink* direct = nullptr;  // set while this is the only open input and holds nothing
+  std::int64_t direct_before = 0;
 
  private:
   DecodeSink& downstream_;
@@ -224,7 +253,10 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
   using Head = std::pair<std::int64_t, std::size_t>;  // (record time, active index)
   std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
 
+  std::size_t open_count = 0;
+  std::size_t next_pending = 0;
   const auto close = [&](Active& a) {
+    --open_count;
     a.input->counting.reset();
     stats_.bytes += a.input->reader->bytes_read();
     if (!a.input->reader->error().empty()) {
@@ -237,26 +269,29 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
   // Decodes until the input has records in hand (sorted by time) or is finished.
   const auto refill = [&](std::size_t index) {
     Active& a = active[index];
-    a.buffer->records.clear();
-    a.buffer->next = 0;
+    a.buffer->clear();
+    // The only open input streams straight through up to the next input's time.
+    a.buffer->direct = open_count == 1 ? &downstream : nullptr;
+    a.buffer->direct_before =
+        next_pending < pending.size() ? pending[next_pending].key : std::numeric_limits<std::int64_t>::max();
     while (a.buffer->records.empty() && a.input->step()) {
     }
+    a.buffer->direct = nullptr;
     if (a.buffer->records.empty()) {
       close(a);
       return;
     }
-    std::stable_sort(a.buffer->records.begin(), a.buffer->records.end(),
-                     [](const FlowRecord& x, const FlowRecord& y) { return record_time(x) < record_time(y); });
-    heads.emplace(record_time(a.buffer->records.front()), index);
+    a.buffer->sort();
+    heads.emplace(a.buffer->head_time(), index);
   };
 
-  std::size_t next_pending = 0;
   while (true) {
     // Open every input that may hold records before the earliest one in hand.
     while (next_pending < pending.size() && (heads.empty() || pending[next_pending].key <= heads.top().first)) {
       auto buffer = std::make_unique<BufferSink>(downstream);
       auto input = open_input(files[pending[next_pending++].order], *buffer, on_error, true);
       if (!input) continue;
+      ++open_count;
       active.push_back({std::move(buffer), std::move(input)});
       refill(active.size() - 1);
     }
@@ -264,9 +299,9 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
     const std::size_t index = heads.top().second;
     heads.pop();
     BufferSink& buffer = *active[index].buffer;
-    downstream.on_record(buffer.records[buffer.next++]);
-    if (buffer.next < buffer.records.size()) {
-      heads.emplace(record_time(buffer.records[buffer.next]), index);
+    downstream.on_record(buffer.take());
+    if (!buffer.exhausted()) {
+      heads.emplace(buffer.head_time(), index);
     } else {
       refill(index);
     }
