@@ -50,7 +50,9 @@ bool is_document_format(InputFormat f) { return f != InputFormat::aws_text && f 
 // The time a record is ordered by: the flow's start, as the router windows it.
 std::int64_t record_time(const FlowRecord& r) { return r.has(Field::start) ? r.start_ns : r.end_ns; }
 
-// Keeps decoded records of one input until the merge takes them; rejects pass through.
+// Keeps decoded records of one input until the merge takes them, in the input's own
+// order (a delivered file's small disorder stays as it was, whatever else is open, so
+// the order never depends on which other inputs a run holds); rejects pass through.
 class BufferSink final : public DecodeSink {
  public:
   explicit BufferSink(DecodeSink& downstream) : downstream_(downstream) {}
@@ -69,22 +71,14 @@ class BufferSink final : public DecodeSink {
   void clear() {
     records.clear();
     times.clear();
-    order.clear();
     next = 0;
   }
-  // Orders the records in hand by time (an index sort: records are large).
-  void sort() {
-    order.resize(records.size());
-    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [this](std::uint32_t a, std::uint32_t b) { return times[a] < times[b]; });
-  }
-  bool exhausted() const { return next >= order.size(); }
-  std::int64_t head_time() const { return times[order[next]]; }
-  const FlowRecord& take() { return records[order[next++]]; }
+  bool exhausted() const { return next >= records.size(); }
+  std::int64_t head_time() const { return times[next]; }
+  const FlowRecord& take() { return records[next++]; }
 
   std::vector<FlowRecord> records;
   std::vector<std::int64_t> times;
-  std::vector<std::uint32_t> order;
   std::size_t next = 0;
   DecodeSink* direct = nullptr;  // set while this is the only open input and holds nothing
   std::int64_t direct_before = 0;
@@ -266,7 +260,7 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
     a.input.reset();
     a.buffer.reset();
   };
-  // Decodes until the input has records in hand (sorted by time) or is finished.
+  // Decodes until the input has records in hand or is finished.
   const auto refill = [&](std::size_t index) {
     Active& a = active[index];
     a.buffer->clear();
@@ -281,7 +275,6 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
       close(a);
       return;
     }
-    a.buffer->sort();
     heads.emplace(a.buffer->head_time(), index);
   };
 

@@ -21,8 +21,9 @@ struct IngestOptions {
   // Merge the inputs by record time (replay) instead of reading them one after another
   // (normalize): inputs are opened in the order of the time their path says
   // (pipeline/InputTime) or, failing that, their first records say, and the records of
-  // the inputs open together are merged by time (a k-way merge that holds one chunk, or
-  // one JSON document, per open input).
+  // the inputs open together are merged by time (a k-way merge on each input's next
+  // record, keeping each input's own order; it holds one chunk, or one JSON document, per
+  // open input, and the only open input streams straight through).
   bool time_order = false;
 };
 
