@@ -10,12 +10,12 @@
 // C tuple per minute while it continues and an E tuple when it ends, each with the
 // counters since the previous tuple; a denied connection one tuple (decision D / state D).
 // Simplification: a connection still open at the end of an hour is closed with an E tuple.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "lab/CloudLogWriter.hpp"
 #include "lab/TimeText.hpp"
@@ -27,7 +27,8 @@ namespace {
 constexpr const char* kSubscription = "8F0C6F7E-5E2B-4C2D-9C7A-123456789012";
 constexpr const char* kResourceGroup = "FLOWLIER-SIM-RG";
 
-using ConnectionKey = std::tuple<std::uint32_t, std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t, std::uint8_t>;
+using ConnectionKey =
+    std::tuple<std::uint32_t, std::uint32_t, std::uint16_t, std::uint32_t, std::uint16_t, std::uint8_t>;
 
 ConnectionKey key_of(const AzureConnection& c) {
   return {c.host, c.client, c.client_port, c.server, c.server_port, c.protocol};
@@ -158,16 +159,19 @@ class AzureLogWriter final : public CloudLogWriter {
                        kSubscription, kResourceGroup, upper(role_name(env_.host(host).role)));
   }
   static std::string vnet_flow_log_id() {
-    return fmt::format("/SUBSCRIPTIONS/{}/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/"
-                       "NETWORKWATCHER_EASTUS/FLOWLOGS/SIM-VNET-FLOWLOG",
-                       kSubscription);
+    return fmt::format(
+        "/SUBSCRIPTIONS/{}/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/"
+        "NETWORKWATCHER_EASTUS/FLOWLOGS/SIM-VNET-FLOWLOG",
+        kSubscription);
   }
 
   std::filesystem::path blob_path(std::uint32_t host, std::int64_t hour_start) const {
     const std::string t = format_rfc3339(hour_start);
     const std::string when = fmt::format("y={}/m={}/d={}/h={}/m=00/macAddress={}/PT1H.json", t.substr(0, 4),
                                          t.substr(5, 2), t.substr(8, 2), t.substr(11, 2), azure_mac(host));
-    if (vnet_) return std::filesystem::path("insights-logs-flowlogflowevent") / ("flowLogResourceID=" + vnet_flow_log_id()) / when;
+    if (vnet_)
+      return std::filesystem::path("insights-logs-flowlogflowevent") / ("flowLogResourceID=" + vnet_flow_log_id()) /
+             when;
     return std::filesystem::path("insights-logs-networksecuritygroupflowevent") / ("resourceId=" + nsg_id(host)) / when;
   }
 

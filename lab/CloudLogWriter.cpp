@@ -1,12 +1,12 @@
 #include "lab/CloudLogWriter.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
 #include <system_error>
 #include <tuple>
-
-#include <fmt/format.h>
 
 namespace flowlier::lab {
 

@@ -28,8 +28,7 @@ class CloudLogWriter {
   virtual ~CloudLogWriter() = default;
   // Writes the records of the hour starting at hour_start. Returns an empty string on
   // success, else what failed.
-  virtual std::string write_hour(std::int64_t hour_start, const std::vector<FlowLine>& lines,
-                                 WriteTotals& totals) = 0;
+  virtual std::string write_hour(std::int64_t hour_start, const std::vector<FlowLine>& lines, WriteTotals& totals) = 0;
   // The interface id the format gives host `index` (GCP VM name, Azure MAC).
   virtual std::string interface_id(std::size_t index) const = 0;
 };

@@ -4,11 +4,11 @@
 // log goes to its own hourly shards, JSON Lines of LogEntry:
 //   compute.googleapis.com/vpc_flows/YYYY/MM/DD/HH:00:00_HH:59:59_S<n>.json
 //   compute.googleapis.com/firewall/YYYY/MM/DD/HH:00:00_HH:59:59_S0.json
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "lab/CloudLogWriter.hpp"
 #include "lab/TimeText.hpp"
@@ -69,8 +69,8 @@ class GcpLogWriter final : public CloudLogWriter {
   }
 
   std::string instance(std::size_t host) const {
-    return fmt::format(R"({{"project_id":"{}","region":"{}","zone":"{}","vm_name":"{}"}})", kProject, kRegion,
-                       kZone, names_[host]);
+    return fmt::format(R"({{"project_id":"{}","region":"{}","zone":"{}","vm_name":"{}"}})", kProject, kRegion, kZone,
+                       names_[host]);
   }
   std::string vpc(std::size_t host) const {
     return fmt::format(R"({{"project_id":"{}","vpc_name":"{}","subnetwork_name":"{}"}})", kProject, kVpc,
@@ -81,8 +81,9 @@ class GcpLogWriter final : public CloudLogWriter {
                        ipv4_text(l.src), l.sport, ipv4_text(l.dst), l.dport, l.protocol);
   }
   std::string resource(std::size_t host) const {
-    return fmt::format(R"({{"type":"gce_subnetwork","labels":{{"project_id":"{}","subnetwork_name":"{}","location":"{}"}}}})",
-                       kProject, role_name(env_.host(host).role), kZone);
+    return fmt::format(
+        R"({{"type":"gce_subnetwork","labels":{{"project_id":"{}","subnetwork_name":"{}","location":"{}"}}}})",
+        kProject, role_name(env_.host(host).role), kZone);
   }
   std::string insert_id(const FlowLine& l, std::uint64_t salt) const {
     std::uint64_t h = seed_ ^ salt;

@@ -33,31 +33,32 @@ class FileIngest {
 
   FileIngest(IngestOptions options, RejectLog& rejects, IngestStats& stats);
 
-  // Reads every input, in order or (time_order) merged by time. Inputs that cannot be read, are empty, are of an
-  // unknown format or end in truncated gzip are reported through `on_error` (records
-  // decoded before the fault are kept) and counted; reading goes on with the next.
+  // Reads every input, one after another or (time_order) merged by time. Inputs that
+  // cannot be read, are empty, are of an unknown format or end in truncated gzip are
+  // reported through `on_error` (records decoded before the fault are kept) and counted;
+  // reading goes on with the next.
   void read(const std::vector<std::string>& paths, DecodeSink& downstream, const ErrorHandler& on_error);
 
   // Reads one already-expanded input.
   void read_one(const std::string& path, DecodeSink& downstream, const ErrorHandler& on_error);
 
-  // One input being read (opaque outside FileIngest.cpp).
-  struct OpenInput;
-  ~FileIngest();
-
- private:
-  // Opens one input: reads the first bytes, detects the format. Null when it cannot be
-  // read (reported and counted). Records and rejects go to `target` as they are decoded.
-  std::unique_ptr<OpenInput> open_input(const std::string& path, DecodeSink& target, const ErrorHandler& on_error,
-                                        bool count);
-  void read_merged(const std::vector<std::string>& files, DecodeSink& downstream, const ErrorHandler& on_error);
-  std::optional<std::int64_t> first_record_time(const std::string& path);
-
- public:
   // source_index -> input name, for records' source_index.
   const std::vector<std::string>& sources() const { return sources_; }
 
+  ~FileIngest();
+  struct OpenInput;  // one input being read (FileIngest.cpp)
+
  private:
+  // Opens one input: reads the first bytes, detects the format. Null when it cannot be
+  // used (reported and counted when `count`; a probe counts nothing). Records and rejects
+  // go to `target` as they are decoded.
+  std::unique_ptr<OpenInput> open_input(const std::string& path, DecodeSink& target, const ErrorHandler& on_error,
+                                        bool count);
+  void read_merged(const std::vector<std::string>& files, DecodeSink& downstream, const ErrorHandler& on_error);
+  // The earliest record time in the input's first chunk (or document), for inputs whose
+  // path says no time.
+  std::optional<std::int64_t> first_record_time(const std::string& path);
+
   IngestOptions options_;
   RejectLog& rejects_;
   IngestStats& stats_;

@@ -1,10 +1,9 @@
 // Replay reads delivery trees in event-time order whatever their layout: files ordered by
 // the time their path (or first record) says, records of files open together merged.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -63,8 +62,7 @@ TEST_CASE("path_time reads the time of AWS, Azure and GCP delivery paths") {
   CHECK(path_time("insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/"
                   "PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB/y=2026/m=03/d=02/h=07/m=00/"
                   "macAddress=000D3A100001/PT1H.json") == kDay + 7 * 3600);
-  CHECK(path_time("bucket/compute.googleapis.com/vpc_flows/2026/03/02/13:00:00_13:59:59_S1.json") ==
-        kDay + 13 * 3600);
+  CHECK(path_time("bucket/compute.googleapis.com/vpc_flows/2026/03/02/13:00:00_13:59:59_S1.json") == kDay + 13 * 3600);
   CHECK_FALSE(path_time("/var/log/flows/vpc.log").has_value());
   CHECK_FALSE(path_time("y=2026/m=13/d=02/h=07/m=00/PT1H.json").has_value());  // no month 13
   CHECK_FALSE(path_time("").has_value());
@@ -106,7 +104,8 @@ TEST_CASE("a tree whose name order is not time order is read in time order") {
 
   CHECK(errors.empty());
   REQUIRE(sink.records.size() == total);
-  INFO("by format " << stats.records_by_format.begin()->first << " " << stats.records_by_format.begin()->second << " inputs " << stats.inputs << " rejects " << sink.rejects.size());
+  INFO("by format " << stats.records_by_format.begin()->first << " " << stats.records_by_format.begin()->second
+                    << " inputs " << stats.inputs << " rejects " << sink.rejects.size());
   CHECK(stats.records == total);
 
   CHECK(stats.inputs == 11);
@@ -149,8 +148,8 @@ TEST_CASE("a tree whose name order is not time order is read in time order") {
 TEST_CASE("time-ordered reading reports bad inputs and keeps every valid record") {
   TempDir dir;
   write(dir.path / "2026/03/02/00:00:00_00:59:59_S0.json", "");  // empty
-  write(dir.path / "b.log", std::string(kHeader) + line(1, kDay + 5) + "2 123 eni-1 not-an-address\n" +
-                                line(1, kDay + 65));
+  write(dir.path / "b.log",
+        std::string(kHeader) + line(1, kDay + 5) + "2 123 eni-1 not-an-address\n" + line(1, kDay + 65));
   write(dir.path / "a.log", std::string(kHeader) + line(2, kDay + 30));
   IngestStats stats;
   RejectLog rejects(nullptr, 0);
