@@ -247,10 +247,11 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
   using Head = std::pair<std::int64_t, std::size_t>;  // (record time, active index)
   std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
 
-  std::size_t open_count = 0;
+  std::size_t open_count = 0;  // inputs with records in hand or still to decode
   std::size_t next_pending = 0;
-  const auto close = [&](Active& a) {
-    --open_count;
+  // A fully decoded input: book it and free its reader and decoder (a JSON document's
+  // parser, the read buffer) at once; only its records wait for the merge.
+  const auto retire = [&](Active& a) {
     a.input->counting.reset();
     stats_.bytes += a.input->reader->bytes_read();
     if (!a.input->reader->error().empty()) {
@@ -258,21 +259,24 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
       on_error(a.input->reader->error());
     }
     a.input.reset();
-    a.buffer.reset();
   };
   // Decodes until the input has records in hand or is finished.
   const auto refill = [&](std::size_t index) {
     Active& a = active[index];
     a.buffer->clear();
-    // The only open input streams straight through up to the next input's time.
-    a.buffer->direct = open_count == 1 ? &downstream : nullptr;
-    a.buffer->direct_before =
-        next_pending < pending.size() ? pending[next_pending].key : std::numeric_limits<std::int64_t>::max();
-    while (a.buffer->records.empty() && a.input->step()) {
+    if (a.input) {
+      // The only open input streams straight through up to the next input's time.
+      a.buffer->direct = open_count == 1 ? &downstream : nullptr;
+      a.buffer->direct_before =
+          next_pending < pending.size() ? pending[next_pending].key : std::numeric_limits<std::int64_t>::max();
+      while (a.buffer->records.empty() && a.input->step()) {
+      }
+      a.buffer->direct = nullptr;
+      if (a.input->finished) retire(a);
     }
-    a.buffer->direct = nullptr;
     if (a.buffer->records.empty()) {
-      close(a);
+      a.buffer.reset();
+      --open_count;
       return;
     }
     heads.emplace(a.buffer->head_time(), index);
