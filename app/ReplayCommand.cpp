@@ -117,6 +117,7 @@ int run_replay(const ReplayOptions& o) {
   const std::string format = o.format.empty() ? config.input_format : o.format;
   if (format != "auto") ingest_options.format = parse_input_format(format);
   ingest_options.decoder = config.decoder;
+  ingest_options.time_order = true;
 
   // [limits] max_memory caps the entity table, as in `run` (one engine here).
   const auto cap = entity_cap(config.engine.windows.max_entities, config.limits.max_memory, 1);

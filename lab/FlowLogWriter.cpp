@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "lab/CloudLogWriter.hpp"
 #include "lab/TimeText.hpp"
 
 namespace flowlier::lab {
@@ -49,9 +50,40 @@ void append_ip(std::string& out, std::uint32_t address) {
 
 }  // namespace
 
+const char* log_root(LogFormat format) {
+  switch (format) {
+    case LogFormat::gcp: return "compute.googleapis.com";
+    case LogFormat::azure_nsg: return "insights-logs-networksecuritygroupflowevent";
+    case LogFormat::azure_vnet: return "insights-logs-flowlogflowevent";
+    case LogFormat::v2:
+    case LogFormat::v5_custom: break;
+  }
+  return "AWSLogs";
+}
+
 FlowLogWriter::FlowLogWriter(const Environment& env, LogFormat format,
                              std::filesystem::path out_dir, std::uint64_t seed)
-    : env_(env), format_(format), out_dir_(std::move(out_dir)), seed_(seed) {}
+    : env_(env), format_(format), out_dir_(std::move(out_dir)), seed_(seed),
+      cloud_(make_cloud_log_writer(env, format, out_dir_, seed)) {}
+
+FlowLogWriter::~FlowLogWriter() = default;
+
+void FlowLogWriter::relabel(Labels& labels) const {
+  if (!cloud_) return;
+  for (auto* spans : {&labels.incidents, &labels.benign_changes}) {
+    for (auto& span : *spans) {
+      for (auto& entity : span.entities) {
+        if (entity.kind != "interface") continue;
+        for (std::size_t i = 0; i < env_.hosts().size(); ++i) {
+          if (env_.host(i).eni == entity.id) {
+            entity.id = cloud_->interface_id(i);
+            break;
+          }
+        }
+      }
+    }
+  }
+}
 
 const char* FlowLogWriter::header(LogFormat format) {
   return format == LogFormat::v2
@@ -122,6 +154,15 @@ void FlowLogWriter::append_line(std::string& out, const FlowLine& l) const {
 }
 
 std::string FlowLogWriter::write_hour(std::int64_t hour_start, std::vector<FlowLine>& lines) {
+  if (cloud_) {
+    WriteTotals totals;
+    auto error = cloud_->write_hour(hour_start, lines, totals);
+    records_ += totals.records;
+    files_ += totals.files;
+    uncompressed_bytes_ += totals.uncompressed_bytes;
+    compressed_bytes_ += totals.compressed_bytes;
+    return error;
+  }
   std::vector<std::pair<std::int64_t, std::uint32_t>> order;
   order.reserve(lines.size());
   for (std::uint32_t i = 0; i < lines.size(); ++i) order.emplace_back(delivery_key(lines[i]), i);

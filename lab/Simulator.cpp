@@ -940,6 +940,7 @@ std::optional<SimSummary> simulate(const SimConfig& config, std::string& error) 
     if (!error.empty()) return std::nullopt;
   }
 
+  writer.relabel(plan.labels);
   const std::filesystem::path labels_path = config.out_dir / "labels.json";
   std::ofstream labels_file(labels_path, std::ios::binary | std::ios::trunc);
   labels_file << labels_to_json(plan.labels);

@@ -8,7 +8,7 @@
 namespace flowlier::models {
 
 enum class Feature : std::uint8_t {
-  flows,           // flow records
+  flows,           // flow records, counted by direction (see Observation::directions)
   packets,         // packets, both directions
   bytes_in,        // bytes towards the entity
   bytes_out,       // bytes from the entity

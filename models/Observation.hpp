@@ -27,6 +27,16 @@ struct Observation {
   bool inbound = false;        // the entity is the destination
   bool client = false;         // the entity's own port is the ephemeral one: it initiated
   double weight = 1.0;         // 1 / sampling rate: sampled sources (GCP) scale volumes
+  // Flow records this observation stands for, counted by direction, the same for every
+  // format: one per direction that carried packets in the report (an AWS or GCP record is
+  // one direction; an Azure tuple reports both), a denied attempt one. An Azure B tuple
+  // without counters is 0: its counters come with the connection's C/E tuples. The
+  // record-count features (flows, rejected_flows, external_flows, external_client_flows)
+  // add this, times weight.
+  std::uint8_t directions = 1;
+  // A later report of a connection already reported (Azure C and E tuples): traffic, but
+  // no new contact, so the beacon detector, which times contacts by flow start, skips it.
+  bool continues = false;
   // The host this entity belongs to: the interface's key hash for the interface and
   // its local address (one machine, one incident), 0 when the entity stands alone.
   // Sharding and episodes follow it, so a host's entities meet in one engine.

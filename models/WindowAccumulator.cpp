@@ -5,21 +5,23 @@ namespace flowlier::models {
 bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
   bool new_peer = false;
   const double w = o.weight;
-  flows_ += w;
+  const double records = w * o.directions;  // record counts are by direction (Observation)
+  flows_ += records;
   packets_ += static_cast<double>(o.packets) * w;
   bytes_in_ += static_cast<double>(o.bytes_in) * w;
   bytes_out_ += static_cast<double>(o.bytes_out) * w;
-  if (o.rejected) rejected_ += w;
-  if (o.external_peer) external_ += w;
-  if (o.external_peer && o.client) external_client_ += w;
-  if (o.inbound) inbound_flows_ += w;
+  if (o.rejected) rejected_ += records;
+  if (o.external_peer) external_ += records;
+  if (o.external_peer && o.client) external_client_ += records;
+  if (o.inbound) inbound_flows_ += records;
   if (o.has_peer) {
     peers_.add(o.peer_hash);
     if (o.client) fanout_.add(o.peer_hash);
-    peers_by_flows_.add(o.peer, w);
+    peers_by_flows_.add(o.peer, records);
     peers_by_bytes_.add(o.peer, static_cast<double>(o.bytes_in + o.bytes_out) * w);
-    // One per connection the peer opened: the request record, not the response.
-    if (o.inbound && !o.client) sources_.add(o.peer, w);
+    // One per connection the peer opened, in every format: the request record, not
+    // the response (AWS, GCP); an Azure connection's first tuple, not its C/E reports.
+    if (o.inbound && !o.client && !o.continues) sources_.add(o.peer, w);
     // Novelty is about whom the entity reaches out to (a web server meets new
     // clients all day; a new destination is news). Rejected traffic never becomes
     // "known".
@@ -36,7 +38,7 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
         (static_cast<std::uint64_t>(o.protocol) << 17 | static_cast<std::uint64_t>(o.service_port) << 1 |
          (o.client ? 1u : 0u)) * 0x9e3779b97f4a7c15ULL;
     ports_.add(port_hash);
-    ports_by_flows_.add(PortKey{o.service_port, o.protocol}, w);
+    ports_by_flows_.add(PortKey{o.service_port, o.protocol}, records);
     ports_by_bytes_.add(PortKey{o.service_port, o.protocol}, static_cast<double>(o.bytes_in + o.bytes_out) * w);
     // Only ports the entity connects to: a new port a server is probed on is the
     // scan's business (distinct ports, rejects), not a change in what it talks to.

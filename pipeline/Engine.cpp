@@ -110,7 +110,7 @@ void Engine::ingest(const models::Observation& o) {
   }
   // Beaconing is timed per contact, not per window: every flow the entity starts to an
   // external peer (the detector ignores known peers unless they are candidates).
-  if (slot != models::Windower::kNoSlot && o.external_peer && o.client && o.has_peer && !o.rejected &&
+  if (slot != models::Windower::kNoSlot && o.external_peer && o.client && o.has_peer && !o.rejected && !o.continues &&
       config_.beacon.enabled && config_.model == BaselineModel::flowlier) {
     if (beacons_.size() <= slot) beacons_.resize(windower_.slot_capacity());
     beacons_[slot].observe({o.time_s, o.peer_hash, o.peer, o.service_port, o.local_port, o.protocol}, new_peer,

@@ -169,6 +169,15 @@ void EntityRouter::route(const FlowRecord& r, std::vector<Observation>& out) {
   base.rejected = r.action == Action::reject;
   base.protocol = r.protocol;
   base.weight = r.sampling_rate > 0 && r.sampling_rate < 1 ? 1.0 / r.sampling_rate : 1.0;
+  if (r.format == Format::azure_nsg || r.format == Format::azure_vnet) {
+    // One tuple per connection with both directions' counters: count its directions.
+    const bool counters = r.has(Field::packets) || r.has(Field::packets_reverse);
+    // Without counters: a B tuple's come later; an NSG v1 tuple (none at all) is one record.
+    int directions = counters ? (r.packets > 0) + (r.packets_reverse > 0) : r.flow_state == FlowState::begin ? 0 : 1;
+    if (directions == 0 && base.rejected) directions = 1;  // a denied attempt
+    base.directions = static_cast<std::uint8_t>(directions);
+    base.continues = r.flow_state == FlowState::continuing || r.flow_state == FlowState::end;
+  }
   const bool ports = r.has(Field::srcport) && r.has(Field::dstport) && has_ports(r.protocol);
   if (ports) {
     base.has_port = true;

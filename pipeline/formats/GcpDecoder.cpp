@@ -147,6 +147,59 @@ void add_side_extras(FlowRecord& r, object payload, const SideKeys& keys) {
   }
 }
 
+// The Firewall Rules Logging part of an entry (connection and times are read already):
+// action from `disposition`, the local side from `instance` and the direction from
+// `rule_details.direction` (INGRESS: the instance is the destination).
+DecodeResult decode_firewall_entry(object payload, std::string_view prefix, element disposition_value, FlowRecord& r) {
+  std::string_view disposition;
+  if (disposition_value.get_string().get(disposition) != simdjson::SUCCESS) disposition = {};
+  if (disposition == "ALLOWED" || disposition == "INTERCEPTED") {
+    r.action = Action::accept;
+  } else if (disposition == "DENIED") {
+    r.action = Action::reject;
+  } else {
+    return error(RejectReason::bad_value, prefix, "disposition",
+                 "'" + shown(disposition_value) + "' is not ALLOWED, DENIED or INTERCEPTED");
+  }
+  r.add_extra("gcp_log", "firewall");
+  if (disposition == "INTERCEPTED") r.add_extra("disposition", disposition);
+  if (auto details = json::member_object(payload, "rule_details")) {
+    const std::string_view direction = json::member_string(*details, "direction");
+    if (direction == "INGRESS") {
+      r.direction = Direction::ingress;
+    } else if (direction == "EGRESS") {
+      r.direction = Direction::egress;
+    } else if (!direction.empty()) {
+      return error(RejectReason::bad_value, prefix, "rule_details.direction",
+                   "'" + std::string(json::excerpt(direction, 80)) + "' is not INGRESS or EGRESS");
+    }
+    const std::string_view reference = json::member_string(*details, "reference");
+    if (!reference.empty()) r.rule.assign(reference);
+  }
+  if (auto instance = json::member_object(payload, "instance")) {
+    assign_if_empty(r.interface_id, json::member_string(*instance, "vm_name"));
+    assign_if_empty(r.account_id, json::member_string(*instance, "project_id"));
+    assign_if_empty(r.region, json::member_string(*instance, "region"));
+    assign_if_empty(r.az_id, json::member_string(*instance, "zone"));
+  }
+  if (auto vpc = json::member_object(payload, "vpc")) {
+    assign_if_empty(r.vpc_id, json::member_string(*vpc, "vpc_name"));
+    assign_if_empty(r.subnet_id, json::member_string(*vpc, "subnetwork_name"));
+    assign_if_empty(r.account_id, json::member_string(*vpc, "project_id"));
+  }
+  if (auto remote = json::member_object(payload, "remote_instance")) {
+    add_extra_if(r, "peer_vm", json::member_string(*remote, "vm_name"));
+    add_extra_if(r, "peer_project", json::member_string(*remote, "project_id"));
+  }
+  if (auto remote = json::member_object(payload, "remote_vpc")) {
+    add_extra_if(r, "peer_vpc", json::member_string(*remote, "vpc_name"));
+  }
+  if (auto location = json::member_object(payload, "remote_location")) {
+    add_extra_if(r, "peer_country", json::member_string(*location, "country"));
+  }
+  return std::nullopt;
+}
+
 // Decodes one LogEntry (or bare jsonPayload) into `r` (reset by the caller).
 DecodeResult decode_entry(element entry, FlowRecord& r) {
   object root;
@@ -219,6 +272,18 @@ DecodeResult decode_entry(element entry, FlowRecord& r) {
   }
   if (r.has(Field::start) && r.has(Field::end) && r.end_ns < r.start_ns) {
     return error(RejectReason::bad_time, prefix, "end_time", "before start_time");
+  }
+
+  // Firewall Rules Logging: one entry per connection a logged rule matched, on the VM
+  // the rule protects (`instance`); the disposition is the action. VPC flow logs never
+  // show denied connections, so this is the only place GCP reports them.
+  if (auto disposition = json::member(payload, "disposition")) {
+    if (auto e = decode_firewall_entry(payload, prefix, *disposition, r)) return e;
+    if (!r.has(Field::start) && r.has(Field::end)) {
+      r.start_ns = r.end_ns;  // the entry's timestamp is when the connection was seen
+      r.set(Field::start);
+    }
+    return std::nullopt;
   }
 
   const SideKeys* side = nullptr;  // the reporting side's keys

@@ -136,3 +136,38 @@ TEST_CASE("windower state round-trips mid-window", "[windower]") {
   Windower c({});
   CHECK_FALSE(c.load(truncated).empty());
 }
+
+TEST_CASE("record counts add an observation's directions; volumes and distinct counts do not", "[windower]") {
+  // One Azure tuple reporting both directions equals AWS's request and response records.
+  SeenHistory history;
+  WindowAccumulator azure, aws;
+  Observation tuple = obs("m", 1000, 7);
+  tuple.external_peer = true;
+  tuple.directions = 2;
+  azure.add(tuple, history);
+  SeenHistory history2;
+  Observation request = obs("e", 1000, 7), response = obs("e", 1000, 7);
+  request.external_peer = response.external_peer = true;
+  request.bytes_in = response.bytes_out = 0;
+  request.packets = 2;
+  response.packets = 1;
+  aws.add(request, history2);
+  aws.add(response, history2);
+  const auto a = azure.features(), b = aws.features();
+  CHECK(a[static_cast<std::size_t>(Feature::flows)] == 2);
+  CHECK(a[static_cast<std::size_t>(Feature::external_flows)] == 2);
+  CHECK(a[static_cast<std::size_t>(Feature::external_client_flows)] == 2);
+  for (auto f : {Feature::flows, Feature::packets, Feature::bytes_in, Feature::bytes_out, Feature::distinct_peers,
+                 Feature::external_flows, Feature::external_client_flows, Feature::new_peers}) {
+    CHECK(a[static_cast<std::size_t>(f)] == b[static_cast<std::size_t>(f)]);
+  }
+  // A B tuple without counters (directions 0) adds no record but still names its peer.
+  WindowAccumulator begin_only;
+  SeenHistory history3;
+  Observation b_tuple = obs("m", 1000, 9);
+  b_tuple.directions = 0;
+  b_tuple.packets = b_tuple.bytes_in = b_tuple.bytes_out = 0;
+  begin_only.add(b_tuple, history3);
+  CHECK(begin_only.features()[static_cast<std::size_t>(Feature::flows)] == 0);
+  CHECK(begin_only.features()[static_cast<std::size_t>(Feature::distinct_peers)] == 1);
+}

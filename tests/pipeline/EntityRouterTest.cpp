@@ -72,3 +72,63 @@ TEST_CASE("EntityRouter state round-trips and its interface table stays bounded"
   CHECK_FALSE(strict.load(too_many).empty());
   CHECK(strict.memory_usage() == 0);
 }
+
+TEST_CASE("GCP firewall entries: the instance is the local side, not a private-range guess", "[router][gcp]") {
+  FlowRecord r;
+  r.format = Format::gcp_vpc;
+  r.interface_id.assign("bastion-1");
+  r.srcaddr = IpAddress::from_v4(0xac100909);  // 172.16.9.9, a private prober
+  r.dstaddr = IpAddress::from_v4(0x0a800007);  // 10.128.0.7, the VM
+  r.set(Field::srcaddr);
+  r.set(Field::dstaddr);
+  r.set(Field::start);
+  r.direction = Direction::ingress;
+  r.action = Action::reject;
+  EntityRouter router(RouterConfig{});
+  std::vector<Observation> out;
+  router.route(r, out);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].entity.id.view() == "bastion-1");
+  CHECK(out[1].entity.id.view() == "10.128.0.7");
+  CHECK(out[1].rejected);
+  CHECK(out[1].inbound);
+}
+
+TEST_CASE("Record counts are by direction for every format", "[router][azure]") {
+  auto azure = [](FlowState state, bool counters, std::uint64_t out_packets, std::uint64_t back_packets,
+                  Action action = Action::accept) {
+    FlowRecord r = record("000D3A100001", kHost, 0x08080808);
+    r.format = Format::azure_nsg;
+    r.direction = Direction::egress;
+    r.flow_state = state;
+    r.action = action;
+    if (counters) {
+      r.set(Field::packets);
+      r.set(Field::packets_reverse);
+      r.packets = out_packets;
+      r.packets_reverse = back_packets;
+    }
+    return r;
+  };
+  EntityRouter router(RouterConfig{});
+  std::vector<Observation> out;
+  const auto directions = [&](const FlowRecord& r) {
+    router.route(r, out);
+    REQUIRE_FALSE(out.empty());
+    return static_cast<int>(out[0].directions);
+  };
+  // AWS: one record per direction already.
+  CHECK(directions(record("eni-a", kHost, 0x08080808)) == 1);
+  // Azure: a B tuple's counters come later; an E tuple with both directions counts two.
+  CHECK(directions(azure(FlowState::begin, false, 0, 0)) == 0);
+  CHECK_FALSE(out[0].continues);
+  CHECK(directions(azure(FlowState::end, true, 5, 4)) == 2);
+  CHECK(out[0].continues);
+  CHECK(directions(azure(FlowState::continuing, true, 5, 0)) == 1);
+  CHECK(out[0].continues);
+  // A denied attempt is one record (NSG: decision D with state B; VNet: state D).
+  CHECK(directions(azure(FlowState::begin, false, 0, 0, Action::reject)) == 1);
+  CHECK(directions(azure(FlowState::denied, false, 0, 0, Action::reject)) == 1);
+  // NSG v1: no state, no counters: one record.
+  CHECK(directions(azure(FlowState::unknown, false, 0, 0)) == 1);
+}

@@ -309,3 +309,64 @@ TEST_CASE("GCP: empty and blank input produce nothing", "[gcp]") {
   CHECK(blank.rejects.empty());
   CHECK(make_gcp_decoder({})->format() == Format::gcp_vpc);
 }
+
+// Firewall Rules Logging entries, written from the documented format
+// (cloud.google.com/firewall/docs/firewall-rules-logging#log-format): connection,
+// disposition, rule_details, instance, vpc, remote_* ; no counters, no reporter.
+namespace {
+std::string firewall_entry(std::string_view disposition, std::string_view direction, std::string_view connection) {
+  return std::string(R"({"insertId":"1x2y3z","jsonPayload":{"connection":)") + std::string(connection) +
+         R"(,"disposition":")" + std::string(disposition) +
+         R"(","rule_details":{"reference":"network:prod-vpc/firewall:deny-ssh","priority":1000,"action":"DENY","direction":")" +
+         std::string(direction) +
+         R"(","source_range":["0.0.0.0/0"],"ip_port_info":[{"ip_protocol":"TCP","port_range":["22"]}]},)"
+         R"("instance":{"project_id":"my-project","region":"europe-west1","zone":"europe-west1-b","vm_name":"bastion-1"},)"
+         R"("vpc":{"project_id":"my-project","vpc_name":"prod-vpc","subnetwork_name":"mgmt"},)"
+         R"("remote_location":{"continent":"Asia","country":"kor"}},)"
+         R"("logName":"projects/my-project/logs/compute.googleapis.com%2Ffirewall",)"
+         R"("resource":{"type":"gce_subnetwork","labels":{"project_id":"my-project","subnetwork_name":"mgmt"}},)"
+         R"("timestamp":"2026-03-02T10:00:05.123456789Z"})";
+}
+}  // namespace
+
+TEST_CASE("GCP: a DENIED Firewall Rules Logging entry is a reject on its instance", "[gcp][firewall]") {
+  // A prober in a private range (a peered network) knocking on the bastion's SSH port.
+  const auto text = firewall_entry(
+      "DENIED", "INGRESS",
+      R"({"src_ip":"172.16.9.9","src_port":51515,"dest_ip":"10.128.0.7","dest_port":22,"protocol":6})");
+  const auto sink = decode(text + "\n");
+  REQUIRE(sink.rejects.empty());
+  REQUIRE(sink.records.size() == 1);
+  const FlowRecord& r = sink.records[0];
+  CHECK(r.format == Format::gcp_vpc);
+  CHECK(r.action == Action::reject);
+  CHECK(r.direction == Direction::ingress);  // the instance is the destination
+  CHECK(r.interface_id.view() == "bastion-1");
+  CHECK(r.account_id.view() == "my-project");
+  CHECK(r.vpc_id.view() == "prod-vpc");
+  CHECK(r.subnet_id.view() == "mgmt");
+  CHECK(r.az_id.view() == "europe-west1-b");
+  CHECK(r.rule.view() == "network:prod-vpc/firewall:deny-ssh");
+  CHECK(r.dstport == 22);
+  CHECK(r.has(Field::start));
+  CHECK(r.start_ns == 1772445605123456789);
+  CHECK_FALSE(r.has(Field::packets));
+  CHECK(has_extra(r, "gcp_log", "firewall"));
+  CHECK(has_extra(r, "peer_country", "kor"));
+}
+
+TEST_CASE("GCP: ALLOWED and EGRESS firewall entries; a bad disposition is rejected", "[gcp][firewall]") {
+  const std::string conn =
+      R"({"src_ip":"10.128.0.7","src_port":40000,"dest_ip":"203.0.113.9","dest_port":443,"protocol":6})";
+  const auto sink = decode(firewall_entry("ALLOWED", "EGRESS", conn) + "\n" + firewall_entry("MAYBE", "EGRESS", conn) +
+                           "\n" + firewall_entry("DENIED", "SIDEWAYS", conn) + "\n");
+  REQUIRE(sink.records.size() == 1);
+  CHECK(sink.records[0].action == Action::accept);
+  CHECK(sink.records[0].direction == Direction::egress);  // the instance is the source
+  REQUIRE(sink.rejects.size() == 2);
+  CHECK(sink.rejects[0].reason == RejectReason::bad_value);
+  CHECK(sink.rejects[0].line == 2);
+  CHECK(sink.rejects[0].message.find("disposition") != std::string::npos);
+  CHECK(sink.rejects[1].line == 3);
+  CHECK(sink.rejects[1].message.find("rule_details.direction") != std::string::npos);
+}
