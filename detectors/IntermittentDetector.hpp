@@ -43,7 +43,7 @@ struct IntermittentConfig {
   double spread_half_life = 720;     // active windows: the spread is remembered longer
   std::uint32_t min_active = 20;     // active windows before the magnitude is judged
   double tail_dof = 10;              // prior Student-t degrees of freedom of log magnitudes...
-  double tail_prior_windows = 60;    // ...worth this many active windows
+  double tail_prior_windows = 1440;  // ...worth this many active windows (a day: tails need evidence)
   double min_dof = 3, max_dof = 30;  // the range the learnt dof is kept in
   double min_std = 0.25;             // log space: magnitudes always vary by a quarter
   double clip_sigma = 3;             // bounded influence of one window on level and spread

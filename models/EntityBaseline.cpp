@@ -45,6 +45,13 @@ WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const
                                  novelty_[0].score(rounded(new_peers), rounded(known_peers), t)};
   out[at(Feature::new_ports)] = {Feature::new_ports, "rare",
                                  novelty_[1].score(rounded(new_ports), rounded(known_ports), t)};
+  // What the history can vouch for: n windows show tails down to about 1/n; a model
+  // may extrapolate beyond them, but not past evidence_power times those decades. A
+  // young baseline cannot page on one window, and severity grows with its history.
+  const double floor = std::pow(static_cast<double>(windows_) + 1.0, -config.evidence_power);
+  for (auto& fs : out) {
+    if (!fs.result.warming_up) fs.result.tail_probability = std::max(fs.result.tail_probability, floor);
+  }
   return out;
 }
 

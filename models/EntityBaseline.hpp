@@ -31,6 +31,8 @@ struct BaselineConfig {
   detectors::CountConfig counts{.half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30};
   detectors::RarityConfig rarity{.min_windows = 30};
   detectors::SelfCheckConfig count_check;  // the counts' self-check (volumes carry their own)
+  // A window's p is never below (windows of history + 1)^-evidence_power.
+  double evidence_power = 3.0;
   // Every warm count updates the baseline clipped at this many spreads, so an attack
   // is not learned as normal while it lasts, yet the spread keeps learning.
   double count_clip_sigma = 3.0;
@@ -97,18 +99,19 @@ class EntityBaseline {
  private:
   // Magnitudes: volumes, and the counts a user or a job drives in bursts (a
   // browser opens fifty connections at once): heavy-tailed, often zero.
-  static constexpr std::array<Feature, 8> kVolume{Feature::packets,        Feature::bytes_in,
+  static constexpr std::array<Feature, 7> kVolume{Feature::packets,        Feature::bytes_in,
                                                   Feature::bytes_out,      Feature::flows,
-                                                  Feature::distinct_peers, Feature::external_flows,
-                                                  Feature::fanout_peers,   Feature::external_client_flows};
+                                                  Feature::external_flows, Feature::fanout_peers,
+                                                  Feature::external_client_flows};
   static constexpr std::size_t kVolumeCount = 3;  // the first kVolumeCount are byte/packet volumes
-  // Counts of many small independent events (probed ports, rejected attempts, one
-  // source's repeated connections): negative-binomial, in which a few more are news.
-  static constexpr std::array<Feature, 3> kCounts{Feature::distinct_ports, Feature::rejected_flows,
-                                                  Feature::repeated_source_flows};
-  std::array<detectors::IntermittentDetector, 8> volume_;
-  std::array<detectors::CountDetector, 3> counts_;
-  std::array<detectors::TailSelfCheck, 3> count_checks_;
+  // Counts of many small independent events (peers that reach the entity, probed
+  // ports, rejected attempts, one source's repeated connections): negative-binomial,
+  // in which a few more are news.
+  static constexpr std::array<Feature, 4> kCounts{Feature::distinct_peers, Feature::distinct_ports,
+                                                  Feature::rejected_flows, Feature::repeated_source_flows};
+  std::array<detectors::IntermittentDetector, 7> volume_;
+  std::array<detectors::CountDetector, 4> counts_;
+  std::array<detectors::TailSelfCheck, 4> count_checks_;
   RepeatedSources sources_;
   std::array<detectors::RarityDetector, 2> novelty_;  // new_peers, new_ports
   detectors::SustainedEvidence contact_run_;

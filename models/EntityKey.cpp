@@ -33,7 +33,7 @@ std::uint64_t EntityKey::hash() const {
   }
   std::uint64_t tail = 0;
   std::memcpy(&tail, text.data() + i, text.size() - i);
-  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+  h = (h ^ tail ^ host) * 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;

@@ -27,13 +27,26 @@ std::optional<EntityKind> parse_entity_kind(std::string_view name);
 struct EntityKey {
   EntityKind kind = EntityKind::interface;
   Symbol id;
+  // The host a local address belongs to: its interface's key hash (0 = none). An
+  // address is one entity per interface: a record whose local side is misjudged while
+  // an interface's own address is still being learnt makes a small stray entity,
+  // never a second home for the real one, so every shard and a single engine agree.
+  std::uint64_t host = 0;
 
-  friend bool operator==(const EntityKey& a, const EntityKey& b) { return a.kind == b.kind && a.id == b.id; }
-  friend bool operator<(const EntityKey& a, const EntityKey& b) {
-    return a.kind != b.kind ? a.kind < b.kind : a.id.view() < b.id.view();
+  friend bool operator==(const EntityKey& a, const EntityKey& b) {
+    return a.kind == b.kind && a.host == b.host && a.id == b.id;
   }
-  // Stable across processes and runs (it decides a record's shard).
+  friend bool operator<(const EntityKey& a, const EntityKey& b) {
+    if (a.kind != b.kind) return a.kind < b.kind;
+    if (a.id.view() != b.id.view()) return a.id.view() < b.id.view();
+    return a.host < b.host;
+  }
+  // Stable across processes and runs.
   std::uint64_t hash() const;
+  // What one page is about, and what decides the shard: the host for an address of
+  // an interface (so the interface and its address meet in one engine and make one
+  // episode), else the entity itself.
+  std::uint64_t incident() const { return host != 0 ? host : hash(); }
 };
 
 struct EntityKeyHash {

@@ -12,7 +12,7 @@ enum class Feature : std::uint8_t {
   packets,         // packets, both directions
   bytes_in,        // bytes towards the entity
   bytes_out,       // bytes from the entity
-  distinct_peers,  // remote addresses
+  distinct_peers,  // remote addresses that opened connections to the entity (fanout_peers: those it opened)
   distinct_ports,  // service ports (the non-ephemeral side of each flow)
   rejected_flows,  // flows with action REJECT
   external_flows,  // flows whose peer is outside the internal networks

@@ -37,13 +37,6 @@ struct Observation {
   // A later report of a connection already reported (Azure C and E tuples): traffic, but
   // no new contact, so the beacon detector, which times contacts by flow start, skips it.
   bool continues = false;
-  // The host this entity belongs to: the interface's key hash for the interface and
-  // its local address (one machine, one incident), 0 when the entity stands alone.
-  // Sharding and episodes follow it, so a host's entities meet in one engine.
-  std::uint64_t host_hash = 0;
-
-  // What decides the shard and the incident: the host, else the entity itself.
-  std::uint64_t incident_hash(std::uint64_t entity_hash) const { return host_hash != 0 ? host_hash : entity_hash; }
 };
 
 }  // namespace flowlier::models

@@ -15,7 +15,9 @@ double RepeatedSources::absorb(const TopContributors<PeerAddress, 4>& window_sou
   }
   last_end_ = std::max(last_end_, window_end);
   std::size_t n = 0;
-  const auto entries = window_sources.sorted(n);
+  // Certain counts: with many sources in a window (a flood) the space-saving slots
+  // inherit each other's weight, which is no source coming back.
+  const auto entries = window_sources.sorted_certain(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& e = entries[i];
     if (e.weight <= 0) continue;

@@ -13,6 +13,7 @@ class TopContributors {
   struct Entry {
     Key key{};
     double weight = 0;
+    double error = 0;  // weight inherited from the entry it replaced: weight - error is certain
   };
 
   void add(const Key& key, double weight) {
@@ -31,6 +32,7 @@ class TopContributors {
     }
     // Replace the lightest: its weight is an upper bound of the newcomer's error.
     smallest->key = key;
+    smallest->error = smallest->weight;
     smallest->weight += weight;
   }
 
@@ -38,6 +40,20 @@ class TopContributors {
   std::array<Entry, Slots> sorted(std::size_t& count) const {
     auto out = entries_;
     // Insertion sort: a handful of slots (std::sort trips a GCC 12 bounds warning here).
+    for (std::size_t i = 1; i < size_; ++i) {
+      for (std::size_t j = i; j > 0 && out[j].weight > out[j - 1].weight; --j) std::swap(out[j], out[j - 1]);
+    }
+    count = size_;
+    return out;
+  }
+  // Entries by their certain weight (weight - error), heaviest first: what a key
+  // surely carried, for counts that must not grow with the number of other keys.
+  std::array<Entry, Slots> sorted_certain(std::size_t& count) const {
+    auto out = entries_;
+    for (std::size_t i = 0; i < size_; ++i) {
+      out[i].weight -= out[i].error;
+      out[i].error = 0;
+    }
     for (std::size_t i = 1; i < size_; ++i) {
       for (std::size_t j = i; j > 0 && out[j].weight > out[j - 1].weight; --j) std::swap(out[j], out[j - 1]);
     }

@@ -15,7 +15,9 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
   if (o.external_peer && o.client) external_client_ += records;
   if (o.inbound) inbound_flows_ += records;
   if (o.has_peer) {
-    peers_.add(o.peer_hash);
+    // Distinct peers that opened connections to the entity (its clients, a flood's
+    // sources, scanners); fanout_ counts those it opened: the two roles apart.
+    if (o.inbound && !o.client) peers_.add(o.peer_hash);
     if (o.client) fanout_.add(o.peer_hash);
     peers_by_flows_.add(o.peer, records);
     peers_by_bytes_.add(o.peer, static_cast<double>(o.bytes_in + o.bytes_out) * w);

@@ -199,6 +199,7 @@ void Windower::save(detectors::StateWriter& w) const {
     const Slot& s = slots_[i];
     w.put(s.key.kind);
     w.put_string(s.key.id.view());
+    w.put(s.key.host);
     w.put(s.last_seen);
     w.put(s.busy_until);
     w.put(lru_[i].prev);
@@ -243,6 +244,7 @@ std::string Windower::load(detectors::StateReader& r) {
     r.get(s.key.kind);
     r.get_string(id, Symbol::capacity);
     s.key.id.assign(id);
+    r.get(s.key.host);
     r.get(s.last_seen);
     r.get(s.busy_until);
     r.get(next.lru_[i].prev);

@@ -107,6 +107,7 @@ idle_ttl_seconds = 604800         # an entity silent this long is forgotten
 [detectors]
 model = "flowlier"                # or "trailing-outlier": mean +- k sigma over the last N windows (comparisons)
 count_clip_sigma = 3.0            # a window's count enters the baseline clipped at this many spreads
+evidence_power = 3.0              # no p below (windows of history + 1)^-3: what a history can vouch for
 
 [detectors.trailing_outlier]      # only with model = "trailing-outlier" (Sumo Logic's outlier operator)
 window = 10
@@ -118,6 +119,9 @@ level_half_life_windows = 30.0    # active windows: the level follows the daily 
 spread_half_life_windows = 720.0  # ...judged against the spread of about a day
 min_active_windows = 20           # warming up (no alerts) before this many active windows
 tail_dof = 10.0                   # prior Student-t dof of log magnitudes; each entity learns its own (3-30)
+tail_prior_windows = 1440.0       # the prior dof is worth this many active windows (about a day)
+min_dof = 3.0                     # the learnt dof stays within [min_dof, max_dof]
+max_dof = 30.0
 min_std = 0.25                    # log-space spread floor: volumes always vary by ~25%
 clip_sigma = 3.0                  # one window moves the baseline by at most this many spreads
 band_sigma = 3.0
@@ -160,7 +164,7 @@ high = 75.0
 critical = 90.0
 
 [episodes]
-open_score = 50.0     # a window scoring this opens an episode (p * multiplicity <= 1e-6: p * 12 by default)
+open_score = 50.0     # a window scoring this opens an episode (p * multiplicity <= 1e-6: p * 13 by default)
 keep_score = 30.0     # while open, windows scoring this keep it open
 quiet_windows = 5     # resolved after this many windows below keep_score
 
@@ -244,6 +248,8 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
 
   auto& b = e.baseline;
   r.get("detectors.count_clip_sigma", b.count_clip_sigma);
+  r.get("detectors.evidence_power", b.evidence_power);
+  r.check(b.evidence_power >= 1, "detectors.evidence_power", "must be >= 1");
   r.check(b.count_clip_sigma > 0, "detectors.count_clip_sigma", "must be > 0");
   std::string model = "flowlier";
   r.get("detectors.model", model);
@@ -259,6 +265,9 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("detectors.volume.spread_half_life_windows", b.volume.spread_half_life);
   r.get("detectors.volume.min_active_windows", b.volume.min_active);
   r.get("detectors.volume.tail_dof", b.volume.tail_dof);
+  r.get("detectors.volume.tail_prior_windows", b.volume.tail_prior_windows);
+  r.get("detectors.volume.min_dof", b.volume.min_dof);
+  r.get("detectors.volume.max_dof", b.volume.max_dof);
   r.get("detectors.volume.min_std", b.volume.min_std);
   r.get("detectors.volume.clip_sigma", b.volume.clip_sigma);
   r.get("detectors.volume.band_sigma", b.volume.band_sigma);

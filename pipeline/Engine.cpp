@@ -74,7 +74,6 @@ void Engine::reset_slot(std::uint32_t slot) {
   if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
   if (slot < outliers_.size()) outliers_[slot] = models::TrailingOutlierBaseline(config_.outlier);
   if (slot < beacons_.size()) beacons_[slot] = detectors::BeaconDetector();
-  if (slot < incidents_.size()) incidents_[slot] = 0;
 }
 
 Engine::~Engine() = default;
@@ -97,17 +96,13 @@ void Engine::ingest(const FlowRecord& record) {
 void Engine::ingest(const models::Observation& o) {
   // Hashed once: shard ownership and the entity table both need it.
   const std::uint64_t key_hash = o.entity.hash();
-  if (!owns_hash(o.incident_hash(key_hash))) {
+  if (!owns_hash(o.entity.host != 0 ? o.entity.host : key_hash)) {
     ++stats_.other_shard;
     return;
   }
   ++stats_.observations;
   bool new_peer = false;
   const std::uint32_t slot = windower_.ingest_slot(o, key_hash, new_peer);
-  if (slot != models::Windower::kNoSlot && o.host_hash != 0) {
-    if (incidents_.size() <= slot) incidents_.resize(windower_.slot_capacity(), 0);
-    incidents_[slot] = o.host_hash;
-  }
   // Beaconing is timed per contact, not per window: every flow the entity starts to an
   // external peer (the detector ignores known peers unless they are candidates).
   if (slot != models::Windower::kNoSlot && o.external_peer && o.client && o.has_peer && !o.rejected && !o.continues &&
@@ -349,7 +344,7 @@ void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowSc
   // the severity rises); once it has resolved, only a higher severity opens a new one.
   const bool escalates = severity != Severity::info && static_cast<std::uint8_t>(severity) > f.reported;
   const bool continues = f.reported > 0 && score >= config_.episodes.keep_score &&
-                         episodes_.is_open(incident_of(w.slot, w.key), kBeaconGroup);
+                         episodes_.is_open(w.key.incident(), kBeaconGroup);
   if (!escalates && !continues) return;
   if (escalates) beacon.mark_reported(f.candidate, static_cast<std::uint8_t>(severity));
   AnomalyEvent e = event_for(w);
@@ -371,7 +366,7 @@ void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowSc
 }
 
 void Engine::defer(const models::ClosedWindow& w, std::uint8_t group, AnomalyEvent finding, std::int64_t hold_until) {
-  deferred_.push_back({incident_of(w.slot, w.key), group, static_cast<std::uint8_t>(w.key.kind), hold_until,
+  deferred_.push_back({w.key.incident(), group, static_cast<std::uint8_t>(w.key.kind), hold_until,
                        std::move(finding)});
 }
 
@@ -449,13 +444,6 @@ void Engine::save(std::ostream& out) const {
     bw.put_string(one.str());
   }
   detectors::save_record(parts, "beacons", 1, bw.bytes());
-  // Hosts by slot: only the slots in use (an address learns its host from records).
-  std::vector<std::uint64_t> hosts(incidents_.begin(),
-                                   incidents_.begin() + static_cast<std::ptrdiff_t>(
-                                                            std::min(incidents_.size(), windower_.slot_capacity())));
-  detectors::StateWriter hw;
-  hw.put_vector(hosts);
-  detectors::save_record(parts, "hosts", 1, hw.bytes());
   w.put_string(parts.str());
   detectors::save_record(out, kEngineTag, kStateVersion, w.bytes());
 }
@@ -516,15 +504,6 @@ std::string Engine::restore(std::istream& in) {
     }
     if (auto error = br.finish(); !error.empty()) return "engine state (beacons): " + error;
   }
-  {
-    std::string hosts_payload;
-    if (auto error = detectors::load_record(parts, "hosts", 1, hosts_payload); !error.empty()) {
-      return "engine state (hosts): " + error;
-    }
-    detectors::StateReader hr(hosts_payload);
-    hr.get_vector(next->incidents_, next->windower_.slot_capacity());
-    if (auto error = hr.finish(); !error.empty()) return "engine state (hosts): " + error;
-  }
   // Commit: move the restored parts into this engine (the evict handler stays bound to `this`).
   last_close_point_ = next->last_close_point_;
   watermark_.restore(newest, close_point);
@@ -537,7 +516,6 @@ std::string Engine::restore(std::istream& in) {
   episodes_ = std::move(next->episodes_);
   isolation_ = std::move(next->isolation_);
   beacons_ = std::move(next->beacons_);
-  incidents_ = std::move(next->incidents_);
   return {};
 }
 

@@ -13,7 +13,7 @@
 // record stream (replay: itself; sharded: the ingest stage broadcasts close points),
 // so every shard closes exactly where a single engine would.
 // Sharding: with shard_count > 1 the engine keeps only the entities whose incident
-// hash (their host's, else their own: Observation::incident_hash) falls in its shard,
+// hash (their host's, else their own: EntityKey::incident) falls in its shard,
 // so an interface and its address always meet in one engine and make one episode.
 // Not thread-safe.
 #include <cstdint>
@@ -93,7 +93,8 @@ struct EngineStats {
 
 class Engine {
  public:
-  // 2: beacon candidates; 3: external_client_flows, port by role; 4: incidents (hosts) by slot
+  // 2: beacon candidates; 3: external_client_flows, port by role; 4: addresses keyed by host,
+  // intermittent baselines, repeated sources
   static constexpr std::uint32_t kStateVersion = 4;
 
   explicit Engine(EngineConfig config);
@@ -157,9 +158,7 @@ class Engine {
   // findings of one host's entities in one window become one incident (settle_findings).
   void defer(const models::ClosedWindow& window, std::uint8_t group, AnomalyEvent finding, std::int64_t hold_until = 0);
   void settle_findings();
-  std::uint64_t incident_of(std::uint32_t slot, const models::EntityKey& key) const {
-    return slot < incidents_.size() && incidents_[slot] != 0 ? incidents_[slot] : key.hash();
-  }
+
   void score_beacons(const models::ClosedWindow& window, const models::WindowScores& scores);
   void reset_slot(std::uint32_t slot);
   void emit(std::vector<AnomalyEvent>& events);
@@ -171,7 +170,6 @@ class Engine {
   std::vector<models::TrailingOutlierBaseline> outliers_;  // by slot, trailing_outlier model only
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
   std::vector<detectors::BeaconDetector> beacons_;  // by windower slot (one pointer while empty)
-  std::vector<std::uint64_t> incidents_;  // by windower slot: the host hash (0 = the entity itself)
   struct DeferredFinding {
     std::uint64_t incident;
     std::uint8_t group;

@@ -79,11 +79,6 @@ void EntityRouter::save(detectors::StateWriter& w) const {
     w.put_string(entry->id.view());
     w.put(entry->votes);
   }
-  std::vector<AddressHost> hosts;
-  hosts.reserve(address_hosts_.size());
-  for (const auto& [address, host] : address_hosts_) hosts.push_back({address, host});
-  std::sort(hosts.begin(), hosts.end(), [](const AddressHost& a, const AddressHost& b) { return a.address < b.address; });
-  w.put_vector(hosts);
 }
 
 std::string EntityRouter::load(detectors::StateReader& r) {
@@ -107,22 +102,9 @@ std::string EntityRouter::load(detectors::StateReader& r) {
     next_index.insert(hash, static_cast<std::uint32_t>(next.size()));
     next.push_back(LearnedInterface{symbol, v});
   }
-  std::vector<AddressHost> hosts;
-  if (!r.get_vector(hosts, config_.max_learned_interfaces)) return r.error();
   learned_ = std::move(next);
   learned_index_ = std::move(next_index);
-  address_hosts_.clear();
-  for (const auto& h : hosts) address_hosts_.emplace(h.address, h.host);
   return {};
-}
-
-std::uint64_t EntityRouter::host_of_address(std::uint64_t address_hash, std::uint64_t host) {
-  const auto it = address_hosts_.find(address_hash);
-  if (it != address_hosts_.end()) return it->second;
-  // Bounded like the learned interfaces; past the bound an address stands alone.
-  if (address_hosts_.size() >= config_.max_learned_interfaces) return 0;
-  address_hosts_.emplace(address_hash, host);
-  return host;
 }
 
 EntityRouter::AddressVotes& EntityRouter::votes_for(const Symbol& interface_id) {
@@ -218,13 +200,12 @@ void EntityRouter::route(const FlowRecord& r, std::vector<Observation>& out) {
         if (r.interface_id.empty()) break;
         out.push_back(oriented(src_local));
         out.back().entity = {kind, r.interface_id};
-        out.back().host_hash = host;
         break;
       case EntityKind::address: {
         if (!(src_local ? r.has(Field::srcaddr) : r.has(Field::dstaddr))) break;
         out.push_back(oriented(src_local));
         out.back().entity = address_key(kind, src_local ? r.srcaddr : r.dstaddr);
-        if (host != 0) out.back().host_hash = host_of_address(hash_address(src_local ? r.srcaddr : r.dstaddr), host);
+        out.back().entity.host = host;
         break;
       }
       case EntityKind::srcaddr:

@@ -9,7 +9,6 @@
 // per interface finds it), with "the private side" as the fallback.
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "detectors/StateIo.hpp"
@@ -40,10 +39,9 @@ class EntityRouter {
   void save(detectors::StateWriter& w) const;
   std::string load(detectors::StateReader& r);
   const RouterConfig& config() const { return config_; }
-  // Bytes held by the learned interface table and the address hosts.
+  // Bytes held by the learned interface table.
   std::size_t memory_usage() const {
-    return learned_.capacity() * sizeof(LearnedInterface) + learned_index_.memory_usage() +
-           address_hosts_.size() * (2 * sizeof(std::uint64_t) + 2 * sizeof(void*));
+    return learned_.capacity() * sizeof(LearnedInterface) + learned_index_.memory_usage();
   }
 
  private:
@@ -63,17 +61,6 @@ class EntityRouter {
   // The votes of one interface, added when first seen. A flat vector plus an
   // open-addressing index: this lookup runs for every AWS v2/v3 record.
   AddressVotes& votes_for(const Symbol& interface_id);
-
-  // The host an address entity belongs to, fixed by the first record that named it
-  // local: while an interface's own address is still being learned a record can make
-  // another host's address look local, and an address whose host changed would land
-  // in two shards. Sticky, so every shard and a single engine agree.
-  std::uint64_t host_of_address(std::uint64_t address_hash, std::uint64_t host);
-  struct AddressHost {
-    std::uint64_t address;
-    std::uint64_t host;
-  };
-  std::unordered_map<std::uint64_t, std::uint64_t> address_hosts_;
 
   RouterConfig config_;
   std::vector<LearnedInterface> learned_;

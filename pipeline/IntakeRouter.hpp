@@ -27,14 +27,14 @@ struct EngineConfig;
 
 class IntakeRouter {
  public:
-  static constexpr std::uint32_t kStateVersion = 2;  // 2: address hosts
+  static constexpr std::uint32_t kStateVersion = 1;
 
   IntakeRouter(const EngineConfig& config, std::uint32_t shard_count);
 
   // The record's observations (none for status records); appended to `out`, cleared first.
   void route(const FlowRecord& record, std::vector<models::Observation>& out) { router_.route(record, out); }
   std::uint32_t shard_of(const models::Observation& o) const {
-    return static_cast<std::uint32_t>(o.incident_hash(o.entity.hash()) % shard_count_);
+    return static_cast<std::uint32_t>(o.entity.incident() % shard_count_);
   }
   // The close point to broadcast when this record moves the watermark across one.
   std::optional<std::int64_t> observe(const FlowRecord& record) { return watermark_.observe(record); }
