@@ -57,6 +57,9 @@ void run_sim(const SimOptions& o) {
   std::cout << fmt::format("labels: {}/labels.json ({} incidents, {} benign changes, warm-up until {})\n", o.out,
                            summary->labels.incidents.size(), summary->labels.benign_changes.size(),
                            lab::format_rfc3339(summary->labels.warmup_end));
+  std::string zoo;
+  for (const auto& m : summary->labels.zoo) zoo += (zoo.empty() ? "" : ", ") + m;
+  std::cout << "benign zoo: " << (zoo.empty() ? "none" : zoo) << "\n";
 }
 
 }  // namespace
