@@ -115,10 +115,13 @@ Zoo draw_zoo(Rng& rng, const Environment& env, std::int64_t start, std::int64_t 
     for (int j = 0; j < jobs; ++j) {
       CronJob c;
       c.host = pick(rng, hosts);
-      if (chance(rng, 0.5)) {
-        c.target = internal_peer(env, pick(rng, hosts_of(env, {Role::db, Role::app})));
+      std::vector<std::size_t> servers;  // an internal database or app server other than itself
+      for (const auto h : hosts_of(env, {Role::db, Role::app})) {
+        if (h != c.host) servers.push_back(h);
+      }
+      if (!servers.empty() && chance(rng, 0.5)) {
+        c.target = internal_peer(env, pick(rng, servers));
         c.port = env.host(static_cast<std::size_t>(c.target.host)).role == Role::db ? 5432 : 8080;
-        if (static_cast<std::size_t>(c.target.host) == c.host) c.target = internal_peer(env, env.of(Role::dns).front()), c.port = 8080;
       } else {
         c.target = {-1, book.fresh_one(rng)};
         c.port = 443;
@@ -126,7 +129,7 @@ Zoo draw_zoo(Rng& rng, const Environment& env, std::int64_t start, std::int64_t 
       c.period_minutes = periods[uniform_int(rng, 0, static_cast<int>(std::size(periods)) - 1)];
       c.offset_minutes = uniform_int(rng, 0, c.period_minutes - 1);
       c.connections = uniform_int(rng, 1, 20);
-      c.bytes = log_uniform(rng, 1e4, 5e6);
+      c.bytes = log_uniform(rng, 1e4, 2e6);
       z.cron.push_back(c);
       cron_hosts.push_back(c.host);
     }

@@ -294,8 +294,9 @@ TEST_CASE("two-day labels are well formed and cover every incident type", "[lab]
   CHECK(l.end == default_sim_start + 2 * 86400);
   CHECK(l.warmup_end == default_sim_start + 86400);
   CHECK(l.window_seconds == 60);
-  const std::set<std::string> expected = {"port-scan", "sweep",        "exfiltration", "ddos",
-                                          "brute-force", "unusual-port", "beacon",     "reject-storm"};
+  const std::set<std::string> expected = {"port-scan",    "sweep",     "exfiltration",      "ddos",
+                                          "brute-force",  "unusual-port", "beacon",         "reject-storm",
+                                          "slow-scan",    "slow-exfiltration", "brute-force-burst"};
   std::set<std::string> types;
   for (std::size_t i = 0; i < l.incidents.size(); ++i) {
     const auto& s = l.incidents[i];
@@ -306,7 +307,7 @@ TEST_CASE("two-day labels are well formed and cover every incident type", "[lab]
     CHECK(s.end > s.start);
     CHECK(s.start % 60 == 0);
     CHECK_FALSE(s.description.empty());
-    if (i > 0) CHECK(s.start - l.incidents[i - 1].start >= 3600);  // spaced hours apart
+    if (i > 0) CHECK(s.start - l.incidents[i - 1].start >= 3600);  // spaced at least an hour apart
     bool has_eni = false;
     bool has_address = false;
     for (const auto& e : s.entities) {
@@ -387,11 +388,15 @@ TEST_CASE("accepted flows are logged in both directions, on both internal ENIs",
   const Run& run = two_days();
   using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint16_t, std::uint16_t, std::int64_t>;
   std::vector<Key> keys;
-  std::map<std::uint32_t, std::uint32_t> eni_of_address;  // from egress-looking records: src is the ENI's own
+  // Each host's ENI from the labels' estate inventory. Inferring it from the records would
+  // be wrong: a NAT gateway's ENI logs its clients' addresses too.
+  std::map<std::uint32_t, std::uint32_t> eni_of_address;
+  for (const auto& h : run.labels.estate) {
+    if (const auto it = run.eni_index.find(h.interface); it != run.eni_index.end()) eni_of_address[ip(h.address)] = it->second;
+  }
   for (const Rec& r : run.recs) {
     if (r.start >= run.labels.warmup_end) continue;  // the clean day: every connection is answered
     keys.emplace_back(r.eni, r.src, r.dst, r.sport, r.dport, r.start);
-    if ((r.src >> 24) == 10 && (r.dst >> 24) != 10) eni_of_address[r.src] = r.eni;
   }
   std::sort(keys.begin(), keys.end());
   auto has = [&](const Key& k) { return std::binary_search(keys.begin(), keys.end(), k); };
@@ -612,7 +617,7 @@ TEST_CASE("short runs: incidents after 2/3; --no-incidents keeps benign traffic"
   const auto labels = plan_labels(config, error);
   REQUIRE(labels);
   CHECK(labels->warmup_end == config.start + 4 * 3600);
-  CHECK(labels->incidents.size() == 8);
+  CHECK(labels->incidents.size() == 11);
   for (const auto& s : labels->incidents) {
     CHECK(s.start >= labels->warmup_end);
     CHECK(s.end <= labels->end);
