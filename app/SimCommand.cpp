@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,7 @@ struct SimOptions {
   std::string format = "v2";
   std::string start = "2026-03-02T00:00:00Z";
   bool no_incidents = false;
+  std::vector<std::string> zoo_exclude;
 };
 
 void run_sim(const SimOptions& o) {
@@ -30,6 +32,7 @@ void run_sim(const SimOptions& o) {
   config.seed = o.seed;
   config.scale = o.scale;
   config.incidents = !o.no_incidents;
+  config.zoo_exclude = o.zoo_exclude;
   config.format = o.format == "v5-custom" ? lab::LogFormat::v5_custom : lab::LogFormat::v2;
   const auto start = lab::parse_rfc3339(o.start);
   if (!start) {
@@ -77,6 +80,9 @@ void add_sim_command(CLI::App& app) {
       ->check(CLI::IsMember({"v2", "v5-custom"}));
   cmd->add_option("--start", options->start, "Start time, a whole hour in RFC 3339 UTC (default 2026-03-02T00:00:00Z)");
   cmd->add_flag("--no-incidents", options->no_incidents, "Benign traffic and benign changes only");
+  cmd->add_option("--zoo-exclude", options->zoo_exclude,
+                  "Leave out these benign zoo members (comma-separated), e.g. nat-gateway,patch-day")
+      ->delimiter(',');
   cmd->callback([options] { run_sim(*options); });
 }
 

@@ -88,14 +88,18 @@ void FlowEmitter::udp(Rng& rng, Endpoint c, Endpoint s, std::uint16_t dport, std
   connection(c, s, ephemeral_port(rng), dport, 17, 1, req_bytes, 1, resp_bytes, t0, t0, 0, 0);
 }
 
-void FlowEmitter::tick_sessions(Rng& rng) {
+void FlowEmitter::tick_sessions() {
   const std::int64_t w_end = w_ + minute;
   for (const Session& s : sessions_) {
     if (s.start >= w_end || s.end <= w_) continue;
     const std::int64_t t0 = std::max(s.start, w_);
     const std::int64_t t1 = std::min(s.end, w_end - 1);
     const double covered = static_cast<double>(t1 - t0 + 1) / minute;
-    const double noise = uniform_real(rng, 0.8, 1.2);
+    // Noise derived from the session and the window, not drawn in order: a session's
+    // volumes do not depend on which other sessions exist.
+    const std::uint64_t h = mix(mix(static_cast<std::uint64_t>(s.start) ^ (std::uint64_t{s.client.address} << 32 | s.sport)) ^
+                                static_cast<std::uint64_t>(w_));
+    const double noise = 0.8 + 0.4 * static_cast<double>(h >> 11) / 9007199254740992.0;
     const double req = s.request_bytes_per_minute * covered * noise;
     const double resp = s.response_bytes_per_minute * covered * noise;
     std::uint8_t req_flags = 0;

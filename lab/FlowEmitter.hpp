@@ -72,7 +72,7 @@ class FlowEmitter {
 
   void add_session(const Session& s) { sessions_.push_back(s); }
   // Emits this window's records of every open session and drops the finished ones.
-  void tick_sessions(Rng& rng);
+  void tick_sessions();
 
  private:
   void push(std::int32_t host, std::uint32_t src, std::uint32_t dst, std::uint16_t sport, std::uint16_t dport,

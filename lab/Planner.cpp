@@ -133,6 +133,7 @@ std::optional<Prepared> prepare(const SimConfig& config, std::string& error) {
 
   p.traffic = uniform_real(shape_rng, 0.7, 1.4);
   p.zoo = draw_zoo(shape_rng, env, config.start, finish, config.scale, book);
+  for (const auto& name : config.zoo_exclude) p.zoo.exclude(name);
 
   Rng rng = stream(config.seed, 2);
   const auto clients = static_cast<std::size_t>(std::max(50.0, 3000 * config.scale * p.traffic));

@@ -3,16 +3,19 @@
 // (lab/ZooTraffic.cpp) and the incidents (lab/IncidentTraffic.cpp), and writes each hour.
 #include "lab/Simulator.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "lab/BenignTraffic.hpp"
 #include "lab/FlowEmitter.hpp"
 #include "lab/Incidents.hpp"
 #include "lab/Planner.hpp"
+#include "lab/Zoo.hpp"
 #include "lab/ZooTraffic.hpp"
 
 namespace flowlier::lab {
@@ -29,6 +32,11 @@ std::string validate(const SimConfig& config) {
   if (config.duration_seconds > 366 * day) return "duration must be at most 366 days";
   if (config.start % hour != 0) return "start must be on a whole hour (e.g. 2026-03-02T00:00:00Z)";
   if (config.start < 0) return "start must not be before 1970";
+  for (const auto& name : config.zoo_exclude) {
+    if (std::find(sim::zoo_member_names.begin(), sim::zoo_member_names.end(), name) == sim::zoo_member_names.end()) {
+      return fmt::format("unknown benign zoo member '{}' (one of {})", name, fmt::join(sim::zoo_member_names, ", "));
+    }
+  }
   return {};
 }
 
@@ -60,7 +68,6 @@ std::optional<SimSummary> simulate(const SimConfig& config, std::string& error) 
   sim::FlowEmitter emit(env);
   sim::BenignTraffic benign(config, plan, emit);
   sim::ZooTraffic zoo(plan, emit, config.seed);
-  sim::Rng session_rng = sim::stream(config.seed, 7);
   std::vector<FlowLine> lines;
   const std::int64_t finish = config.start + config.duration_seconds;
   for (std::int64_t h = config.start; h < finish; h += hour) {
@@ -73,7 +80,7 @@ std::optional<SimSummary> simulate(const SimConfig& config, std::string& error) 
       for (auto& inj : plan.injections) {
         if (inj.start < w + minute && inj.end > w) sim::emit_incident(inj, emit);
       }
-      emit.tick_sessions(session_rng);
+      emit.tick_sessions();
     }
     error = writer.write_hour(h, lines);
     if (!error.empty()) return std::nullopt;

@@ -3,6 +3,7 @@
 // naive detector (intermittent sessions, bursts, new peers, hosts without history). Which
 // members an estate has and their hours, periods and sizes are drawn per seed
 // (lab/ZooPlanner.cpp); lab/ZooTraffic.cpp turns them into records. See lab/README.md.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,11 @@
 #include "lab/ZipfPool.hpp"
 
 namespace flowlier::lab::sim {
+
+// Every member's name, in the order they are drawn and reported.
+inline const std::array<std::string, 14> zoo_member_names = {
+    "admin-ssh", "internet-ssh", "internet-scanning", "dns-recursion", "windows-update", "backups", "cron",
+    "ci-runners", "autoscale", "nat-gateway", "lb-health-checks", "kubernetes", "patch-day", "saas-agents"};
 
 // A peer of a benign job: an internal host (host >= 0) or an external address.
 struct Peer {
@@ -108,6 +114,8 @@ struct SaasAgent {
 struct Zoo {
   std::vector<std::string> members;  // names of the members present, in fixed order
   bool has(const std::string& name) const;
+  // Leaves a member out (its parameters stay drawn, so nothing else changes).
+  void exclude(const std::string& name);
 
   AdminSsh admin_ssh;
   InternetNoise internet;

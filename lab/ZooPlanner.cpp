@@ -29,6 +29,11 @@ bool Zoo::has(const std::string& name) const {
   return std::find(members.begin(), members.end(), name) != members.end();
 }
 
+void Zoo::exclude(const std::string& name) {
+  std::erase(members, name);
+  for (auto& names : host_members) std::erase(names, name);
+}
+
 EstateShape draw_shape(Rng& rng, double scale, std::int64_t duration_seconds) {
   EstateShape s{};
   auto set = [&s](Role r, int n) { s[static_cast<std::size_t>(r)] = n; };

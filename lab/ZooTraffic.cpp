@@ -18,7 +18,8 @@ std::uint32_t pod_address(std::size_t node, std::uint32_t k) {
 }  // namespace
 
 ZooTraffic::ZooTraffic(const Plan& plan, FlowEmitter& emit, std::uint64_t seed)
-    : plan_(plan), zoo_(plan.zoo), emit_(emit), env_(emit.env()), rng_(stream(seed, 6)) {
+    : plan_(plan), zoo_(plan.zoo), emit_(emit), env_(emit.env()) {
+  for (std::size_t i = 0; i < member_rngs_.size(); ++i) member_rngs_[i] = stream(seed, 600 + i);
   pods_.resize(env_.of(Role::k8s).size());
   next_pod_.resize(pods_.size(), 0);
 }
@@ -28,30 +29,30 @@ bool ZooTraffic::working_hours() const {
   return !weekend(w_) && h >= zoo_.admin_ssh.first_hour && h < zoo_.admin_ssh.last_hour;
 }
 
-bool ZooTraffic::present(std::size_t host) const {
-  if (env_.host(host).role != Role::autoscale) return true;
-  for (const auto& a : zoo_.autoscaled) {
-    if (a.host == host) return a.arrive <= w_ && w_ < a.leave;
-  }
-  return false;
-}
-
 void ZooTraffic::window(double a) {
   w_ = emit_.window();
-  admin_ssh();
-  internet_ssh();
-  internet_scanning();
-  dns_recursion(a);
-  windows_update(a);
-  backups();
-  cron();
-  ci_runners();
-  autoscale(a);
-  nat_gateway(a);
-  lb_health_checks(a);
-  kubernetes(a);
-  patch_day();
-  saas_agents();
+  // Each member runs when the estate has it (and it was not excluded), drawing from its own
+  // stream, so that leaving one out changes nothing in the others.
+  auto run = [&](std::size_t index, auto&& member) {
+    if (!zoo_.has(zoo_member_names[index])) return;
+    std::swap(rng_, member_rngs_[index]);
+    member();
+    std::swap(rng_, member_rngs_[index]);
+  };
+  run(0, [&] { admin_ssh(); });
+  run(1, [&] { internet_ssh(); });
+  run(2, [&] { internet_scanning(); });
+  run(3, [&] { dns_recursion(a); });
+  run(4, [&] { windows_update(a); });
+  run(5, [&] { backups(); });
+  run(6, [&] { cron(); });
+  run(7, [&] { ci_runners(); });
+  run(8, [&] { autoscale(a); });
+  run(9, [&] { nat_gateway(a); });
+  run(10, [&] { lb_health_checks(a); });
+  run(11, [&] { kubernetes(a); });
+  run(12, [&] { patch_day(); });
+  run(13, [&] { saas_agents(); });
 }
 
 // Admins log in to the bastion in working hours: sessions of 4-90 kB in about busy_share

@@ -1,5 +1,6 @@
 #pragma once
 // The benign zoo's records, one function per member (see lab/Zoo.hpp for what each is).
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -14,8 +15,6 @@ class ZooTraffic {
 
   // This window's zoo records; `activity` is the estate's diurnal level (1.0 at the peak).
   void window(double activity);
-  // Autoscaled hosts exist only between arrival and departure.
-  bool present(std::size_t host) const;
 
  private:
   void admin_ssh();
@@ -49,7 +48,8 @@ class ZooTraffic {
   const Zoo& zoo_;
   FlowEmitter& emit_;
   const Environment& env_;
-  Rng rng_;
+  Rng rng_;  // the running member's stream (swapped in from member_rngs_)
+  std::array<Rng, zoo_member_names.size()> member_rngs_;
   std::int64_t w_ = 0;
   std::vector<std::vector<Pod>> pods_;       // per k8s node
   std::vector<std::uint32_t> next_pod_;      // per k8s node: last octet cursor
