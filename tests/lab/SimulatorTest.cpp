@@ -854,3 +854,36 @@ TEST_CASE("subtle incidents: slow scans over hours, bursts of 20-300 attempts, l
     CHECK(minutes.size() >= 10);
   }
 }
+
+TEST_CASE("leaving a zoo member out removes its records and changes nothing else", "[lab][sim][zoo]") {
+  SimConfig config;
+  config.seed = 7;
+  config.duration_seconds = 2 * 3600;
+  generate(config, "zoo-all");
+  config.zoo_exclude = {"saas-agents", "internet-scanning"};
+  const SimSummary fewer = generate(config, "zoo-fewer");
+  CHECK(std::find(fewer.labels.zoo.begin(), fewer.labels.zoo.end(), "saas-agents") == fewer.labels.zoo.end());
+  for (const auto& h : fewer.labels.estate) {
+    CHECK(std::find(h.zoo.begin(), h.zoo.end(), "internet-scanning") == h.zoo.end());
+  }
+  auto sorted_lines = [](const fs::path& dir) {
+    std::vector<std::string> lines;
+    for (const auto& p : log_files(dir)) {
+      std::istringstream in(gunzip_file(p));
+      std::string line;
+      std::getline(in, line);  // header
+      while (std::getline(in, line)) lines.push_back(line);
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  const auto all = sorted_lines(temp_dir("zoo-all"));
+  const auto without = sorted_lines(temp_dir("zoo-fewer"));
+  CHECK(without.size() + 200 < all.size());
+  CHECK(std::includes(all.begin(), all.end(), without.begin(), without.end()));
+
+  config.zoo_exclude = {"no-such-member"};
+  std::string error;
+  CHECK_FALSE(plan_labels(config, error));
+  CHECK(error.find("no-such-member") != std::string::npos);
+}
