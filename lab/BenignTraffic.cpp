@@ -6,7 +6,11 @@
 namespace flowlier::lab::sim {
 
 BenignTraffic::BenignTraffic(const SimConfig& config, const Plan& plan, FlowEmitter& emit)
-    : config_(config), plan_(plan), emit_(emit), env_(emit.env()), rng_(stream(config.seed, 3)),
+    : config_(config),
+      plan_(plan),
+      emit_(emit),
+      env_(emit.env()),
+      rng_(stream(config.seed, 3)),
       rate_(config.scale * plan.traffic) {
   // Streaming replication from the first db host to the others, for the whole run.
   const auto& db = env_.of(Role::db);
@@ -105,8 +109,9 @@ void BenignTraffic::web_to_app(double a) {
   const bool doubled = plan_.changes.deploy_web_tier && w_ >= plan_.changes.deploy_start;
   const int n = poisson(rng_, Rates::web_app * rate_ * a * (doubled ? 2 : 1));
   for (int i = 0; i < n; ++i) {
-    emit_.short_tcp(rng_, emit_.internal(pick(rng_, env_.of(Role::web))), emit_.internal(pick(rng_, env_.of(Role::app))),
-                    8080, static_cast<std::uint32_t>(uniform_int(rng_, 3, 15)), uniform_real(rng_, 100, 600),
+    emit_.short_tcp(rng_, emit_.internal(pick(rng_, env_.of(Role::web))),
+                    emit_.internal(pick(rng_, env_.of(Role::app))), 8080,
+                    static_cast<std::uint32_t>(uniform_int(rng_, 3, 15)), uniform_real(rng_, 100, 600),
                     static_cast<std::uint32_t>(uniform_int(rng_, 3, 40)), uniform_real(rng_, 300, 1400), 2);
   }
 }
@@ -146,14 +151,17 @@ void BenignTraffic::dns_and_ntp(double a) {
     const int queries = poisson(rng_, Rates::dns_per_host * (0.4 + 0.6 * a));
     for (int q = 0; q < queries; ++q) {
       const std::size_t resolver = pick(rng_, resolvers);
-      emit_.udp(rng_, emit_.internal(h), emit_.internal(resolver), 53, static_cast<std::uint64_t>(uniform_int(rng_, 60, 90)),
+      emit_.udp(rng_, emit_.internal(h), emit_.internal(resolver), 53,
+                static_cast<std::uint64_t>(uniform_int(rng_, 60, 90)),
                 static_cast<std::uint64_t>(uniform_int(rng_, 90, 300)));
       if (chance(rng_, 0.15)) {  // cache miss: the resolver asks upstream
         emit_.udp(rng_, emit_.internal(resolver), FlowEmitter::external(pick(rng_, plan_.upstream_dns)), 53,
-                  static_cast<std::uint64_t>(uniform_int(rng_, 60, 90)), static_cast<std::uint64_t>(uniform_int(rng_, 90, 400)));
+                  static_cast<std::uint64_t>(uniform_int(rng_, 60, 90)),
+                  static_cast<std::uint64_t>(uniform_int(rng_, 90, 400)));
       }
     }
-    if (chance(rng_, 1.0 / 16)) emit_.udp(rng_, emit_.internal(h), FlowEmitter::external(pick(rng_, plan_.ntp)), 123, 76, 76);
+    if (chance(rng_, 1.0 / 16))
+      emit_.udp(rng_, emit_.internal(h), FlowEmitter::external(pick(rng_, plan_.ntp)), 123, 76, 76);
   }
 }
 

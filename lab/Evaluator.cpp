@@ -1,12 +1,12 @@
 #include "lab/Evaluator.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "lab/TimeText.hpp"
 
@@ -193,7 +193,8 @@ EvalReport evaluate(const Labels& labels, std::istream& events, const EvalOption
   auto names_incident = [&](const Event& ev, const std::set<std::string>& k) {
     if (k.contains(ev.entity)) return true;
     if (!options.match_contributors) return false;
-    return std::any_of(ev.contributors.begin(), ev.contributors.end(), [&](const std::string& c) { return k.contains(c); });
+    return std::any_of(ev.contributors.begin(), ev.contributors.end(),
+                       [&](const std::string& c) { return k.contains(c); });
   };
   auto in_time = [&](const Event& ev, const IncidentResult& r) {
     if (options.match_window) return ev.window_start <= r.end + grace && ev.window_end >= r.start - lead;
@@ -295,9 +296,10 @@ EvalReport evaluate(const Labels& labels, std::istream& events, const EvalOption
     }
   }
   for (auto& [key, s] : sources) report.false_sources.push_back(std::move(s));
-  std::stable_sort(report.false_sources.begin(), report.false_sources.end(), [](const FalseSource& a, const FalseSource& b) {
-    return std::tie(b.paging, b.episodes) < std::tie(a.paging, a.episodes);
-  });
+  std::stable_sort(report.false_sources.begin(), report.false_sources.end(),
+                   [](const FalseSource& a, const FalseSource& b) {
+                     return std::tie(b.paging, b.episodes) < std::tie(a.paging, a.episodes);
+                   });
   report.false_episodes = report.alert_episodes - report.matching_episodes;
   report.paging_false_episodes = report.paging_episodes - report.paging_matching_episodes;
   if (report.alert_episodes > 0) {
@@ -322,25 +324,28 @@ std::string format_report(const EvalReport& r) {
   auto add = [&out](const std::string& s) { out += s; };
   std::size_t type_width = 13;
   for (const auto& i : r.incidents) type_width = std::max(type_width, i.type.size());
-  add(fmt::format("{:<8} {:<{}} {:<21} {:<9} {:>10} {:>7}  {}\n", "incident", "type", type_width, "start", "detected", "ttd",
-                  "events", "first category"));
+  add(fmt::format("{:<8} {:<{}} {:<21} {:<9} {:>10} {:>7}  {}\n", "incident", "type", type_width, "start", "detected",
+                  "ttd", "events", "first category"));
   for (const auto& i : r.incidents) {
     add(fmt::format("{:<8} {:<{}} {:<21} {:<9} {:>10} {:>7}  {}\n", i.id, i.type, type_width, format_rfc3339(i.start),
                     i.detected ? (i.paged ? "paged" : "yes") : "no", i.detected ? duration_text(i.time_to_detect) : "-",
                     i.matching_events, i.first_category));
   }
-  add(fmt::format("\nrecall {}/{} = {:.3f} ({} by a paging event)\n", r.detected, r.incidents.size(), r.recall, r.paged));
+  add(fmt::format("\nrecall {}/{} = {:.3f} ({} by a paging event)\n", r.detected, r.incidents.size(), r.recall,
+                  r.paged));
   for (const auto& t : r.by_type) {
     add(fmt::format("  {:<13} {}/{}\n", t.type, t.detected, t.incidents));
   }
   add(fmt::format("\nalert episodes (entity, {}-min bucket) after warm-up: {} ({} matching, {} false)\n",
                   r.options.bucket_minutes, r.alert_episodes, r.matching_episodes, r.false_episodes));
-  add(r.precision ? fmt::format("precision {:.3f}\n", *r.precision) : std::string("precision n/a (no alert episodes)\n"));
+  add(r.precision ? fmt::format("precision {:.3f}\n", *r.precision)
+                  : std::string("precision n/a (no alert episodes)\n"));
   add(fmt::format("false alert episodes per day {:.2f} (over {:.2f} evaluated days)\n", r.false_episodes_per_day,
                   r.evaluated_days));
   add(fmt::format("paging (severity >= {}): {} episodes, {} false, {:.2f} false per day\n", r.options.paging_severity,
                   r.paging_episodes, r.paging_false_episodes, r.paging_false_episodes_per_day));
-  add(fmt::format("excluded episodes: {} in warm-up, {} after the labelled span\n", r.warmup_episodes, r.outside_episodes));
+  add(fmt::format("excluded episodes: {} in warm-up, {} after the labelled span\n", r.warmup_episodes,
+                  r.outside_episodes));
   if (!r.false_sources.empty()) {
     add("false episodes by role, detector, feature (paging / all):\n");
     for (std::size_t i = 0; i < r.false_sources.size() && i < 10; ++i) {
@@ -413,8 +418,11 @@ std::string report_to_json(const EvalReport& r) {
   j["confusion"] = std::move(confusion);
   ordered sources = ordered::array();
   for (const auto& s : r.false_sources) {
-    sources.push_back(ordered{{"role", s.role}, {"detector", s.detector}, {"feature", s.feature},
-                              {"episodes", s.episodes}, {"paging", s.paging}});
+    sources.push_back(ordered{{"role", s.role},
+                              {"detector", s.detector},
+                              {"feature", s.feature},
+                              {"episodes", s.episodes},
+                              {"paging", s.paging}});
   }
   j["false_sources"] = std::move(sources);
   ordered zoo = ordered::object();
@@ -425,12 +433,9 @@ std::string report_to_json(const EvalReport& r) {
   j["false_by_zoo"] = std::move(zoo);
   ordered malformed = ordered::array();
   for (const auto& m : r.malformed) malformed.push_back(ordered{{"line", m.line}, {"reason", m.reason}});
-  j["events"] = ordered{{"lines", r.lines},
-                        {"firing", r.firing_events},
-                        {"other_status", r.other_events},
-                        {"blank", r.blank_lines},
-                        {"malformed", r.malformed_count},
-                        {"malformed_lines", std::move(malformed)}};
+  j["events"] =
+      ordered{{"lines", r.lines},       {"firing", r.firing_events},      {"other_status", r.other_events},
+              {"blank", r.blank_lines}, {"malformed", r.malformed_count}, {"malformed_lines", std::move(malformed)}};
   return j.dump(2) + "\n";
 }
 

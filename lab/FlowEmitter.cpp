@@ -37,10 +37,11 @@ void FlowEmitter::connection(Endpoint c, Endpoint s, std::uint16_t sport, std::u
   const bool s_internal = s.host >= 0 || is_internal(s.address);
   const bool c_internal = c.host >= 0 || is_internal(c.address);
   if (c.host >= 0) {
-    push(c.host, c.address, s.address, sport, dport, proto, req_packets, req_bytes, t0, t1, false, true, s_internal, req_flags);
+    push(c.host, c.address, s.address, sport, dport, proto, req_packets, req_bytes, t0, t1, false, true, s_internal,
+         req_flags);
     if (resp_packets) {
-      push(c.host, s.address, c.address, dport, sport, proto, resp_packets, resp_bytes, t0, t1, false, false, s_internal,
-           resp_flags);
+      push(c.host, s.address, c.address, dport, sport, proto, resp_packets, resp_bytes, t0, t1, false, false,
+           s_internal, resp_flags);
     }
   }
   if (s.host >= 0 && s.host != c.host) {
@@ -97,8 +98,9 @@ void FlowEmitter::tick_sessions() {
     const double covered = static_cast<double>(t1 - t0 + 1) / minute;
     // Noise derived from the session and the window, not drawn in order: a session's
     // volumes do not depend on which other sessions exist.
-    const std::uint64_t h = mix(mix(static_cast<std::uint64_t>(s.start) ^ (std::uint64_t{s.client.address} << 32 | s.sport)) ^
-                                static_cast<std::uint64_t>(w_));
+    const std::uint64_t h =
+        mix(mix(static_cast<std::uint64_t>(s.start) ^ (std::uint64_t{s.client.address} << 32 | s.sport)) ^
+            static_cast<std::uint64_t>(w_));
     const double noise = 0.8 + 0.4 * static_cast<double>(h >> 11) / 9007199254740992.0;
     const double req = s.request_bytes_per_minute * covered * noise;
     const double resp = s.response_bytes_per_minute * covered * noise;

@@ -45,7 +45,9 @@ class FlowEmitter {
 
   Endpoint internal(std::size_t host) const { return {env_.host(host).address, static_cast<std::int32_t>(host)}; }
   // A host's ENI carrying another of its addresses (a pod's secondary IP, a NAT's public leg).
-  static Endpoint on_host(std::size_t host, std::uint32_t address) { return {address, static_cast<std::int32_t>(host)}; }
+  static Endpoint on_host(std::size_t host, std::uint32_t address) {
+    return {address, static_cast<std::int32_t>(host)};
+  }
   static Endpoint external(std::uint32_t address) { return {address, -1}; }
 
   std::int64_t flow_start(Rng& rng) const { return w_ + uniform_int(rng, 0, 59); }

@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "lab/Incidents.hpp"
 
@@ -65,7 +65,8 @@ void port_scan(Draft& d) {
   const int count = uniform_int(d.rng, 200, 1000);
   std::set<std::uint16_t> ports = {22, 23, 80, 443, 445, 3389};
   while (ports.size() < static_cast<std::size_t>(count)) {
-    ports.insert(static_cast<std::uint16_t>(chance(d.rng, 0.6) ? uniform_int(d.rng, 1, 1024) : uniform_int(d.rng, 1025, 65535)));
+    ports.insert(
+        static_cast<std::uint16_t>(chance(d.rng, 0.6) ? uniform_int(d.rng, 1, 1024) : uniform_int(d.rng, 1025, 65535)));
   }
   d.inj.ports.assign(ports.begin(), ports.end());
   std::shuffle(d.inj.ports.begin(), d.inj.ports.end(), d.rng);
@@ -101,8 +102,9 @@ void exfiltration(Draft& d) {
   const double total = log_uniform(d.rng, 3e8, 8e9) / (low ? 6 : 1);
   d.inj.rate = total / static_cast<double>(d.minutes());
   d.inj.port = chance(d.rng, 0.7) ? 443 : static_cast<std::uint16_t>(uniform_int(d.rng, 8000, 9999));
-  d.label.description = fmt::format("{} sends {:.2f} GB{} to new external address {} on port {} over {} min", d.victim(),
-                                    total / 1e9, low ? " (low volume)" : "", ipv4_text(d.inj.actor), d.inj.port, d.minutes());
+  d.label.description =
+      fmt::format("{} sends {:.2f} GB{} to new external address {} on port {} over {} min", d.victim(), total / 1e9,
+                  low ? " (low volume)" : "", ipv4_text(d.inj.actor), d.inj.port, d.minutes());
 }
 
 void ddos(Draft& d) {
@@ -117,8 +119,9 @@ void ddos(Draft& d) {
   d.inj.rate = factor * 80 * d.ctx.scale * d.ctx.traffic / static_cast<double>(web.size());
   d.inj.sources =
       d.ctx.book.fresh(d.rng, static_cast<std::size_t>(uniform_int(d.rng, 300, 2000) * std::sqrt(d.ctx.scale)) + 10);
-  d.label.description = fmt::format("{} sources flood {} web hosts: {:.0f} flows/min per host (x{:.0f} of peak) for {} min",
-                                    d.inj.sources.size(), n, d.inj.rate, factor, d.minutes());
+  d.label.description =
+      fmt::format("{} sources flood {} web hosts: {:.0f} flows/min per host (x{:.0f} of peak) for {} min",
+                  d.inj.sources.size(), n, d.inj.rate, factor, d.minutes());
 }
 
 void brute_force(Draft& d) {
@@ -127,8 +130,8 @@ void brute_force(Draft& d) {
   d.actor();
   d.inj.rate = uniform_real(d.rng, 8, 40);
   d.inj.port = 22;
-  d.label.description = fmt::format("{} makes ~{:.0f} short SSH connections/min to {} for {} min", ipv4_text(d.inj.actor),
-                                    d.inj.rate, d.victim(), d.minutes());
+  d.label.description = fmt::format("{} makes ~{:.0f} short SSH connections/min to {} for {} min",
+                                    ipv4_text(d.inj.actor), d.inj.rate, d.victim(), d.minutes());
 }
 
 // 20 to 300 login attempts in a few minutes: SSH on a bastion, RDP or telnet on Windows.
@@ -140,9 +143,9 @@ void brute_force_burst(Draft& d) {
   d.inj.port = windows ? (chance(d.rng, 0.5) ? 3389 : 23) : 22;
   const int attempts = uniform_int(d.rng, 20, 300);
   d.inj.rate = static_cast<double>(attempts) / static_cast<double>(d.minutes());
-  d.label.description = fmt::format("{} makes {} login attempts on port {} of {} within {} min{}", ipv4_text(d.inj.actor),
-                                    attempts, d.inj.port, d.victim(), d.minutes(),
-                                    d.inj.port == 23 ? " (telnet: rejected)" : "");
+  d.label.description =
+      fmt::format("{} makes {} login attempts on port {} of {} within {} min{}", ipv4_text(d.inj.actor), attempts,
+                  d.inj.port, d.victim(), d.minutes(), d.inj.port == 23 ? " (telnet: rejected)" : "");
 }
 
 void unusual_port(Draft& d) {
@@ -163,9 +166,9 @@ void beacon(Draft& d) {
   const int interval = uniform_int(d.rng, 2, 10);
   d.inj.port = chance(d.rng, 0.7) ? 443 : 8443;
   d.periodic_times(interval * minute, 0.1);
-  d.label.description = fmt::format("{} contacts new external address {}:{} every {} min with tiny flows for {:.1f} h",
-                                    d.victim(), ipv4_text(d.inj.actor), d.inj.port, interval,
-                                    static_cast<double>(d.inj.end - d.inj.start) / hour);
+  d.label.description =
+      fmt::format("{} contacts new external address {}:{} every {} min with tiny flows for {:.1f} h", d.victim(),
+                  ipv4_text(d.inj.actor), d.inj.port, interval, static_cast<double>(d.inj.end - d.inj.start) / hour);
 }
 
 void reject_storm(Draft& d) {
@@ -185,18 +188,20 @@ void slow_scan(Draft& d) {
   const int count = uniform_int(d.rng, 100, 900);
   std::set<std::uint16_t> ports;
   while (ports.size() < static_cast<std::size_t>(count)) {
-    ports.insert(static_cast<std::uint16_t>(chance(d.rng, 0.5) ? uniform_int(d.rng, 1, 1024) : uniform_int(d.rng, 1025, 65535)));
+    ports.insert(
+        static_cast<std::uint16_t>(chance(d.rng, 0.5) ? uniform_int(d.rng, 1, 1024) : uniform_int(d.rng, 1025, 65535)));
   }
   d.inj.ports.assign(ports.begin(), ports.end());
   std::shuffle(d.inj.ports.begin(), d.inj.ports.end(), d.rng);
   for (std::size_t i = 0; i < d.inj.ports.size(); ++i) {
-    d.inj.times.push_back(d.inj.start + static_cast<std::int64_t>(uniform_real(d.rng, 0, 1) * static_cast<double>(d.inj.end - d.inj.start)));
+    d.inj.times.push_back(d.inj.start + static_cast<std::int64_t>(uniform_real(d.rng, 0, 1) *
+                                                                  static_cast<double>(d.inj.end - d.inj.start)));
   }
   std::sort(d.inj.times.begin(), d.inj.times.end());
   d.inj.actor_port = ephemeral_port(d.rng);
-  d.label.description = fmt::format("{} probes {} ports on {} one at a time over {:.1f} h (slow scan)",
-                                    ipv4_text(d.inj.actor), count, d.victim(),
-                                    static_cast<double>(d.inj.end - d.inj.start) / hour);
+  d.label.description =
+      fmt::format("{} probes {} ports on {} one at a time over {:.1f} h (slow scan)", ipv4_text(d.inj.actor), count,
+                  d.victim(), static_cast<double>(d.inj.end - d.inj.start) / hour);
 }
 
 // Small uploads every few minutes to a new external address, for hours.
@@ -209,10 +214,11 @@ void slow_exfiltration(Draft& d) {
   d.inj.port = 443;
   d.periodic_times(interval * minute, 0.3);
   d.inj.rate = total / static_cast<double>(std::max<std::size_t>(d.inj.times.size(), 1));  // bytes per contact
-  d.label.description = fmt::format("{} uploads {:.0f} MB to new external address {} in {} small transfers every ~{} min "
-                                    "over {:.1f} h (low and slow)",
-                                    d.victim(), total / 1e6, ipv4_text(d.inj.actor), d.inj.times.size(), interval,
-                                    static_cast<double>(d.inj.end - d.inj.start) / hour);
+  d.label.description = fmt::format(
+      "{} uploads {:.0f} MB to new external address {} in {} small transfers every ~{} min "
+      "over {:.1f} h (low and slow)",
+      d.victim(), total / 1e6, ipv4_text(d.inj.actor), d.inj.times.size(), interval,
+      static_cast<double>(d.inj.end - d.inj.start) / hour);
 }
 
 }  // namespace

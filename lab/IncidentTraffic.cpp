@@ -17,8 +17,8 @@ std::pair<std::size_t, std::size_t> slice(const Injection& inj, std::int64_t w, 
 void probe(FlowEmitter& emit, Rng& r, const Injection& inj, std::size_t victim, std::uint16_t port, std::int64_t t0) {
   const Role role = emit.env().host(victim).role;
   if ((port == 80 || port == 443) && (role == Role::web || role == Role::lb)) {
-    emit.connection(FlowEmitter::external(inj.actor), emit.internal(victim), inj.actor_port, port, 6, 1, 44, 1, 44, t0, t0,
-                    2, 18);
+    emit.connection(FlowEmitter::external(inj.actor), emit.internal(victim), inj.actor_port, port, 6, 1, 44, 1, 44, t0,
+                    t0, 2, 18);
   } else {
     emit.rejected(r, FlowEmitter::external(inj.actor), victim, inj.actor_port, port, 1);
   }
@@ -51,8 +51,9 @@ void sweep(Injection& inj, FlowEmitter& emit) {
       emit.rejected(r, actor, *target, sport, inj.ports[i], static_cast<std::uint32_t>(uniform_int(r, 1, 2)));
     } else {
       const std::int64_t t0 = w + uniform_int(r, 0, 59);
-      emit.connection(actor, {inj.targets[i], -1}, sport, inj.ports[i], 6, static_cast<std::uint32_t>(uniform_int(r, 1, 3)), 0,
-                      0, 0, t0, std::min<std::int64_t>(w + 59, t0 + 3), 2, 0);
+      emit.connection(actor, {inj.targets[i], -1}, sport, inj.ports[i], 6,
+                      static_cast<std::uint32_t>(uniform_int(r, 1, 3)), 0, 0, 0, t0,
+                      std::min<std::int64_t>(w + 59, t0 + 3), 2, 0);
     }
   }
 }
@@ -86,7 +87,8 @@ void slow_exfiltration(Injection& inj, FlowEmitter& emit) {
     const double bytes = inj.rate * uniform_real(r, 0.7, 1.3);
     const auto packets = static_cast<std::uint32_t>(bytes / 1400) + 1;
     emit.connection(emit.internal(inj.hosts.front()), FlowEmitter::external(inj.actor), ephemeral_port(r), inj.port, 6,
-                    packets, static_cast<std::uint64_t>(bytes), packets / 2 + 1, (packets / 2 + 1) * 52ull, t0, t1, 3, 19);
+                    packets, static_cast<std::uint64_t>(bytes), packets / 2 + 1, (packets / 2 + 1) * 52ull, t0, t1, 3,
+                    19);
   }
 }
 
@@ -100,8 +102,9 @@ void ddos(Injection& inj, FlowEmitter& emit) {
       const std::int64_t t1 = std::min<std::int64_t>(w + 59, t0 + uniform_int(r, 0, 10));
       const auto packets = static_cast<std::uint32_t>(uniform_int(r, 10, 200));
       emit.connection(FlowEmitter::external(pick(r, inj.sources)), emit.internal(target), ephemeral_port(r),
-                      chance(r, 0.8) ? 443 : 80, 6, packets, packets * static_cast<std::uint64_t>(uniform_int(r, 40, 600)),
-                      packets / 4 + 1, (packets / 4 + 1) * static_cast<std::uint64_t>(uniform_int(r, 40, 200)), t0, t1, 3, 19);
+                      chance(r, 0.8) ? 443 : 80, 6, packets,
+                      packets * static_cast<std::uint64_t>(uniform_int(r, 40, 600)), packets / 4 + 1,
+                      (packets / 4 + 1) * static_cast<std::uint64_t>(uniform_int(r, 40, 200)), t0, t1, 3, 19);
     }
   }
 }
@@ -113,7 +116,8 @@ void login_attempts(Injection& inj, FlowEmitter& emit, int n) {
   const std::size_t victim = inj.hosts.front();
   for (int i = 0; i < n; ++i) {
     if (inj.port == 23) {
-      emit.rejected(r, FlowEmitter::external(inj.actor), victim, ephemeral_port(r), 23, static_cast<std::uint32_t>(uniform_int(r, 1, 3)));
+      emit.rejected(r, FlowEmitter::external(inj.actor), victim, ephemeral_port(r), 23,
+                    static_cast<std::uint32_t>(uniform_int(r, 1, 3)));
       continue;
     }
     const std::int64_t t0 = w + uniform_int(r, 0, 59);
@@ -144,8 +148,8 @@ void unusual_port(Injection& inj, FlowEmitter& emit) {
     const std::int64_t t1 = std::min<std::int64_t>(w + 59, t0 + uniform_int(r, 1, 30));
     const auto req = static_cast<std::uint32_t>(uniform_int(r, 5, 60));
     const auto resp = static_cast<std::uint32_t>(uniform_int(r, 5, 150));
-    emit.connection(emit.internal(inj.hosts.front()), FlowEmitter::external(inj.actor), ephemeral_port(r), inj.port, 6, req,
-                    req * static_cast<std::uint64_t>(uniform_int(r, 100, 800)), resp,
+    emit.connection(emit.internal(inj.hosts.front()), FlowEmitter::external(inj.actor), ephemeral_port(r), inj.port, 6,
+                    req, req * static_cast<std::uint64_t>(uniform_int(r, 100, 800)), resp,
                     resp * static_cast<std::uint64_t>(uniform_int(r, 200, 1400)), t0, t1, 3, 19);
   }
 }
@@ -158,8 +162,8 @@ void beacon(Injection& inj, FlowEmitter& emit) {
     const std::int64_t t1 = std::min<std::int64_t>(w + 59, t0 + uniform_int(r, 0, 2));
     const auto req = static_cast<std::uint32_t>(uniform_int(r, 3, 6));
     const auto resp = static_cast<std::uint32_t>(uniform_int(r, 3, 6));
-    emit.connection(emit.internal(inj.hosts.front()), FlowEmitter::external(inj.actor), ephemeral_port(r), inj.port, 6, req,
-                    req * static_cast<std::uint64_t>(uniform_int(r, 60, 150)), resp,
+    emit.connection(emit.internal(inj.hosts.front()), FlowEmitter::external(inj.actor), ephemeral_port(r), inj.port, 6,
+                    req, req * static_cast<std::uint64_t>(uniform_int(r, 60, 150)), resp,
                     resp * static_cast<std::uint64_t>(uniform_int(r, 60, 250)), t0, t1, 3, 19);
   }
 }

@@ -13,8 +13,8 @@ struct IncidentContext {
   const Environment& env;
   AddressBook& book;
   double scale = 1.0;
-  double traffic = 1.0;        // the estate's busyness (Plan::traffic)
-  std::int64_t finish = 0;     // end of the run
+  double traffic = 1.0;     // the estate's busyness (Plan::traffic)
+  std::int64_t finish = 0;  // end of the run
 };
 
 // Draws one incident of `type` starting at `start` and fills in its label (not its id).

@@ -1,8 +1,8 @@
 #include "lab/Planner.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "lab/BenignTraffic.hpp"
 #include "lab/Incidents.hpp"
@@ -28,8 +28,10 @@ void plan_changes(const SimConfig& config, const Environment& env, AddressBook& 
   const std::int64_t region_len = p.labels.end - region_start;
   Changes& c = p.changes;
   c.deploy_web_tier = chance(crng, 0.5);
-  c.deploy_start = align_minute(region_start + static_cast<std::int64_t>(uniform_real(crng, 0.05, 0.6) * static_cast<double>(region_len)));
-  c.new_clients_start = align_minute(region_start + static_cast<std::int64_t>(uniform_real(crng, 0.3, 0.9) * static_cast<double>(region_len)));
+  c.deploy_start = align_minute(
+      region_start + static_cast<std::int64_t>(uniform_real(crng, 0.05, 0.6) * static_cast<double>(region_len)));
+  c.new_clients_start = align_minute(
+      region_start + static_cast<std::int64_t>(uniform_real(crng, 0.3, 0.9) * static_cast<double>(region_len)));
   c.new_clients = ZipfPool(book.fresh(crng, static_cast<std::size_t>(std::max(20.0, 800 * config.scale))), 1.0);
 
   LabelledSpan deploy;
@@ -81,9 +83,10 @@ void plan_incidents(const SimConfig& config, const Environment& env, AddressBook
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::int64_t slot_start = region_start + static_cast<std::int64_t>(k) * slot;
     const std::int64_t lead = std::min<std::int64_t>(15 * minute, slot / 10);
-    const std::int64_t start = align_minute(
-        slot_start + lead +
-        static_cast<std::int64_t>(uniform_real(rng, 0, 1) * static_cast<double>(std::max<std::int64_t>(slot / 2 - lead, 0))));
+    const std::int64_t start =
+        align_minute(slot_start + lead +
+                     static_cast<std::int64_t>(uniform_real(rng, 0, 1) *
+                                               static_cast<double>(std::max<std::int64_t>(slot / 2 - lead, 0))));
     LabelledSpan label;
     Injection inj = plan_incident(order[k], start, rng, ctx, label);
     inj.rng = stream(config.seed, 100 + k);

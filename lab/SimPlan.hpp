@@ -16,12 +16,22 @@
 namespace flowlier::lab::sim {
 
 enum class IncidentType : std::uint8_t {
-  port_scan, sweep, exfiltration, ddos, brute_force, unusual_port, beacon, reject_storm,
-  slow_scan, slow_exfiltration, brute_force_burst
+  port_scan,
+  sweep,
+  exfiltration,
+  ddos,
+  brute_force,
+  unusual_port,
+  beacon,
+  reject_storm,
+  slow_scan,
+  slow_exfiltration,
+  brute_force_burst
 };
 inline constexpr std::array<const char*, 11> incident_names = {
-    "port-scan", "sweep",     "exfiltration", "ddos",           "brute-force",      "unusual-port",
-    "beacon",    "reject-storm", "slow-scan", "slow-exfiltration", "brute-force-burst"};
+    "port-scan",        "sweep",  "exfiltration", "ddos",      "brute-force",
+    "unusual-port",     "beacon", "reject-storm", "slow-scan", "slow-exfiltration",
+    "brute-force-burst"};
 // Incidents that run for hours; kept out of the last slots so they are not cut short.
 inline bool long_running(IncidentType t) {
   return t == IncidentType::beacon || t == IncidentType::slow_scan || t == IncidentType::slow_exfiltration;

@@ -3,13 +3,13 @@
 // (lab/ZooTraffic.cpp) and the incidents (lab/IncidentTraffic.cpp), and writes each hour.
 #include "lab/Simulator.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <fstream>
 #include <system_error>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "lab/BenignTraffic.hpp"
 #include "lab/FlowEmitter.hpp"

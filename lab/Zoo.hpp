@@ -16,8 +16,9 @@ namespace flowlier::lab::sim {
 
 // Every member's name, in the order they are drawn and reported.
 inline const std::array<std::string, 14> zoo_member_names = {
-    "admin-ssh", "internet-ssh", "internet-scanning", "dns-recursion", "windows-update", "backups", "cron",
-    "ci-runners", "autoscale", "nat-gateway", "lb-health-checks", "kubernetes", "patch-day", "saas-agents"};
+    "admin-ssh",        "internet-ssh", "internet-scanning", "dns-recursion", "windows-update",
+    "backups",          "cron",         "ci-runners",        "autoscale",     "nat-gateway",
+    "lb-health-checks", "kubernetes",   "patch-day",         "saas-agents"};
 
 // A peer of a benign job: an internal host (host >= 0) or an external address.
 struct Peer {
@@ -30,10 +31,10 @@ struct AdminSsh {  // bastions: admins' SSH sessions in working hours, none at n
   double busy_share = 0.3;  // share of working-hour minutes with a session
   int first_hour = 8;       // working hours [first_hour, last_hour) on weekdays
   int last_hour = 18;
-  double hop_share = 0.3;   // sessions that hop on to an internal host
+  double hop_share = 0.3;  // sessions that hop on to an internal host
 };
 
-struct InternetNoise {      // constant background of the internet against exposed hosts
+struct InternetNoise {                   // constant background of the internet against exposed hosts
   std::vector<std::size_t> exposed;      // hosts with public addresses
   std::vector<std::size_t> ssh_exposed;  // of those, hosts where SSH attempts land (rejected)
   double probes_per_host = 0.5;          // single probes per minute on random ports
@@ -41,7 +42,7 @@ struct InternetNoise {      // constant background of the internet against expos
 };
 
 struct WindowsFleet {
-  ZipfPool microsoft;           // update/telemetry endpoints; big pool, many first contacts
+  ZipfPool microsoft;                 // update/telemetry endpoints; big pool, many first contacts
   std::vector<int> telemetry_period;  // minutes, per windows host
   std::vector<int> update_hour;       // hour of day of each host's update check burst
   double update_bytes = 1e8;          // typical download of a burst
@@ -66,7 +67,7 @@ struct CronJob {
 };
 
 struct CiFleet {
-  ZipfPool mirrors;           // package mirrors; builds also reach new peers
+  ZipfPool mirrors;  // package mirrors; builds also reach new peers
   double builds_per_hour = 3;
   double new_peer_share = 0.2;
 };
@@ -78,7 +79,7 @@ struct Autoscaled {  // one instance of one day: appears in the morning, leaves 
 };
 
 struct NatGateway {
-  ZipfPool popular;   // where private hosts usually go
+  ZipfPool popular;  // where private hosts usually go
   double flows_per_minute = 10;
   double new_peer_share = 0.15;
 };

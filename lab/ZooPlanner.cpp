@@ -189,8 +189,8 @@ Zoo draw_zoo(Rng& rng, const Environment& env, std::int64_t start, std::int64_t 
     z.patch.minutes = uniform_int(rng, 30, 180);
     z.patch.bytes_per_host = log_uniform(rng, 5e7, 1e9);
     z.patch.mirrors = ZipfPool(book.fresh(rng, 30), 0.7);
-    member("patch-day", hosts_of(env, {Role::web, Role::app, Role::db, Role::batch, Role::bastion, Role::ci,
-                                       Role::k8s, Role::windows}));
+    member("patch-day", hosts_of(env, {Role::web, Role::app, Role::db, Role::batch, Role::bastion, Role::ci, Role::k8s,
+                                       Role::windows}));
   }
 
   if (chance(rng, 0.9)) {

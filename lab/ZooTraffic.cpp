@@ -6,7 +6,8 @@ namespace flowlier::lab::sim {
 
 namespace {
 // Ports the internet probes most; the rest of the probes pick any port.
-constexpr std::uint16_t probed_ports[] = {22, 23, 3389, 445, 1433, 8080, 3306, 5900, 6379, 25, 21, 139, 8443, 9200, 27017, 5060};
+constexpr std::uint16_t probed_ports[] = {22,   23, 3389, 445, 1433, 8080, 3306,  5900,
+                                          6379, 25, 21,   139, 8443, 9200, 27017, 5060};
 
 bool open_port(Role role, std::uint16_t port) {
   return (role == Role::web || role == Role::lb) && (port == 80 || port == 443);
@@ -67,8 +68,8 @@ void ZooTraffic::admin_ssh() {
     if (chance(rng_, zoo_.admin_ssh.hop_share)) {
       std::vector<std::size_t> inner = env_.of(Role::app);
       inner.insert(inner.end(), env_.of(Role::db).begin(), env_.of(Role::db).end());
-      emit_.sized_tcp(rng_, emit_.internal(bastion), emit_.internal(pick(rng_, inner)), 22, total * 0.25,
-                      total * 0.6, 50);
+      emit_.sized_tcp(rng_, emit_.internal(bastion), emit_.internal(pick(rng_, inner)), 22, total * 0.25, total * 0.6,
+                      50);
     }
   }
 }
@@ -114,7 +115,8 @@ void ZooTraffic::dns_recursion(double a) {
       const std::uint32_t auth =
           chance(rng_, zoo_.dns_new_authority_share) ? new_external() : pick(rng_, zoo_.dns_authorities);
       emit_.udp(rng_, emit_.internal(resolver), FlowEmitter::external(auth), 53,
-                static_cast<std::uint64_t>(uniform_int(rng_, 60, 100)), static_cast<std::uint64_t>(uniform_int(rng_, 100, 900)));
+                static_cast<std::uint64_t>(uniform_int(rng_, 60, 100)),
+                static_cast<std::uint64_t>(uniform_int(rng_, 100, 900)));
     }
   }
 }
@@ -143,8 +145,8 @@ void ZooTraffic::windows_update(double a) {
       const double bytes = zoo_.windows.update_bytes * (tuesday ? 3.0 : 1.0) / burst_minutes;
       const int connections = uniform_int(rng_, 2, 6);
       for (int k = 0; k < connections; ++k) {
-        emit_.sized_tcp(rng_, self, FlowEmitter::external(zoo_.windows.microsoft.pick(rng_)), 443, bytes / 200 / connections,
-                        bytes / connections * uniform_real(rng_, 0.5, 1.5), 50);
+        emit_.sized_tcp(rng_, self, FlowEmitter::external(zoo_.windows.microsoft.pick(rng_)), 443,
+                        bytes / 200 / connections, bytes / connections * uniform_real(rng_, 0.5, 1.5), 50);
       }
     }
   }
@@ -178,7 +180,8 @@ void ZooTraffic::cron() {
     const auto target = c.target.host >= 0 ? emit_.internal(static_cast<std::size_t>(c.target.host))
                                            : FlowEmitter::external(c.target.address);
     for (int k = 0; k < c.connections; ++k) {
-      emit_.sized_tcp(rng_, emit_.internal(c.host), target, c.port, c.bytes * 0.05, c.bytes * uniform_real(rng_, 0.5, 1.5));
+      emit_.sized_tcp(rng_, emit_.internal(c.host), target, c.port, c.bytes * 0.05,
+                      c.bytes * uniform_real(rng_, 0.5, 1.5));
     }
   }
 }
@@ -282,7 +285,8 @@ void ZooTraffic::lb_health_checks(double a) {
     const auto resp = static_cast<std::uint32_t>(uniform_int(rng_, 3, 60));
     const double size = uniform_real(rng_, 400, 1460);
     emit_.short_tcp(rng_, client, emit_.internal(node), 443, req, 300, resp, size);
-    emit_.short_tcp(rng_, emit_.internal(node), emit_.internal(pick(rng_, env_.of(Role::web))), 80, req, 300, resp, size, 2);
+    emit_.short_tcp(rng_, emit_.internal(node), emit_.internal(pick(rng_, env_.of(Role::web))), 80, req, 300, resp,
+                    size, 2);
   }
 }
 

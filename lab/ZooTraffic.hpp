@@ -51,8 +51,8 @@ class ZooTraffic {
   Rng rng_;  // the running member's stream (swapped in from member_rngs_)
   std::array<Rng, zoo_member_names.size()> member_rngs_;
   std::int64_t w_ = 0;
-  std::vector<std::vector<Pod>> pods_;       // per k8s node
-  std::vector<std::uint32_t> next_pod_;      // per k8s node: last octet cursor
+  std::vector<std::vector<Pod>> pods_;   // per k8s node
+  std::vector<std::uint32_t> next_pod_;  // per k8s node: last octet cursor
   std::vector<Build> builds_;
 };
 

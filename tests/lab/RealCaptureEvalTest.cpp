@@ -1,17 +1,15 @@
 // Scoring against the real captures' label files (../shared/data/real/README.md): detected
 // format, window overlap with [start - 2 min, end + 10 min], entity or contributor, the
 // whole capture evaluated; plus the paging split, the confusion table and false sources.
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "lab/Evaluator.hpp"
 #include "lab/RealCaptureLabels.hpp"
@@ -88,7 +86,7 @@ TEST_CASE("real-capture scoring: window overlap with a 2-minute lead, contributo
   CHECK(r.incidents[0].time_to_detect == -60);
   CHECK(r.incidents[0].paged);
   CHECK(r.incidents[0].first_category == "port-scan");
-  CHECK(r.incidents[1].detected);  // via a contributor, window ends at 14:30 = end + 10 min
+  CHECK(r.incidents[1].detected);     // via a contributor, window ends at 14:30 = end + 10 min
   CHECK_FALSE(r.incidents[1].paged);  // severity low
   CHECK(r.incidents[1].first_category == "-");
   CHECK_FALSE(r.incidents[2].detected);
