@@ -7,6 +7,7 @@
 #include "app/Commands.hpp"
 #include "lab/Evaluator.hpp"
 #include "lab/Labels.hpp"
+#include "lab/RealCaptureLabels.hpp"
 
 namespace flowlier::app {
 
@@ -17,7 +18,8 @@ struct EvalCliOptions {
   std::string events;
   bool json = false;
   int bucket_minutes = 10;
-  int grace_minutes = 10;
+  int grace_minutes = -1;  // -1: the labels format's own
+  std::string paging_severity = "medium";
 };
 
 void run_eval(const EvalCliOptions& o) {
@@ -29,7 +31,7 @@ void run_eval(const EvalCliOptions& o) {
   std::stringstream text;
   text << labels_file.rdbuf();
   std::string error;
-  const auto labels = lab::parse_labels(text.str(), error);
+  const auto labels = lab::parse_any_labels(text.str(), error);
   if (!labels) {
     std::cerr << "flowlier eval: " << o.labels << ": " << error << "\n";
     throw CLI::RuntimeError(2);
@@ -39,10 +41,11 @@ void run_eval(const EvalCliOptions& o) {
     std::cerr << "flowlier eval: cannot open events file " << o.events << "\n";
     throw CLI::RuntimeError(2);
   }
-  lab::EvalOptions options;
+  lab::EvalOptions options = lab::options_for(labels->format);
   options.bucket_minutes = o.bucket_minutes;
-  options.grace_minutes = o.grace_minutes;
-  const lab::EvalReport report = lab::evaluate(*labels, events, options);
+  if (o.grace_minutes >= 0) options.grace_minutes = o.grace_minutes;
+  options.paging_severity = o.paging_severity;
+  const lab::EvalReport report = lab::evaluate(labels->labels, events, options);
   std::cout << (o.json ? lab::report_to_json(report) : lab::format_report(report));
   if (report.malformed_count > 0 && !o.json) {
     std::cerr << "flowlier eval: " << report.malformed_count << " malformed event lines (see above)\n";
@@ -53,14 +56,18 @@ void run_eval(const EvalCliOptions& o) {
 
 void add_eval_command(CLI::App& app) {
   auto options = std::make_shared<EvalCliOptions>();
-  auto* cmd = app.add_subcommand("eval", "Score anomaly events (JSON Lines) against simulator labels");
-  cmd->add_option("--labels", options->labels, "labels.json written by flowlier sim")->required();
+  auto* cmd = app.add_subcommand("eval", "Score anomaly events (JSON Lines) against simulator or real-capture labels");
+  cmd->add_option("--labels", options->labels,
+                  "labels.json written by flowlier sim, or a real capture's NAME.labels.json (detected)")
+      ->required();
   cmd->add_option("--events", options->events, "Anomaly events, one JSON object per line")->required();
   cmd->add_flag("--json", options->json, "Print a machine-readable summary");
   cmd->add_option("--bucket-minutes", options->bucket_minutes, "Alert episode bucket (default 10)")
       ->check(CLI::Range(1, 1440));
   cmd->add_option("--grace-minutes", options->grace_minutes, "Matching grace after incident end (default 10)")
       ->check(CLI::Range(0, 1440));
+  cmd->add_option("--paging-severity", options->paging_severity, "Lowest severity that pages (default medium)")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
   cmd->callback([options] { run_eval(*options); });
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,7 @@ struct SimOptions {
   std::string format = "v2";
   std::string start = "2026-03-02T00:00:00Z";
   bool no_incidents = false;
+  std::vector<std::string> zoo_exclude;
 };
 
 void run_sim(const SimOptions& o) {
@@ -30,6 +32,7 @@ void run_sim(const SimOptions& o) {
   config.seed = o.seed;
   config.scale = o.scale;
   config.incidents = !o.no_incidents;
+  config.zoo_exclude = o.zoo_exclude;
   config.format = o.format == "v5-custom"   ? lab::LogFormat::v5_custom
                   : o.format == "gcp"       ? lab::LogFormat::gcp
                   : o.format == "azure-nsg"  ? lab::LogFormat::azure_nsg
@@ -62,6 +65,9 @@ void run_sim(const SimOptions& o) {
   std::cout << fmt::format("labels: {}/labels.json ({} incidents, {} benign changes, warm-up until {})\n", o.out,
                            summary->labels.incidents.size(), summary->labels.benign_changes.size(),
                            lab::format_rfc3339(summary->labels.warmup_end));
+  std::string zoo;
+  for (const auto& m : summary->labels.zoo) zoo += (zoo.empty() ? "" : ", ") + m;
+  std::cout << "benign zoo: " << (zoo.empty() ? "none" : zoo) << "\n";
 }
 
 }  // namespace
@@ -79,6 +85,9 @@ void add_sim_command(CLI::App& app) {
       ->check(CLI::IsMember({"v2", "aws", "v5-custom", "gcp", "azure-nsg", "azure-vnet"}));
   cmd->add_option("--start", options->start, "Start time, a whole hour in RFC 3339 UTC (default 2026-03-02T00:00:00Z)");
   cmd->add_flag("--no-incidents", options->no_incidents, "Benign traffic and benign changes only");
+  cmd->add_option("--zoo-exclude", options->zoo_exclude,
+                  "Leave out these benign zoo members (comma-separated), e.g. nat-gateway,patch-day")
+      ->delimiter(',');
   cmd->callback([options] { run_sim(*options); });
 }
 

@@ -13,6 +13,12 @@ const char* role_name(Role role) {
     case Role::db: return "db";
     case Role::batch: return "batch";
     case Role::bastion: return "bastion";
+    case Role::nat: return "nat";
+    case Role::lb: return "lb";
+    case Role::k8s: return "k8s";
+    case Role::ci: return "ci";
+    case Role::windows: return "windows";
+    case Role::autoscale: return "autoscale";
   }
   return "?";
 }
@@ -76,17 +82,28 @@ std::string random_hex(std::mt19937_64& rng, int digits) {
 }
 
 Environment Environment::build(double scale, std::mt19937_64& rng) {
-  static constexpr int base_counts[role_count] = {2, 6, 6, 3, 2, 1};
+  static constexpr int base_counts[6] = {2, 6, 6, 3, 2, 1};
+  EstateShape shape{};
+  for (std::size_t r = 0; r < 6; ++r) {
+    shape[r] = static_cast<int>(std::clamp(std::lround(base_counts[r] * scale), 1L, 240L));
+  }
+  return build(shape, rng);
+}
+
+Environment Environment::build(const EstateShape& shape, std::mt19937_64& rng) {
   Environment env;
   env.vpc_id_ = "vpc-" + random_hex(rng, 17);
   for (std::size_t r = 0; r < role_count; ++r) {
     const auto role = static_cast<Role>(r);
+    const bool autoscale = role == Role::autoscale;
+    const int count = std::clamp(shape[r], 0, autoscale ? 16000 : 240);
+    if (count == 0) continue;  // an absent role draws nothing, so the core estate stays put
     const std::string subnet = "subnet-" + random_hex(rng, 17);
-    const long count = std::clamp(std::lround(base_counts[r] * scale), 1L, 240L);
-    for (long i = 0; i < count; ++i) {
+    for (int i = 0; i < count; ++i) {
       Host h;
       h.role = role;
-      h.address = ipv4(10, 0, static_cast<unsigned>(r), 10 + static_cast<unsigned>(i));
+      const auto k = static_cast<unsigned>(i);
+      h.address = autoscale ? ipv4(10, 0, 64 + k / 240, 10 + k % 240) : ipv4(10, 0, static_cast<unsigned>(r), 10 + k);
       h.eni = "eni-" + random_hex(rng, 17);
       h.instance_id = "i-" + random_hex(rng, 17);
       h.subnet_id = subnet;

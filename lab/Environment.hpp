@@ -1,6 +1,7 @@
 #pragma once
 // The simulated estate: one VPC (10.0.0.0/16) with a subnet per role and the hosts in it,
-// plus helpers for IPv4 text and random public addresses. Built once per run from the seed.
+// plus helpers for IPv4 text and random public addresses. Built once per run from the seed;
+// how many hosts each role has is the estate's shape (drawn per seed by the planner).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -12,8 +13,9 @@
 
 namespace flowlier::lab {
 
-enum class Role : std::uint8_t { dns, web, app, db, batch, bastion };
-inline constexpr std::size_t role_count = 6;
+// The first six are the core estate; the rest exist only when the seed's benign zoo has them.
+enum class Role : std::uint8_t { dns, web, app, db, batch, bastion, nat, lb, k8s, ci, windows, autoscale };
+inline constexpr std::size_t role_count = 12;
 const char* role_name(Role role);
 
 struct Host {
@@ -24,11 +26,17 @@ struct Host {
   std::string subnet_id;      // "subnet-" + 17 hex digits
 };
 
+// Hosts per role. Subnet 10.0.<role index>.0/24, except autoscaled hosts, which get
+// 10.0.64.0/18 so that every instance of every day has an address never seen before.
+using EstateShape = std::array<int, role_count>;
+
 class Environment {
  public:
   // Host counts are the base counts (2 dns, 6 web, 6 app, 3 db, 2 batch, 1 bastion) times
   // scale, rounded, at least 1 and at most 240 per role; subnet 10.0.<role>.0/24.
   static Environment build(double scale, std::mt19937_64& rng);
+  // Exactly these counts (clamped to 0..240 per role; autoscale to 0..16000).
+  static Environment build(const EstateShape& shape, std::mt19937_64& rng);
 
   const std::string& account_id() const { return account_id_; }
   const std::string& vpc_id() const { return vpc_id_; }

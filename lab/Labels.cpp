@@ -116,6 +116,62 @@ bool read_spans(const nlohmann::json& root, const char* key, std::vector<Labelle
   return true;
 }
 
+bool read_string_list(const nlohmann::json& obj, const char* key, std::vector<std::string>& out,
+                      const std::string& where, std::string& error) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) return true;
+  if (!it->is_array()) {
+    error = where + key + ": not an array";
+    return false;
+  }
+  for (const auto& v : *it) {
+    if (!v.is_string()) {
+      error = where + key + ": not all strings";
+      return false;
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return true;
+}
+
+bool read_estate(const nlohmann::json& root, std::vector<EstateHost>& out, std::string& error) {
+  const auto it = root.find("estate");
+  if (it == root.end()) return true;
+  if (!it->is_array()) {
+    error = "estate: not an array";
+    return false;
+  }
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& item = (*it)[i];
+    const std::string where = "estate[" + std::to_string(i) + "].";
+    if (!item.is_object()) {
+      error = where + ": not an object";
+      return false;
+    }
+    EstateHost h;
+    if (!read_string(item, "role", h.role, where, error) || !read_string(item, "interface", h.interface, where, error) ||
+        !read_string(item, "address", h.address, where, error) || !read_string_list(item, "zoo", h.zoo, where, error)) {
+      return false;
+    }
+    if (item.contains("pods") && !read_string(item, "pods", h.pods, where, error)) return false;
+    if (const auto p = item.find("present"); p != item.end()) {
+      std::int64_t from = 0;
+      std::int64_t until = 0;
+      if (!p->is_object()) {
+        error = where + "present: not an object";
+        return false;
+      }
+      if (!read_time(*p, "from", from, where + "present.", error) ||
+          !read_time(*p, "until", until, where + "present.", error)) {
+        return false;
+      }
+      h.present = std::pair{from, until};
+    }
+    out.push_back(std::move(h));
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string labels_to_json(const Labels& labels) {
@@ -132,6 +188,17 @@ std::string labels_to_json(const Labels& labels) {
   ordered changes = ordered::array();
   for (const auto& s : labels.benign_changes) changes.push_back(span_json(s, false));
   j["benign_changes"] = std::move(changes);
+  if (!labels.zoo.empty()) j["zoo"] = labels.zoo;
+  if (!labels.estate.empty()) {
+    ordered estate = ordered::array();
+    for (const auto& h : labels.estate) {
+      ordered o{{"role", h.role}, {"interface", h.interface}, {"address", h.address}, {"zoo", h.zoo}};
+      if (!h.pods.empty()) o["pods"] = h.pods;
+      if (h.present) o["present"] = ordered{{"from", format_rfc3339(h.present->first)}, {"until", format_rfc3339(h.present->second)}};
+      estate.push_back(std::move(o));
+    }
+    j["estate"] = std::move(estate);
+  }
   return j.dump(2) + "\n";
 }
 
@@ -176,7 +243,8 @@ std::optional<Labels> parse_labels(std::string_view text, std::string& error) {
     return std::nullopt;
   }
   if (!read_spans(root, "incidents", labels.incidents, error) ||
-      !read_spans(root, "benign_changes", labels.benign_changes, error)) {
+      !read_spans(root, "benign_changes", labels.benign_changes, error) ||
+      !read_string_list(root, "zoo", labels.zoo, "", error) || !read_estate(root, labels.estate, error)) {
     return std::nullopt;
   }
   return labels;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -31,6 +32,17 @@ struct LabelledSpan {
   friend bool operator==(const LabelledSpan&, const LabelledSpan&) = default;
 };
 
+// One host of the simulated estate, so that false alarms can be traced to what caused them.
+struct EstateHost {
+  std::string role;                // dns, web, ..., nat, lb, k8s, ci, windows, autoscale
+  std::string interface;           // eni-...
+  std::string address;             // its private address
+  std::vector<std::string> zoo;    // benign zoo members acting on it
+  std::string pods;                // k8s nodes: the CIDR its pods' addresses come from
+  std::optional<std::pair<std::int64_t, std::int64_t>> present;  // autoscaled: [arrive, leave)
+  friend bool operator==(const EstateHost&, const EstateHost&) = default;
+};
+
 struct Labels {
   std::uint64_t seed = 0;
   std::int64_t start = 0;
@@ -39,6 +51,8 @@ struct Labels {
   std::int64_t warmup_end = 0;
   std::vector<LabelledSpan> incidents;
   std::vector<LabelledSpan> benign_changes;
+  std::vector<std::string> zoo;    // benign zoo members present in this estate (may be empty)
+  std::vector<EstateHost> estate;  // every host (may be empty: older files)
   friend bool operator==(const Labels&, const Labels&) = default;
 };
 

@@ -294,8 +294,9 @@ TEST_CASE("two-day labels are well formed and cover every incident type", "[lab]
   CHECK(l.end == default_sim_start + 2 * 86400);
   CHECK(l.warmup_end == default_sim_start + 86400);
   CHECK(l.window_seconds == 60);
-  const std::set<std::string> expected = {"port-scan", "sweep",        "exfiltration", "ddos",
-                                          "brute-force", "unusual-port", "beacon",     "reject-storm"};
+  const std::set<std::string> expected = {"port-scan",    "sweep",     "exfiltration",      "ddos",
+                                          "brute-force",  "unusual-port", "beacon",         "reject-storm",
+                                          "slow-scan",    "slow-exfiltration", "brute-force-burst"};
   std::set<std::string> types;
   for (std::size_t i = 0; i < l.incidents.size(); ++i) {
     const auto& s = l.incidents[i];
@@ -306,7 +307,7 @@ TEST_CASE("two-day labels are well formed and cover every incident type", "[lab]
     CHECK(s.end > s.start);
     CHECK(s.start % 60 == 0);
     CHECK_FALSE(s.description.empty());
-    if (i > 0) CHECK(s.start - l.incidents[i - 1].start >= 3600);  // spaced hours apart
+    if (i > 0) CHECK(s.start - l.incidents[i - 1].start >= 3600);  // spaced at least an hour apart
     bool has_eni = false;
     bool has_address = false;
     for (const auto& e : s.entities) {
@@ -387,11 +388,15 @@ TEST_CASE("accepted flows are logged in both directions, on both internal ENIs",
   const Run& run = two_days();
   using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint16_t, std::uint16_t, std::int64_t>;
   std::vector<Key> keys;
-  std::map<std::uint32_t, std::uint32_t> eni_of_address;  // from egress-looking records: src is the ENI's own
+  // Each host's ENI from the labels' estate inventory. Inferring it from the records would
+  // be wrong: a NAT gateway's ENI logs its clients' addresses too.
+  std::map<std::uint32_t, std::uint32_t> eni_of_address;
+  for (const auto& h : run.labels.estate) {
+    if (const auto it = run.eni_index.find(h.interface); it != run.eni_index.end()) eni_of_address[ip(h.address)] = it->second;
+  }
   for (const Rec& r : run.recs) {
     if (r.start >= run.labels.warmup_end) continue;  // the clean day: every connection is answered
     keys.emplace_back(r.eni, r.src, r.dst, r.sport, r.dport, r.start);
-    if ((r.src >> 24) == 10 && (r.dst >> 24) != 10) eni_of_address[r.src] = r.eni;
   }
   std::sort(keys.begin(), keys.end());
   auto has = [&](const Key& k) { return std::binary_search(keys.begin(), keys.end(), k); };
@@ -612,7 +617,7 @@ TEST_CASE("short runs: incidents after 2/3; --no-incidents keeps benign traffic"
   const auto labels = plan_labels(config, error);
   REQUIRE(labels);
   CHECK(labels->warmup_end == config.start + 4 * 3600);
-  CHECK(labels->incidents.size() == 8);
+  CHECK(labels->incidents.size() == 11);
   for (const auto& s : labels->incidents) {
     CHECK(s.start >= labels->warmup_end);
     CHECK(s.end <= labels->end);
@@ -653,4 +658,232 @@ TEST_CASE("flowlier sim command: runs, and exits non-zero on bad options", "[lab
   CHECK(exit_code(bin + " sim --out " + out.string() + " --hours 1 --start garbage 2>/dev/null") == 2);
   CHECK(exit_code(bin + " sim --out " + out.string() + " --format v9 2>/dev/null") != 0);
   CHECK(exit_code(bin + " sim --out " + out.string() + " --days 2 --hours 3 2>/dev/null") != 0);
+}
+
+namespace {
+
+const EstateHost* estate_host(const Run& run, const std::string& interface) {
+  for (const auto& h : run.labels.estate) {
+    if (h.interface == interface) return &h;
+  }
+  return nullptr;
+}
+
+std::vector<const EstateHost*> of_role(const Run& run, const std::string& role) {
+  std::vector<const EstateHost*> out;
+  for (const auto& h : run.labels.estate) {
+    if (h.role == role) out.push_back(&h);
+  }
+  return out;
+}
+
+bool has_member(const Labels& l, const std::string& member) {
+  return std::find(l.zoo.begin(), l.zoo.end(), member) != l.zoo.end();
+}
+
+}  // namespace
+
+TEST_CASE("estates differ between seeds: host counts and benign zoo members", "[lab][sim][zoo]") {
+  std::set<std::map<std::string, int>> shapes;
+  std::set<std::vector<std::string>> zoos;
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    SimConfig config;
+    config.seed = seed;
+    std::string error;
+    const auto labels = plan_labels(config, error);
+    REQUIRE(labels);
+    std::map<std::string, int> shape;
+    for (const auto& h : labels->estate) ++shape[h.role];
+    for (const char* core : {"dns", "web", "app", "db", "batch", "bastion"}) CHECK(shape[core] >= 1);
+    shapes.insert(shape);
+    zoos.insert(labels->zoo);
+    // Every estate has admins on its bastions and the internet knocking on its exposed hosts.
+    CHECK(has_member(*labels, "admin-ssh"));
+    CHECK(has_member(*labels, "internet-scanning"));
+    CHECK(has_member(*labels, "internet-ssh"));
+    // The inventory round-trips through labels.json.
+    const auto again = parse_labels(labels_to_json(*labels), error);
+    REQUIRE(again);
+    CHECK(*again == *labels);
+  }
+  CHECK(shapes.size() >= 6);
+  CHECK(zoos.size() >= 4);
+}
+
+TEST_CASE("every interface in the records is in the labels' estate inventory", "[lab][sim][zoo]") {
+  const Run& run = two_days();
+  REQUIRE_FALSE(run.labels.estate.empty());
+  for (const auto& eni : run.enis) CHECK(estate_host(run, eni) != nullptr);
+}
+
+TEST_CASE("admin SSH on bastions: working hours only, 4-90 kB sessions, rejected attempts around the clock",
+          "[lab][sim][zoo]") {
+  const Run& run = two_days();
+  std::set<std::uint32_t> actors;
+  for (const auto& s : run.labels.incidents) {
+    for (const auto& a : s.actors) actors.insert(ip(a));
+  }
+  std::map<std::uint32_t, std::uint64_t> bytes_by_sport;  // accepted inbound sessions on day 1
+  std::set<std::int64_t> busy_minutes;
+  std::size_t night_sessions = 0;
+  std::size_t rejected = 0;
+  const auto bastions = of_role(run, "bastion");
+  REQUIRE_FALSE(bastions.empty());
+  const std::uint32_t eni = run.eni_index.at(bastions[0]->interface);
+  const std::uint32_t self = ip(bastions[0]->address);
+  for (const Rec& r : run.recs) {
+    if (r.eni != eni || r.start >= run.labels.warmup_end) continue;
+    const bool inbound_ssh = r.dst == self && r.dport == 22 && (r.src >> 24) != 10;
+    const bool reply = r.src == self && r.sport == 22 && (r.dst >> 24) != 10;
+    if (inbound_ssh && r.reject) ++rejected;
+    if ((!inbound_ssh && !reply) || r.reject) continue;
+    const std::uint16_t client_port = inbound_ssh ? r.sport : r.dport;
+    bytes_by_sport[client_port] += r.bytes;
+    const std::int64_t hour = (r.start - run.labels.start) / 3600;  // day 1 is a Monday
+    if (hour < 6 || hour >= 20) ++night_sessions;
+    busy_minutes.insert(r.start / 60);
+  }
+  CHECK(night_sessions == 0);
+  REQUIRE(bytes_by_sport.size() > 50);
+  for (const auto& [port, bytes] : bytes_by_sport) {
+    CHECK(bytes >= 3500);
+    CHECK(bytes <= 92000);
+  }
+  // ~20-40% of the ~10 working hours' minutes have a session.
+  CHECK(busy_minutes.size() > 600 * 0.12);
+  CHECK(busy_minutes.size() < 660 * 0.45);
+  // ~1 rejected attempt a minute from the internet, day and night.
+  CHECK(rejected > 1440 / 2);
+  CHECK(rejected < 1440 * 2);
+}
+
+TEST_CASE("autoscaled hosts exist only between arrival and departure, with new interfaces each day",
+          "[lab][sim][zoo]") {
+  const Run& run = two_days();
+  const auto hosts = of_role(run, "autoscale");
+  if (hosts.empty()) {
+    WARN("seed 7 has no autoscaled hosts");
+    return;
+  }
+  std::set<std::string> enis;
+  for (const auto* h : hosts) {
+    REQUIRE(h->present);
+    enis.insert(h->interface);
+    const auto it = run.eni_index.find(h->interface);
+    REQUIRE(it != run.eni_index.end());
+    std::size_t records = 0;
+    for (const Rec& r : run.recs) {
+      if (r.eni != it->second) continue;
+      ++records;
+      REQUIRE(r.start >= h->present->first);
+      REQUIRE(r.start < h->present->second + 60);
+    }
+    CHECK(records > 100);
+    const std::int64_t arrive_hour = (h->present->first % 86400) / 3600;
+    CHECK((arrive_hour == 7 || arrive_hour == 8));
+  }
+  CHECK(enis.size() == hosts.size());
+}
+
+TEST_CASE("kubernetes nodes carry churning pod addresses on their interface", "[lab][sim][zoo]") {
+  const Run& run = two_days();
+  const auto nodes = of_role(run, "k8s");
+  if (nodes.empty()) {
+    WARN("seed 7 has no kubernetes nodes");
+    return;
+  }
+  const std::uint32_t eni = run.eni_index.at(nodes[0]->interface);
+  const std::uint32_t prefix = ip(nodes[0]->pods.substr(0, nodes[0]->pods.find('/'))) >> 8;
+  std::set<std::uint32_t> pods;
+  for (const Rec& r : run.recs) {
+    if (r.eni == eni && (r.src >> 8) == prefix) pods.insert(r.src);
+  }
+  CHECK(pods.size() > 20);
+}
+
+TEST_CASE("subtle incidents: slow scans over hours, bursts of 20-300 attempts, low and slow uploads",
+          "[lab][sim]") {
+  const Run& run = two_days();
+
+  SECTION("slow scan: one port at a time, spread over at least two hours") {
+    const auto& s = incident(run, "slow-scan");
+    CHECK(s.end - s.start >= 2 * 3600);
+    const std::uint32_t actor = ip(s.actors[0]);
+    std::set<std::uint16_t> ports;
+    std::map<std::int64_t, std::size_t> per_minute;
+    for (const Rec& r : run.recs) {
+      if (r.src != actor) continue;
+      REQUIRE(in_span(r, s));
+      if (r.eni == eni_of(run, s)) {
+        ports.insert(r.dport);
+        ++per_minute[r.start / 60];
+      }
+    }
+    CHECK(ports.size() >= 100);
+    std::size_t busiest = 0;
+    for (const auto& [m, n] : per_minute) busiest = std::max(busiest, n);
+    CHECK(busiest <= 6);
+  }
+
+  SECTION("brute-force burst: 20 to 300 attempts from one source") {
+    const auto& s = incident(run, "brute-force-burst");
+    const std::uint32_t actor = ip(s.actors[0]);
+    std::set<std::uint16_t> attempts;
+    for (const Rec& r : run.recs) {
+      if (r.src == actor && r.dst == address_of(s) && in_span(r, s)) attempts.insert(r.sport);
+    }
+    CHECK(attempts.size() >= 18);  // ephemeral ports may repeat
+    CHECK(attempts.size() <= 300);
+  }
+
+  SECTION("slow exfiltration: tens to hundreds of MB in small transfers over an hour or more") {
+    const auto& s = incident(run, "slow-exfiltration");
+    CHECK(s.end - s.start >= 3600);
+    const std::uint32_t actor = ip(s.actors[0]);
+    std::uint64_t bytes = 0;
+    std::set<std::int64_t> minutes;
+    for (const Rec& r : run.recs) {
+      if (r.src == actor || r.dst == actor) REQUIRE(in_span(r, s));
+      if (r.src == address_of(s) && r.dst == actor && r.eni == eni_of(run, s)) {
+        bytes += r.bytes;
+        minutes.insert(r.start / 60);
+      }
+    }
+    CHECK(bytes > 20'000'000);
+    CHECK(bytes < 600'000'000);
+    CHECK(minutes.size() >= 10);
+  }
+}
+
+TEST_CASE("leaving a zoo member out removes its records and changes nothing else", "[lab][sim][zoo]") {
+  SimConfig config;
+  config.seed = 7;
+  config.duration_seconds = 2 * 3600;
+  generate(config, "zoo-all");
+  config.zoo_exclude = {"saas-agents", "internet-scanning"};
+  const SimSummary fewer = generate(config, "zoo-fewer");
+  CHECK(std::find(fewer.labels.zoo.begin(), fewer.labels.zoo.end(), "saas-agents") == fewer.labels.zoo.end());
+  for (const auto& h : fewer.labels.estate) {
+    CHECK(std::find(h.zoo.begin(), h.zoo.end(), "internet-scanning") == h.zoo.end());
+  }
+  auto sorted_lines = [](const fs::path& dir) {
+    std::vector<std::string> lines;
+    for (const auto& p : log_files(dir)) {
+      std::istringstream in(gunzip_file(p));
+      std::string line;
+      std::getline(in, line);  // header
+      while (std::getline(in, line)) lines.push_back(line);
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  const auto all = sorted_lines(temp_dir("zoo-all"));
+  const auto without = sorted_lines(temp_dir("zoo-fewer"));
+  CHECK(without.size() + 200 < all.size());
+  CHECK(std::includes(all.begin(), all.end(), without.begin(), without.end()));
+
+  config.zoo_exclude = {"no-such-member"};
+  std::string error;
+  CHECK_FALSE(plan_labels(config, error));
+  CHECK(error.find("no-such-member") != std::string::npos);
 }
