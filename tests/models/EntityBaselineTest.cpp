@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <random>
 #include <sstream>
 
@@ -48,7 +49,9 @@ TEST_CASE("a steady entity scores normal windows low and a port scan high", "[ba
   auto scan = normal_window(rng);
   scan[static_cast<int>(Feature::distinct_ports)] = 300;
   const auto s = b.score(scan, 500 * 60, config);
-  CHECK(s[static_cast<int>(Feature::distinct_ports)].result.tail_probability < 1e-12);
+  // As improbable as 500 windows of history can vouch for: (500 + 1)^-3.
+  CHECK(s[static_cast<int>(Feature::distinct_ports)].result.tail_probability ==
+        Approx(std::pow(501.0, -config.evidence_power)));
   CHECK(s[static_cast<int>(Feature::distinct_ports)].detector == std::string("count"));
 }
 

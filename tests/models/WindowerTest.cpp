@@ -47,7 +47,8 @@ TEST_CASE("windows close on the watermark, in time then key order", "[windower]"
   CHECK(closed[1].id == "eni-b");
   CHECK(closed[0].start == 960);
   CHECK(closed[0].features[static_cast<int>(Feature::flows)] == 2);
-  CHECK(closed[0].features[static_cast<int>(Feature::distinct_peers)] == 2);
+  CHECK(closed[0].features[static_cast<int>(Feature::fanout_peers)] == 2);
+  CHECK(closed[0].features[static_cast<int>(Feature::distinct_peers)] == 0);  // no peer opened a connection
   CHECK(closed[0].features[static_cast<int>(Feature::bytes_in)] == 200);
   CHECK(w.open_windows() == 1);
 }
@@ -158,6 +159,7 @@ TEST_CASE("record counts add an observation's directions; volumes and distinct c
   CHECK(a[static_cast<std::size_t>(Feature::external_flows)] == 2);
   CHECK(a[static_cast<std::size_t>(Feature::external_client_flows)] == 2);
   for (auto f : {Feature::flows, Feature::packets, Feature::bytes_in, Feature::bytes_out, Feature::distinct_peers,
+                 Feature::fanout_peers,
                  Feature::external_flows, Feature::external_client_flows, Feature::new_peers}) {
     CHECK(a[static_cast<std::size_t>(f)] == b[static_cast<std::size_t>(f)]);
   }
@@ -169,5 +171,5 @@ TEST_CASE("record counts add an observation's directions; volumes and distinct c
   b_tuple.packets = b_tuple.bytes_in = b_tuple.bytes_out = 0;
   begin_only.add(b_tuple, history3);
   CHECK(begin_only.features()[static_cast<std::size_t>(Feature::flows)] == 0);
-  CHECK(begin_only.features()[static_cast<std::size_t>(Feature::distinct_peers)] == 1);
+  CHECK(begin_only.features()[static_cast<std::size_t>(Feature::fanout_peers)] == 1);
 }

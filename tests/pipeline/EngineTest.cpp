@@ -161,15 +161,16 @@ TEST_CASE("state of another version is refused naming both versions", "[engine][
 TEST_CASE("out-of-order records within the lateness give the same events as sorted ones", "[engine][late]") {
   std::vector<FlowRecord> records;
   std::mt19937_64 rng(11);
-  for (int minute = 0; minute < 120; ++minute) {
+  // Ten hours of history: a younger baseline cannot page on one window (the evidence floor).
+  for (int minute = 0; minute < 600; ++minute) {
     for (int k = 0; k < 20; ++k) {
       const std::int64_t t = minute * 60 + static_cast<std::int64_t>(rng() % 60);
       records.push_back(flow("eni-0a", "203.0.113.9", "10.0.0.5", 40000 + k, 443, t));
     }
   }
-  for (int k = 0; k < 200; ++k) {  // a scan at minute 120
+  for (int k = 0; k < 200; ++k) {  // a scan at minute 600
     records.push_back(flow("eni-0a", "198.51.100.7", "10.0.0.5", 50000, static_cast<std::uint16_t>(1000 + k),
-                           120 * 60 + k % 60, 60, Action::reject));
+                           600 * 60 + k % 60, 60, Action::reject));
   }
   auto sorted = records;
   std::stable_sort(sorted.begin(), sorted.end(),
