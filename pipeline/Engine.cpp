@@ -318,9 +318,10 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     if (upload.open() && !scores[bytes_out].result.warming_up) {
       upload.add(scores[bytes_out].result.tail_probability, config_.sustained);
     }
-    // Its anchor: "this much, and to a new peer", the larger of the two p-values.
-    if (new_upload && scores[bytes_out].result.tail_probability < kNoveltyEvidence &&
-        new_peers.tail_probability < kNoveltyEvidence) {
+    // Its anchor: "this much, and to a peer never reached before", the larger of the
+    // two p-values (an entity that meets new peers all day anchors weakly). What makes
+    // the run is the upload going on, window after window, to that new peer.
+    if (new_upload && scores[bytes_out].result.tail_probability < kNoveltyEvidence) {
       upload.start({std::max(scores[bytes_out].result.tail_probability, new_peers.tail_probability)});
     }
     baseline.update(x, scores, w.end, config_.baseline);

@@ -138,6 +138,15 @@ class SinkOutageTest(DurableCase):
         spool = os.path.join(self.tmp.name, "spool")
         record = os.path.join(self.tmp.name, "received.jsonl")
         config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
+# Many events from the short sample (this is about delivery, not detection): a young
+# baseline may page on one window, and a score of 50 is p = 1e-3.
+[detectors]
+evidence_power = 12.0
+
+[scoring]
+multiplicity = 1.0
+decades = 6.0
+
 [state]
 path = "{self.tmp.name}/state.bin"
 snapshot_interval_seconds = 1
@@ -237,6 +246,15 @@ class KillNineEpisodesTest(DurableCase):
         flows, events_port, metrics_port = free_ports(3)
         file_sink = os.path.join(self.tmp.name, "pages.jsonl")
         config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
+# Many events from the short sample (this is about delivery, not detection): a young
+# baseline may page on one window, and a score of 50 is p = 1e-3.
+[detectors]
+evidence_power = 12.0
+
+[scoring]
+multiplicity = 1.0
+decades = 6.0
+
 [state]
 path = "{self.tmp.name}/state.bin"
 snapshot_interval_seconds = 2
@@ -327,6 +345,15 @@ class FollowRestartTest(DurableCase):
         flows, events_port, metrics_port = free_ports(3)
         followed = os.path.join(self.tmp.name, "vpc.log")
         config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
+# Many events from the short sample (this is about delivery, not detection): a young
+# baseline may page on one window, and a score of 50 is p = 1e-3.
+[detectors]
+evidence_power = 12.0
+
+[scoring]
+multiplicity = 1.0
+decades = 6.0
+
 [state]
 path = "{self.tmp.name}/state.bin"
 snapshot_interval_seconds = 1
