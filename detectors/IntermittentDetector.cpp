@@ -73,17 +73,17 @@ DetectorResult IntermittentDetector::raw_score(double x, const IntermittentConfi
   return r;
 }
 
-DetectorResult IntermittentDetector::score(double x, const IntermittentConfig& c) const {
+DetectorResult IntermittentDetector::score(double x, const IntermittentConfig& c, double* raw) const {
   DetectorResult r = raw_score(x, c);
+  if (raw) *raw = r.tail_probability;
   if (!r.warming_up) r.tail_probability = std::min(1.0, r.tail_probability * correction_factor(c));
   return r;
 }
 
-void IntermittentDetector::update(double x, const IntermittentConfig& c) {
+void IntermittentDetector::update(double x, const IntermittentConfig& c, double raw) {
   if (!std::isfinite(x) || x < 0) return;
-  const DetectorResult scored = raw_score(x, c);
-  if (!scored.warming_up) {
-    check_.observe(scored.tail_probability, c.check);
+  if (active_ >= c.min_active) {
+    check_.observe(std::isnan(raw) ? raw_score(x, c).tail_probability : raw, c.check);
     if (check_.correcting(c.check) && corrections_ < UINT32_MAX) ++corrections_;
   }
   const double a_act = alpha_for(c.activity_half_life);

@@ -28,6 +28,7 @@
 // Cost: O(1) update and score. Not thread-safe for concurrent update.
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 #include <string>
 
 #include "detectors/DetectorResult.hpp"
@@ -59,9 +60,11 @@ class IntermittentDetector {
 
   // value = x; expected = typical magnitude when active (or 0 if never active);
   // bounds = the magnitude band when active; tail = P(X >= x) as above, self-corrected.
-  DetectorResult score(double x, const IntermittentConfig& config) const;
-  // Absorbs one window's value (every window, active or not).
-  void update(double x, const IntermittentConfig& config);
+  // `raw`, when given, receives the tail before the self-check's correction.
+  DetectorResult score(double x, const IntermittentConfig& config, double* raw = nullptr) const;
+  // Absorbs one window's value (every window, active or not). `raw` is what score()
+  // gave for it, when known (it saves computing the tail again); NaN = compute it.
+  void update(double x, const IntermittentConfig& config, double raw = std::numeric_limits<double>::quiet_NaN());
 
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);

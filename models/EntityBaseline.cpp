@@ -25,7 +25,8 @@ WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const
   WindowScores out;
   for (std::size_t i = 0; i < kVolume.size(); ++i) {
     const Feature f = kVolume[i];
-    auto& fs = out[at(f)] = {f, i < kVolumeCount ? "volume" : "activity", volume_[i].score(x[at(f)], config.volume)};
+    auto& fs = out[at(f)] = {f, i < kVolumeCount ? "volume" : "activity", {}};
+    fs.result = volume_[i].score(x[at(f)], config.volume, &fs.raw_probability);
     fs.corrected = volume_[i].correction_factor(config.volume) >= detectors::TailSelfCheck::kCorrecting;
   }
   for (std::size_t i = 0; i < kCounts.size(); ++i) {
@@ -59,7 +60,10 @@ void EntityBaseline::update(const FeatureVector& x, const WindowScores& scores, 
                             const BaselineConfig& config) {
   // Volumes bound each window's influence themselves (and must see the real value
   // to keep their self-check honest).
-  for (std::size_t i = 0; i < kVolume.size(); ++i) volume_[i].update(x[at(kVolume[i])], config.volume);
+  for (std::size_t i = 0; i < kVolume.size(); ++i) {
+    const Feature f = kVolume[i];
+    volume_[i].update(x[at(f)], config.volume, scores[at(f)].raw_probability);
+  }
   for (std::size_t i = 0; i < kCounts.size(); ++i) {
     const Feature f = kCounts[i];
     // Bounded influence on every warm window, not only the improbable ones: a
