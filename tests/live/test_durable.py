@@ -42,6 +42,16 @@ CHUNK_LINES = 2000
 SIGTERM_BOUND_SECONDS = 20
 
 
+# Detection settings for tests about delivery, not detection: the short sample pages
+# often (a young baseline may page on one window, and a score of 50 is p = 1e-3).
+EVENTFUL = """[detectors]
+evidence_power = 12.0
+
+[scoring]
+multiplicity = 1.0
+decades = 6.0
+"""
+
 def sample_chunks():
     """The sample as messages of CHUNK_LINES records, each with its file's header."""
     chunks, newest = [], 0
@@ -138,15 +148,7 @@ class SinkOutageTest(DurableCase):
         spool = os.path.join(self.tmp.name, "spool")
         record = os.path.join(self.tmp.name, "received.jsonl")
         config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
-# Many events from the short sample (this is about delivery, not detection): a young
-# baseline may page on one window, and a score of 50 is p = 1e-3.
-[detectors]
-evidence_power = 12.0
-
-[scoring]
-multiplicity = 1.0
-decades = 6.0
-
+{EVENTFUL}
 [state]
 path = "{self.tmp.name}/state.bin"
 snapshot_interval_seconds = 1
@@ -246,15 +248,7 @@ class KillNineEpisodesTest(DurableCase):
         flows, events_port, metrics_port = free_ports(3)
         file_sink = os.path.join(self.tmp.name, "pages.jsonl")
         config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
-# Many events from the short sample (this is about delivery, not detection): a young
-# baseline may page on one window, and a score of 50 is p = 1e-3.
-[detectors]
-evidence_power = 12.0
-
-[scoring]
-multiplicity = 1.0
-decades = 6.0
-
+{EVENTFUL}
 [state]
 path = "{self.tmp.name}/state.bin"
 snapshot_interval_seconds = 2
@@ -345,15 +339,7 @@ class FollowRestartTest(DurableCase):
         flows, events_port, metrics_port = free_ports(3)
         followed = os.path.join(self.tmp.name, "vpc.log")
         config = write_config(os.path.join(self.tmp.name, "run.toml"), flows, events_port, metrics_port, extra=f"""
-# Many events from the short sample (this is about delivery, not detection): a young
-# baseline may page on one window, and a score of 50 is p = 1e-3.
-[detectors]
-evidence_power = 12.0
-
-[scoring]
-multiplicity = 1.0
-decades = 6.0
-
+{EVENTFUL}
 [state]
 path = "{self.tmp.name}/state.bin"
 snapshot_interval_seconds = 1
