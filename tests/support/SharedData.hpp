@@ -1,0 +1,13 @@
+#pragma once
+// Tests built on the shared sample data (../shared/data, or a file of the checkout)
+// fail when it is missing: a test that skips silently would pass without testing.
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+#define REQUIRE_SAMPLE(path)                                                                          \
+  do {                                                                                                \
+    INFO("this test needs " << std::filesystem::path(path).string()                                   \
+                            << " (../shared/data beside the checkout): it is missing, so it fails"); \
+    REQUIRE(std::filesystem::exists(path));                                                           \
+  } while (false)
