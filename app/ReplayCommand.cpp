@@ -137,6 +137,9 @@ int run_replay(const ReplayOptions& o) {
       }
     });
   }
+  // The restored run's counts: the summary reports this run's only.
+  models::WindowerStats restored_windows{};
+  EngineStats restored{};
   if (!o.state_in.empty()) {
     std::ifstream in(o.state_in, std::ios::binary);
     if (!in) {
@@ -147,6 +150,8 @@ int run_replay(const ReplayOptions& o) {
       fmt::print(stderr, "replay: {}: {}\n", o.state_in, error);
       return 2;
     }
+    restored_windows = engine.window_stats();
+    restored = engine.stats();
   }
 
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
@@ -199,9 +204,11 @@ int run_replay(const ReplayOptions& o) {
   print_ingest_summary(stderr, "replay", stats, seconds);
   const auto& ws = engine.window_stats();
   const auto& es = engine.stats();
-  fmt::print(stderr, "  late records: {}; entities: {}; windows closed: {}; evicted: {}\n", ws.late,
-             engine.entity_count(), ws.windows_closed, ws.evicted_idle + ws.evicted_full);
-  fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(), es.events_firing, es.events_resolved,
+  fmt::print(stderr, "  late records: {}; entities: {}; windows closed: {}; evicted: {}\n",
+             ws.late - restored_windows.late, engine.entity_count(), ws.windows_closed - restored_windows.windows_closed,
+             ws.evicted_idle + ws.evicted_full - restored_windows.evicted_idle - restored_windows.evicted_full);
+  fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(),
+             es.events_firing - restored.events_firing, es.events_resolved - restored.events_resolved,
              !o.out.empty() && o.out != "-" ? fmt::format(", written to {}", o.out) : "");
   if (!sinks->empty() &&
       !sinks->finish(stderr, std::chrono::milliseconds(static_cast<std::int64_t>(o.sink_wait_seconds * 1000))))

@@ -6,12 +6,15 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/InputSources.hpp"
 #include "app/SinkBridge.hpp"
 #include "pipeline/RejectReason.hpp"
 #include "transport/LatencyHistogram.hpp"
 #include "transport/ZmqCurve.hpp"
+#include "transport/ZmqMonitor.hpp"
 
 namespace flowlier::app {
 
@@ -46,6 +49,8 @@ struct RunMetrics {
   SourceMetrics sources;
   std::atomic<bool> ready{false};
   const transport::ZapHandler* zap = nullptr;
+  // The monitors of this process's bound tcp sockets, by config key (set before the threads start).
+  std::vector<std::pair<std::string, const transport::SocketMonitor*>> monitors;
   std::atomic<const SinkBridge*> sinks{nullptr};  // set while the sinks are open
   // Per stage: a message's decode and routing (intake); a batch from its hand-over
   // by the intake to its engine having it (scoring: queue wait + windowing); a
