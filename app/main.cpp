@@ -9,19 +9,22 @@
 #include "pipeline/NearestName.hpp"
 
 namespace {
-// The names a mistyped argument of `app` could have meant: its long and short option
-// names and its subcommands.
-std::vector<std::string> known_names(const CLI::App& app) {
+// The names a mistyped argument of `app` could have meant: its option names for a flag,
+// its subcommands for a word.
+std::vector<std::string> known_names(const CLI::App& app, bool flag) {
   std::vector<std::string> names;
-  for (const CLI::Option* option : app.get_options()) {
-    for (const auto& name : option->get_lnames()) names.push_back("--" + name);
-    for (const auto& name : option->get_snames()) names.push_back("-" + name);
+  if (flag) {
+    for (const CLI::Option* option : app.get_options()) {
+      for (const auto& name : option->get_lnames()) names.push_back("--" + name);
+    }
+  } else {
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
   }
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
   return names;
 }
 
-// "did you mean --table?" for every argument the innermost parsed command did not expect.
+// "did you mean --table?" for each flag the innermost parsed command did not expect (and
+// for an unknown subcommand).
 void suggest(const CLI::App& app) {
   const CLI::App* innermost = &app;
   while (true) {
@@ -31,10 +34,14 @@ void suggest(const CLI::App& app) {
   }
   std::vector<std::string> unexpected = innermost->remaining();
   if (unexpected.empty() && innermost != &app) unexpected = app.remaining();
+  bool first_word = innermost == &app;  // only the first word can be a subcommand
   for (const auto& given : unexpected) {
-    const std::string flag = given.substr(0, given.find('='));
-    if (const auto near = flowlier::pipeline::nearest_name(flag, known_names(*innermost)); !near.empty()) {
-      fmt::print(stderr, "{}: did you mean {}?\n", flag, near);
+    const bool flag = given.starts_with("--");
+    if (!flag && !first_word) continue;
+    first_word = first_word && flag;
+    const std::string name = given.substr(0, given.find('='));
+    if (const auto near = flowlier::pipeline::nearest_name(name, known_names(*innermost, flag)); !near.empty()) {
+      fmt::print(stderr, "{}: did you mean {}?\n", name, near);
     }
   }
 }
@@ -61,7 +68,7 @@ int main(int argc, char** argv) {
     if (code == 0) return 0;       // --help, --version
     // Wrong usage (unknown flag, bad value, missing argument): exit status 2, like the
     // commands' own usage errors, with the nearest flag when one is close.
-    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) suggest(app);
+    suggest(app);  // for each argument left unparsed (an unknown flag or subcommand)
     return 2;
   }
   return 0;

@@ -21,8 +21,16 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string nearest_name(std::string_view given, const std::vector<std::string>& candidates) {
-  const std::size_t limit = std::max<std::size_t>(2, given.size() / 3);
+  // A name cut short ("curve_secret" for "curve_secret_key_file"): the shortest it begins.
   std::string best;
+  for (const auto& candidate : candidates) {
+    if (given.size() >= 3 && candidate.size() > given.size() && candidate.starts_with(given) &&
+        (best.empty() || candidate.size() < best.size())) {
+      best = candidate;
+    }
+  }
+  if (!best.empty()) return best;
+  const std::size_t limit = std::max<std::size_t>(2, given.size() / 4);
   std::size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {
     const std::size_t d = edit_distance(given, candidate);

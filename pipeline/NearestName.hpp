@@ -10,7 +10,8 @@ namespace flowlier::pipeline {
 // Levenshtein distance (insertions, deletions, substitutions), case-sensitive.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
-// The candidate nearest to `given` within max(2, |given| / 3) edits, or "" (ties: the first).
+// The shortest candidate that `given` begins (a name cut short), else the candidate
+// nearest to `given` within max(2, |given| / 4) edits, else "" (ties: the first).
 std::string nearest_name(std::string_view given, const std::vector<std::string>& candidates);
 
 }  // namespace flowlier::pipeline

@@ -343,7 +343,7 @@ std::string SinkConfig::redact(std::string text) const {
     // Also as a JSON string would carry it (an echoing receiver escapes '/').
     std::string escaped;
     for (char ch : secret) escaped += ch == '/' ? std::string("\\/") : std::string(1, ch);
-    for (const std::string* form : {&secret, &escaped}) {
+    for (const std::string* form : {&secret, static_cast<const std::string*>(&escaped)}) {
       for (auto at = text.find(*form); at != std::string::npos; at = text.find(*form, at)) {
         text.replace(at, form->size(), "<redacted>");
         at += 10;

@@ -106,7 +106,7 @@ class WrongConfigTest(Tmp):
         self.assertEqual(result.returncode, 2)
         self.assertIn(f"--curve-allow: {prefix}.key:1: this is a CURVE secret key file", result.stderr)
         # A bare secret key (no keygen comment) in the allow-list is caught too.
-        bare = self.write("allow", open(prefix + ".key").read().splitlines()[1] + "\n")
+        bare = self.write("allow", pathlib.Path(prefix + ".key").read_text().splitlines()[1] + "\n")
         result = flowlier("run", "--curve-secret", prefix + ".key", "--curve-allow", bare)
         self.assertEqual(result.returncode, 2)
         self.assertIn("holds the server's secret key", result.stderr)
@@ -117,7 +117,7 @@ class WrongFilesTest(Tmp):
         unreadable = self.write("bad.csv", "when,what\nyesterday,3\nx,y\n")
         result = flowlier("score-series", unreadable)
         self.assertEqual(result.returncode, 1)
-        self.assertIn("no rows scored (3 bad lines)", result.stderr)
+        self.assertIn("no rows scored (4 bad lines)", result.stderr)
         empty = self.write("empty.csv", "")
         result = flowlier("score-series", empty)
         self.assertEqual(result.returncode, 1)

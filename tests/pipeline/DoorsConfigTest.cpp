@@ -54,6 +54,7 @@ TEST_CASE("NearestName: a likely typo, or nothing") {
   CHECK(nearest_name("--tabel", {"--table", "--quiet", "--out"}) == "--table");
   CHECK(nearest_name("--frmat", {"--format", "--rejects"}) == "--format");
   CHECK(nearest_name("--zzzzzz", {"--table", "--out"}).empty());
+  CHECK(nearest_name("curve_secret", {"curve_peer_file", "curve_secret_key_file"}) == "curve_secret_key_file");
 }
 
 namespace {

@@ -5,9 +5,9 @@
 
 #include <catch2/catch.hpp>
 
-#define REQUIRE_SAMPLE(path)                                                                          \
+#define REQUIRE_SAMPLE(file)                                                                          \
   do {                                                                                                \
-    INFO("this test needs " << std::filesystem::path(path).string()                                   \
+    INFO("this test needs " << std::filesystem::path(file).string()                                   \
                             << " (../shared/data beside the checkout): it is missing, so it fails"); \
-    REQUIRE(std::filesystem::exists(path));                                                           \
+    REQUIRE(std::filesystem::exists(file));                                                           \
   } while (false)
