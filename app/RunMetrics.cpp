@@ -91,7 +91,7 @@ std::string render_metrics(const RunMetrics& m) {
                     {"http", v(m.sources.http_bodies)}});
   t.counter("flowlier_http_auth_failures_total", "HTTP source requests refused for a wrong or missing access key.",
             v(m.sources.http_auth_failures));
-  t.counter("flowlier_http_bad_requests_total", "HTTP source requests refused as malformed (bad gzip, encoding).",
+  t.counter("flowlier_http_bad_requests_total", "HTTP source requests refused as malformed (a body that does not decode: gzip, JSON, base64, encoding).",
             v(m.sources.http_bad_requests));
   t.counter("flowlier_file_rotations_total", "Followed files rotated (new inode) or truncated.",
             v(m.sources.file_rotations));

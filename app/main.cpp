@@ -1,7 +1,7 @@
 // flowlier's entry point: the only place where pipeline and transport meet.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
@@ -18,7 +18,8 @@ std::vector<std::string> known_names(const CLI::App& app, bool flag) {
       for (const auto& name : option->get_lnames()) names.push_back("--" + name);
     }
   } else {
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
   }
   return names;
 }

@@ -1,10 +1,10 @@
 #include "pipeline/StateSettings.hpp"
 
-#include <istream>
-#include <ostream>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <istream>
+#include <ostream>
 
 #include "detectors/StateIo.hpp"
 #include "pipeline/Engine.hpp"
@@ -69,11 +69,13 @@ std::string check_state_settings(std::istream& in, const EngineConfig& config) {
   if (auto error = r.finish(); !error.empty()) return "state settings: " + error;
   const Settings now = settings_of(config);
   const auto differs = [](std::string_view key, const auto& state, const auto& configured) {
-    return fmt::format("the state was written with {} = {}, this configuration has {} = {}: use the same setting, "
-                       "or start without the state",
-                       key, state, key, configured);
+    return fmt::format(
+        "the state was written with {} = {}, this configuration has {} = {}: use the same setting, "
+        "or start without the state",
+        key, state, key, configured);
   };
-  if (saved.window_seconds != now.window_seconds) return differs("window.seconds", saved.window_seconds, now.window_seconds);
+  if (saved.window_seconds != now.window_seconds)
+    return differs("window.seconds", saved.window_seconds, now.window_seconds);
   if (saved.lateness_seconds != now.lateness_seconds) {
     return differs("window.allowed_lateness_seconds", saved.lateness_seconds, now.lateness_seconds);
   }

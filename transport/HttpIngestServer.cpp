@@ -1,14 +1,14 @@
 #include "transport/HttpIngestServer.hpp"
 
-#include "transport/TcpServerSocket.hpp"
-
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <system_error>
 
-#include <fmt/format.h>
+#include "transport/TcpServerSocket.hpp"
 
 namespace flowlier::transport {
 
@@ -32,8 +32,8 @@ HttpRefusal refusal_for_status(int status) {
 
 std::string_view to_string(HttpRefusal reason) {
   constexpr std::array<std::string_view, kHttpRefusalCount> names{
-      "slow_client", "too_many_connections", "length_required", "bad_request",  "body_too_large",
-      "wrong_key",   "bad_body",             "method_not_allowed", "unavailable", "other"};
+      "slow_client", "too_many_connections", "length_required", "bad_request", "body_too_large", "wrong_key",
+      "bad_body",    "method_not_allowed",   "unavailable",     "other"};
   return names[static_cast<std::size_t>(reason)];
 }
 
@@ -75,13 +75,21 @@ void HttpIngestServer::accept_loop() {
       continue;
     }
     active_.fetch_add(1);
-    std::thread([this, client] {
-      answer(client);
+    try {
+      std::thread([this, client] {
+        answer(client);
+        ::close(client);
+        std::lock_guard lock(mutex_);
+        active_.fetch_sub(1);
+        idle_.notify_all();
+      }).detach();
+    } catch (const std::system_error&) {  // no thread to be had: as if the bound were reached
+      reply(client, {503, "text/plain", "too many connections\n"}, HttpRefusal::too_many_connections);
       ::close(client);
       std::lock_guard lock(mutex_);
       active_.fetch_sub(1);
       idle_.notify_all();
-    }).detach();
+    }
   }
 }
 
@@ -120,7 +128,8 @@ void HttpIngestServer::answer(int client) {
   HeadParse head;
   while (true) {
     head = parse_request_head(data, request);
-    if (head.status == HeadStatus::bad) return reply(client, {400, "text/plain", head.error + "\n"}, HttpRefusal::bad_request);
+    if (head.status == HeadStatus::bad)
+      return reply(client, {400, "text/plain", head.error + "\n"}, HttpRefusal::bad_request);
     // Each header line is checked once it is whole (the key before anything after it).
     if (check_ && (request.headers.size() > checked_headers || head.status == HeadStatus::complete)) {
       checked_headers = request.headers.size();

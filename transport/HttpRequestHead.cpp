@@ -36,8 +36,8 @@ HeadParse parse_request_head(std::string_view received, InboundRequest& request)
   const std::string_view line = head.substr(0, line_end);
   const auto space1 = line.find(' ');
   const auto space2 = space1 == std::string_view::npos ? space1 : line.find(' ', space1 + 1);
-  if (space1 == 0 || space1 == std::string_view::npos || space2 == std::string_view::npos ||
-      space2 == space1 + 1 || !line.substr(space2 + 1).starts_with("HTTP/")) {
+  if (space1 == 0 || space1 == std::string_view::npos || space2 == std::string_view::npos || space2 == space1 + 1 ||
+      !line.substr(space2 + 1).starts_with("HTTP/")) {
     result.status = HeadStatus::bad;
     result.error = "bad request line";
     return result;

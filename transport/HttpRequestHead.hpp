@@ -12,7 +12,7 @@ namespace flowlier::transport {
 
 struct InboundRequest {
   std::string method;
-  std::string path;  // query string removed
+  std::string path;                            // query string removed
   std::map<std::string, std::string> headers;  // lower-cased names, trimmed values
   std::string body;
 

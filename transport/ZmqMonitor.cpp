@@ -1,8 +1,8 @@
 #include "transport/ZmqMonitor.hpp"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 namespace flowlier::transport {
 
@@ -18,7 +18,7 @@ HandshakeFailure protocol_reason(std::uint32_t code) {
 
 std::string_view to_string(HandshakeFailure reason) {
   constexpr std::array<std::string_view, kHandshakeFailureCount> names{"mechanism_mismatch", "cryptographic",
-                                                                        "auth_refused", "protocol", "no_detail"};
+                                                                       "auth_refused", "protocol", "no_detail"};
   return names[static_cast<std::size_t>(reason)];
 }
 

@@ -1,8 +1,7 @@
 // Wrong configuration is refused with the key, its line and why (issue: every door
 // checks what comes in), and a state file is refused by an engine configured otherwise.
-#include <sstream>
-
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "detectors/StateIo.hpp"
 #include "pipeline/Config.hpp"
@@ -25,8 +24,9 @@ TEST_CASE("Config: severity thresholds must be ordered") {
 
 TEST_CASE("Config: endpoints are checked when the file is read") {
   const auto port = parse_config("[endpoints]\nflows_in = \"tcp://127.0.0.1:notaport\"\n", "t.toml");
-  CHECK(port.error == "t.toml:2: 'endpoints.flows_in' 'tcp://127.0.0.1:notaport' is not a ZeroMQ endpoint: port "
-                      "'notaport' is not a number from 0 to 65535 or *");
+  CHECK(port.error ==
+        "t.toml:2: 'endpoints.flows_in' 'tcp://127.0.0.1:notaport' is not a ZeroMQ endpoint: port "
+        "'notaport' is not a number from 0 to 65535 or *");
   CHECK(parse_config("[endpoints]\nevents_out = \"udp://x:1\"\n", "t.toml").error.find("unknown transport 'udp'") !=
         std::string::npos);
   CHECK(parse_config("[endpoints]\nevents_out = \"127.0.0.1:7702\"\n", "t.toml").error.find("expected tcp://") !=

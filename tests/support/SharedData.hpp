@@ -1,13 +1,12 @@
 #pragma once
 // Tests built on the shared sample data (../shared/data, or a file of the checkout)
 // fail when it is missing: a test that skips silently would pass without testing.
+#include <catch2/catch.hpp>
 #include <filesystem>
 
-#include <catch2/catch.hpp>
-
-#define REQUIRE_SAMPLE(file)                                                                          \
-  do {                                                                                                \
-    INFO("this test needs " << std::filesystem::path(file).string()                                   \
+#define REQUIRE_SAMPLE(file)                                                                         \
+  do {                                                                                               \
+    INFO("this test needs " << std::filesystem::path(file).string()                                  \
                             << " (../shared/data beside the checkout): it is missing, so it fails"); \
-    REQUIRE(std::filesystem::exists(file));                                                           \
+    REQUIRE(std::filesystem::exists(file));                                                          \
   } while (false)

@@ -6,13 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
-#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/transport/TestEvents.hpp"
 #include "transport/DeliveryService.hpp"
@@ -171,11 +170,15 @@ TEST_CASE("HTTP ingest: the key is refused as soon as its header line arrives; e
   CHECK(exchange(server.port(), "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello").starts_with("HTTP/1.1 401 "));
   const std::string key = "X-Key: right\r\n";
   CHECK(exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "\r\n").starts_with("HTTP/1.1 411 "));
-  CHECK(exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: x\r\n\r\n").starts_with("HTTP/1.1 400 "));
-  CHECK(exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: 99\r\n\r\n").starts_with("HTTP/1.1 413 "));
-  CHECK(exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: 3\r\n\r\nbad").starts_with("HTTP/1.1 400 "));
+  CHECK(
+      exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: x\r\n\r\n").starts_with("HTTP/1.1 400 "));
+  CHECK(
+      exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: 99\r\n\r\n").starts_with("HTTP/1.1 413 "));
+  CHECK(exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: 3\r\n\r\nbad")
+            .starts_with("HTTP/1.1 400 "));
   CHECK(exchange(server.port(), "nonsense\r\n\r\n").starts_with("HTTP/1.1 400 "));
-  CHECK(exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: 2\r\n\r\nok").starts_with("HTTP/1.1 200 "));
+  CHECK(exchange(server.port(), "POST / HTTP/1.1\r\n" + key + "Content-Length: 2\r\n\r\nok")
+            .starts_with("HTTP/1.1 200 "));
   CHECK(handled == 2);  // only the last two reached the handler
   CHECK(server.refused(HttpRefusal::wrong_key) == 2);
   CHECK(server.refused(HttpRefusal::length_required) == 1);
@@ -190,7 +193,8 @@ TEST_CASE("Key files: a file of the wrong kind is refused, naming the file") {
   const std::string dir = (fs::temp_directory_path() / fmt::format("flowlier-keys-{}", ::getpid())).string();
   fs::create_directories(dir);
   const std::string secret = dir + "/server.key", pub = dir + "/server.pub";
-  std::ofstream(secret) << "# flowlier CURVE secret key: keep private (run --curve-secret)\n" << pair.secret_key << "\n";
+  std::ofstream(secret) << "# flowlier CURVE secret key: keep private (run --curve-secret)\n"
+                        << pair.secret_key << "\n";
   std::ofstream(pub) << "# flowlier CURVE public key (share: --curve-allow on servers, --curve-peer on clients)\n"
                      << pair.public_key << "\n";
   std::string error;
@@ -293,7 +297,8 @@ token = "s3cret-token"
   REQUIRE(r.error.empty());
   CHECK(r.sinks[0].redacted() == "webhook sink 'webhook-0' -> https://hooks.example.com/... (format slack)");
   const std::string echoed =
-      "upstream said: POST /services/T000/B000/XXXXSECRET Authorization: bob:pa/ss?w#rd and {\"url\":\"services\\/T000\\/"
+      "upstream said: POST /services/T000/B000/XXXXSECRET Authorization: bob:pa/ss?w#rd and "
+      "{\"url\":\"services\\/T000\\/"
       "B000\\/XXXXSECRET\"}";
   const std::string clean = r.sinks[0].redact(echoed);
   CHECK(clean.find("XXXXSECRET") == std::string::npos);
@@ -307,8 +312,7 @@ TEST_CASE("Secrets: a receiver that echoes the request leaks nothing into logs o
   // The receiver answers 400 quoting the request's token header and path, as some proxies do.
   HttpIngestServer receiver(
       [](const InboundRequest& r) {
-        return MetricsReply{400, "text/plain",
-                            "bad request " + r.path + " " + std::string(r.header("authorization"))};
+        return MetricsReply{400, "text/plain", "bad request " + r.path + " " + std::string(r.header("authorization"))};
       },
       1 << 20);
   REQUIRE(receiver.start("127.0.0.1:0").empty());
@@ -338,7 +342,7 @@ TEST_CASE("Secrets: a receiver that echoes the request leaks nothing into logs o
   std::ifstream dead(dir + "/hec/dead-letter.jsonl");
   std::stringstream text;
   text << dead.rdbuf();
-  CHECK(text.str().find("bad request") != std::string::npos);  // the answer is kept...
+  CHECK(text.str().find("bad request") != std::string::npos);       // the answer is kept...
   CHECK(text.str().find("TOKEN-0123456789") == std::string::npos);  // ...without the token
   CHECK(sink->counters().last_error.find("TOKEN") == std::string::npos);
   sink.reset();
