@@ -401,6 +401,7 @@ int run_service(const RunOptions& o) {
       monitor(flows, "endpoints.flows_in");
       doing = "bind endpoints.flows_in " + config.endpoints.flows_in;
       flows.bind(config.endpoints.flows_in);
+      doing = "bind the built-in sources' hop";
       flows.bind(kSourcesHop);
     }
     if (role == "ingest") {
