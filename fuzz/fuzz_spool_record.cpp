@@ -26,13 +26,23 @@ void check_record(const std::string& record) {
   if (again.meta.id != event.meta.id || again.meta.summary != event.meta.summary) std::abort();
 }
 
-const std::string& spool_dir() {
-  static const std::string dir = [] {
+// One scratch directory per process, removed at exit (fork mode starts many processes).
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
     const auto d = std::filesystem::temp_directory_path() / ("fuzz-spool-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
-    return d.string();
-  }();
-  return dir;
+    path = d.string();
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+const std::string& spool_dir() {
+  static const ScratchDir dir;
+  return dir.path;
 }
 }  // namespace
 
