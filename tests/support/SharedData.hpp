@@ -4,9 +4,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#define REQUIRE_SAMPLE(file)                                                                         \
-  do {                                                                                               \
-    INFO("this test needs " << std::filesystem::path(file).string()                                  \
-                            << " (../shared/data beside the checkout): it is missing, so it fails"); \
-    REQUIRE(std::filesystem::exists(file));                                                          \
+#define REQUIRE_SAMPLE(file)                                                                        \
+  do {                                                                                              \
+    INFO("this test needs " << std::filesystem::path(file).string()                                 \
+                            << " (sample data: ../shared/data beside the checkout, or examples/): " \
+                            << "it is missing, so the test fails rather than pass untested");       \
+    REQUIRE(std::filesystem::exists(file));                                                         \
   } while (false)
