@@ -50,6 +50,16 @@ void run_eval(const EvalCliOptions& o) {
   if (report.malformed_count > 0 && !o.json) {
     std::cerr << "flowlier eval: " << report.malformed_count << " malformed event lines (see above)\n";
   }
+  if (report.firing_events + report.other_events == 0 && report.malformed_count > 0) {
+    // Recall 0 from a file none of whose lines is an event says nothing about the
+    // detector: it is the wrong file (normalize output, say), so it is an error.
+    std::cerr << "flowlier eval: " << o.events << ": no anomaly events, " << report.malformed_count
+              << " lines that are not events; expected `replay --out` output\n";
+    throw CLI::RuntimeError(1);
+  }
+  if (report.lines == 0) {
+    std::cerr << "flowlier eval: warning: " << o.events << " is empty (a detector that fired on nothing?)\n";
+  }
 }
 
 }  // namespace

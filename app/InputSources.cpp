@@ -13,7 +13,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/DecodeSink.hpp"
 #include "pipeline/Gzip.hpp"
+#include "pipeline/InputFormat.hpp"
 #include "pipeline/formats/AwsFields.hpp"
 #include "transport/FileFollower.hpp"
 #include "transport/LineChunker.hpp"
@@ -31,6 +33,34 @@ transport::MetricsReply firehose_reply(int status, const std::string& request_id
   nlohmann::json body{{"requestId", request_id}, {"timestamp", ms}};
   if (!error.empty()) body["errorMessage"] = error;
   return {status, "application/json", body.dump()};
+}
+
+// Decodes a body as the intake will, only to find out whether it is whole: JSON that
+// does not parse, base64 or gzip that does not decode, or no known format at all make
+// the delivery fail (Firehose retries it, then keeps it in its own error bucket).
+// Records with a bad field are no reason to refuse the rest: the intake counts them.
+class BodyCheck final : public pipeline::DecodeSink {
+ public:
+  void on_record(const pipeline::FlowRecord&) override {}
+  void on_reject(const pipeline::Reject& reject) override {
+    if (!error.empty()) return;
+    if (reject.reason == pipeline::RejectReason::invalid_json || reject.reason == pipeline::RejectReason::bad_encoding) {
+      error = fmt::format("{} (record {}): {}", pipeline::to_string(reject.reason), reject.line,
+                          reject.message.substr(0, 200));
+    }
+  }
+  std::string error;
+};
+
+std::string body_error(std::string_view body, const pipeline::DecoderOptions& options) {
+  const auto format = pipeline::detect_input_format(body.substr(0, 4096));
+  if (!format) return "not a Firehose delivery, a CloudWatch Logs payload or flow log text";
+  auto decoder = pipeline::make_decoder(*format, options);
+  if (!decoder) return "unsupported format";
+  BodyCheck check;
+  decoder->feed(body, 1, check);
+  decoder->finish(check);
+  return check.error;
 }
 
 // Compares without an early exit, so the time taken says nothing about the key.
@@ -84,9 +114,16 @@ bool InputSources::forward(zmq::socket_t& push, std::string&& chunk) {
 std::string InputSources::start() {
   if (!options_.http_listen.empty()) {
     http_push_ = make_push();
+    transport::HttpIngestLimits limits;
+    limits.max_body_bytes = options_.max_body_bytes;
+    limits.max_connections = options_.http_max_connections;
+    limits.header_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options_.http_header_timeout_seconds * 1000));
+    limits.body_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options_.http_body_timeout_seconds * 1000));
     http_ = std::make_unique<transport::HttpIngestServer>(
-        [this](const transport::InboundRequest& request) { return on_http(request); }, options_.max_body_bytes);
+        [this](const transport::InboundRequest& request) { return on_http(request); }, limits,
+        [this](const transport::InboundRequest& request, bool complete) { return check_head(request, complete); });
     if (auto error = http_->start(options_.http_listen); !error.empty()) return "--http-listen: " + error;
+    metrics_.http_server.store(http_.get());
   }
   if (!options_.follow.empty()) threads_.emplace_back(&InputSources::follow_loop, this, make_push());
   if (options_.from_stdin) threads_.emplace_back(&InputSources::stdin_loop, this, make_push());
@@ -96,6 +133,7 @@ std::string InputSources::start() {
 void InputSources::stop() {
   stopping_ = true;
   if (http_) http_->stop();
+  metrics_.http_server.store(nullptr);
   for (auto& t : threads_) t.join();
   threads_.clear();
   http_.reset();
@@ -170,14 +208,22 @@ void InputSources::stdin_loop(zmq::socket_t push) {
   fmt::print(stderr, "run: stdin: end of input\n");
 }
 
+// The access key is checked as soon as its header line has arrived (and its absence
+// once the head is whole), before the rest of the request is read.
+std::optional<transport::MetricsReply> InputSources::check_head(const transport::InboundRequest& request,
+                                                                bool complete) {
+  if (options_.http_access_key.empty() || request.method != "POST") return std::nullopt;
+  const auto key = request.headers.find("x-amz-firehose-access-key");
+  if (key == request.headers.end() && !complete) return std::nullopt;
+  if (key != request.headers.end() && same_key(key->second, options_.http_access_key)) return std::nullopt;
+  metrics_.http_auth_failures.fetch_add(1);
+  return firehose_reply(401, std::string(request.header("x-amz-firehose-request-id")), "wrong or missing access key");
+}
+
 transport::MetricsReply InputSources::on_http(const transport::InboundRequest& request) {
   std::string request_id(request.header("x-amz-firehose-request-id"));
   if (request.method != "POST") return firehose_reply(405, request_id, "POST only");
-  if (!options_.http_access_key.empty() &&
-      !same_key(request.header("x-amz-firehose-access-key"), options_.http_access_key)) {
-    metrics_.http_auth_failures.fetch_add(1);
-    return firehose_reply(401, request_id, "wrong or missing access key");
-  }
+  // The key was checked by check_head() before the body was read.
   std::string inflated;
   std::string_view body = request.body;
   const auto encoding = request.header("content-encoding");
@@ -198,6 +244,11 @@ transport::MetricsReply InputSources::on_http(const transport::InboundRequest& r
       request_id = json["requestId"].get<std::string>();
     }
   }
+  if (auto error = body_error(body, options_.decoder); !error.empty()) {
+    metrics_.http_bad_requests.fetch_add(1);
+    return firehose_reply(400, request_id, error);
+  }
+  std::lock_guard lock(http_push_mutex_);
   if (!forward(http_push_, std::string(body))) return firehose_reply(503, request_id, "shutting down");
   metrics_.http_bodies.fetch_add(1, std::memory_order_relaxed);
   return firehose_reply(200, request_id);

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -16,6 +18,7 @@
 
 #include <zmq.hpp>
 
+#include "pipeline/InputFormat.hpp"
 #include "transport/HttpIngestServer.hpp"
 
 namespace flowlier::app {
@@ -30,6 +33,10 @@ struct SourceOptions {
   // --follow read positions (FileFollower::checkpoints), saved beside the state after
   // every poll that read something and at stop, restored at start; empty: none.
   std::string follow_checkpoints;
+  std::size_t http_max_connections = 64;
+  double http_header_timeout_seconds = 5;
+  double http_body_timeout_seconds = 30;
+  pipeline::DecoderOptions decoder;       // to check an HTTP body before it is accepted
 };
 
 struct SourceMetrics {
@@ -41,6 +48,8 @@ struct SourceMetrics {
   std::atomic<std::uint64_t> file_rotations{0};  // rotations and truncations
   std::atomic<std::uint64_t> gzip_files{0};
   std::atomic<std::uint64_t> file_errors{0};
+  // Set while the HTTP source serves: its refusals by reason (HttpIngestServer::refused).
+  std::atomic<const transport::HttpIngestServer*> http_server{nullptr};
 };
 
 // True when `line` is an AWS flow log header (its first token is a field name).
@@ -67,6 +76,7 @@ class InputSources {
   void follow_loop(zmq::socket_t push);
   void stdin_loop(zmq::socket_t push);
   transport::MetricsReply on_http(const transport::InboundRequest& request);
+  std::optional<transport::MetricsReply> check_head(const transport::InboundRequest& request, bool complete);
 
   zmq::context_t& context_;
   std::string endpoint_;
@@ -74,7 +84,8 @@ class InputSources {
   SourceMetrics& metrics_;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
-  zmq::socket_t http_push_;  // used on the HTTP server's thread only
+  std::mutex http_push_mutex_;  // the HTTP server's connection threads share the socket
+  zmq::socket_t http_push_;
   std::unique_ptr<transport::HttpIngestServer> http_;
 };
 

@@ -144,6 +144,9 @@ int run_replay(const ReplayOptions& o) {
       }
     });
   }
+  // The restored run's counts: the summary reports this run's only.
+  models::WindowerStats restored_windows{};
+  EngineStats restored{};
   if (!o.state_in.empty()) {
     std::ifstream in(o.state_in, std::ios::binary);
     if (!in) {
@@ -154,6 +157,8 @@ int run_replay(const ReplayOptions& o) {
       fmt::print(stderr, "replay: {}: {}\n", o.state_in, error);
       return 2;
     }
+    restored_windows = engine.window_stats();
+    restored = engine.stats();
   }
 
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
@@ -218,10 +223,13 @@ int run_replay(const ReplayOptions& o) {
   fmt::print(stderr,
              "  late records: {} ({} observations); entities: {} (limit {}, {}); windows closed: {}; evicted: {}; "
              "refused: {} observations of new entities ({}); self-corrected: {}\n",
-             engine.late_records(), ws.late, engine.entity_count(), cap.max_entities,
-             cap.by_memory ? "max_memory" : "max_entities", ws.windows_closed, ws.evicted_idle + ws.evicted_full,
-             ws.dropped_table_full, cap.by_memory ? "max_memory" : "max_entities", es.self_corrections);
-  fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(), es.events_firing, es.events_resolved,
+             engine.late_records(), ws.late - restored_windows.late, engine.entity_count(), cap.max_entities,
+             cap.by_memory ? "max_memory" : "max_entities", ws.windows_closed - restored_windows.windows_closed,
+             ws.evicted_idle + ws.evicted_full - restored_windows.evicted_idle - restored_windows.evicted_full,
+             ws.dropped_table_full - restored_windows.dropped_table_full,
+             cap.by_memory ? "max_memory" : "max_entities", es.self_corrections - restored.self_corrections);
+  fmt::print(stderr, "  events: {} ({} firing, {} resolved){}\n", sink.events(),
+             es.events_firing - restored.events_firing, es.events_resolved - restored.events_resolved,
              !o.out.empty() && o.out != "-" ? fmt::format(", written to {}", o.out) : "");
   if (!sinks->empty() &&
       !sinks->finish(stderr, std::chrono::milliseconds(static_cast<std::int64_t>(o.sink_wait_seconds * 1000))))

@@ -27,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -47,6 +48,7 @@
 #include "transport/PrometheusText.hpp"
 #include "transport/TcpServerSocket.hpp"
 #include "transport/ZmqCurve.hpp"
+#include "transport/ZmqMonitor.hpp"
 #include "transport/ZmqPublisher.hpp"
 #include "transport/ZmqSockets.hpp"
 
@@ -112,6 +114,15 @@ std::string check_service(const Config& config, bool has_sources) {
   if (!config.security.curve_secret_key_file.empty() && config.security.curve_allow_file.empty()) {
     // A CURVE server without ZAP admits anyone who knows its public key.
     return "security.curve_secret_key_file / --curve-secret needs security.curve_allow_file / --curve-allow";
+  }
+  // Endpoints given on the command line are checked here (the config file's by its parser).
+  std::vector<std::tuple<std::string, std::string, bool>> endpoints{
+      {"endpoints.flows_in", config.endpoints.flows_in, true}, {"endpoints.events_out", config.endpoints.events_out, true}};
+  if (!s.listen.empty()) endpoints.emplace_back("service.listen / --listen", s.listen, true);
+  if (!s.publish_to.empty()) endpoints.emplace_back("service.publish_to / --publish-to", s.publish_to, false);
+  for (const auto& shard : s.shards) endpoints.emplace_back("service.shards / --shards", shard, false);
+  for (const auto& [name, endpoint, bind] : endpoints) {
+    if (auto error = zmq_endpoint_error(endpoint, bind); !error.empty()) return fmt::format("{}: {}", name, error);
   }
   std::string host;
   std::uint16_t port = 0;
@@ -357,20 +368,33 @@ int run_service(const RunOptions& o) {
   if (!security.curve_secret_key_file.empty()) {
     std::string error;
     auto secret = transport::read_key_file(security.curve_secret_key_file, error);
-    auto allowed = transport::read_keys_file(security.curve_allow_file, error);
     std::optional<std::string> public_key = secret ? transport::curve_public_key(*secret) : std::nullopt;
     if (!secret || !public_key) {
-      fmt::print(stderr, "run: {}\n",
+      fmt::print(stderr, "run: security.curve_secret_key_file / --curve-secret: {}\n",
                  error.empty() ? security.curve_secret_key_file + ": not a CURVE secret key" : error);
       return 2;
     }
+    auto allowed = transport::read_keys_file(security.curve_allow_file, error);
     if (!allowed) {
-      fmt::print(stderr, "run: {}\n", error);
+      fmt::print(stderr, "run: security.curve_allow_file / --curve-allow: {}\n", error);
+      return 2;
+    }
+    // A secret key in the allow-list would be a secret shared with every client.
+    if (allowed->count(*secret) > 0) {
+      fmt::print(stderr, "run: {} (security.curve_allow_file / --curve-allow) holds the server's secret key from {}: "
+                         "list the clients' public keys (their .pub files)\n",
+                 security.curve_allow_file, security.curve_secret_key_file);
       return 2;
     }
     if (role == "ingest" || role == "score") {
       std::ifstream in(security.curve_peer_file);
       for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("#") && line.find("CURVE secret key") != std::string::npos) {
+          fmt::print(stderr, "run: {} (security.curve_peer_file / --curve-peer) is a CURVE secret key file: give the "
+                             "server's public key (its .pub file)\n",
+                     security.curve_peer_file);
+          return 2;
+        }
         if (transport::is_z85_key(line)) peer_keys.push_back(line);
       }
       const std::size_t needed = role == "ingest" ? service.shards.size() : 1;
@@ -394,6 +418,13 @@ int run_service(const RunOptions& o) {
   std::unique_ptr<transport::ZmqPublisher> publisher;
   zmq::socket_t flows, events_in;
   std::vector<zmq::socket_t> shards, scorer_in, scorer_out;  // intake side; per engine
+  std::string doing;  // the bind or connect under way, named when it fails (port in use)
+  // Handshake failures and dropped peers of every bound endpoint (ZmqMonitor.hpp).
+  std::vector<std::unique_ptr<transport::SocketMonitor>> monitors;
+  const auto monitor = [&](zmq::socket_t& s, const char* name) {
+    monitors.push_back(std::make_unique<transport::SocketMonitor>(context, s));
+    metrics.monitors.emplace_back(name, monitors.back().get());
+  };
   try {
     if (single) {
       // A batch is one message's observations for one engine (up to megabytes): a few
@@ -421,27 +452,36 @@ int run_service(const RunOptions& o) {
       // disconnected by ZeroMQ before the message is buffered whole.
       flows.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(config.decoder.max_document_bytes));
       serve(flows);
+      monitor(flows, "endpoints.flows_in");
+      doing = "bind endpoints.flows_in " + config.endpoints.flows_in;
       flows.bind(config.endpoints.flows_in);
+      doing = "bind the built-in sources' hop";
       flows.bind(kSourcesHop);
     }
     if (role == "ingest") {
       for (const auto& endpoint : service.shards) {
         shards.push_back(socket(zmq::socket_type::push, outbound));
         client_of(shards.back(), shards.size() - 1);
+        doing = "connect service.shards " + endpoint;
         shards.back().connect(endpoint);
       }
     }
     if (role == "score") {
       scorer_in.push_back(socket(zmq::socket_type::pull, hop));
       serve(scorer_in.back());
+      monitor(scorer_in.back(), "service.listen");
+      doing = "bind service.listen " + service.listen;
       scorer_in.back().bind(service.listen);
       scorer_out.push_back(socket(zmq::socket_type::push, outbound));
       client_of(scorer_out.back(), 0);
+      doing = "connect service.publish_to " + service.publish_to;
       scorer_out.back().connect(service.publish_to);
     }
     if (role == "publish") {
       events_in = socket(zmq::socket_type::pull, hop);
       serve(events_in);
+      monitor(events_in, "service.listen");
+      doing = "bind service.listen " + service.listen;
       events_in.bind(service.listen);
     }
     if (single || role == "publish") {
@@ -449,13 +489,13 @@ int run_service(const RunOptions& o) {
       // stuck subscriber cannot hold the shutdown for long.
       transport::SocketOptions pub = hop;
       pub.linger_ms = 1000;
+      doing = "bind endpoints.events_out " + config.endpoints.events_out;
       publisher = std::make_unique<transport::ZmqPublisher>(context, config.endpoints.events_out, pub, 1,
                                                             curve ? curve->secret_key : std::string());
+      monitor(publisher->socket(), "endpoints.events_out");
     }
   } catch (const zmq::error_t& e) {
-    fmt::print(stderr, "run: cannot bind or connect: {} (endpoints.flows_in {}, endpoints.events_out {}{})\n",
-               e.what(), config.endpoints.flows_in, config.endpoints.events_out,
-               service.listen.empty() ? "" : ", listen " + service.listen);
+    fmt::print(stderr, "run: cannot {}: {}\n", doing.empty() ? "set up the internal hops" : doing, e.what());
     return 2;
   }
 
@@ -538,6 +578,7 @@ int run_service(const RunOptions& o) {
   source_options.max_body_bytes = std::min<std::size_t>(source_options.max_body_bytes, config.decoder.max_document_bytes);
   // Followed files resume where they were read, beside the state they went into.
   if (!intake_state.empty()) source_options.follow_checkpoints = config.state.path + ".follow";
+  source_options.decoder = config.decoder;
   if (!source_options.http_listen.empty() && source_options.http_access_key.empty()) {
     fmt::print(stderr, "run: warning: --http-listen without an access key accepts every request\n");
   }
@@ -568,6 +609,8 @@ int run_service(const RunOptions& o) {
   metrics.sinks.store(nullptr);
   metrics.zap = nullptr;
   if (zap) zap->stop();
+  metrics.monitors.clear();
+  for (auto& m : monitors) m->stop();
   context.close();
   std::uint64_t refused = 0;
   for (const auto& shard : metrics.shards) refused += shard.dropped_table_full.load();
@@ -634,6 +677,18 @@ void add_run_command(CLI::App& app) {
                   "host:port for POSTed Firehose HTTP endpoint deliveries and CloudWatch Logs payloads");
   cmd->add_option("--http-access-key", options->sources.http_access_key,
                   "Required X-Amz-Firehose-Access-Key (default: env FLOWLIER_HTTP_ACCESS_KEY)");
+  cmd->add_option("--http-max-connections", options->sources.http_max_connections,
+                  "Connections served at once; one more is answered 503")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--http-header-timeout", options->sources.http_header_timeout_seconds,
+                  "Seconds a connection has to send its request head")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--http-body-timeout", options->sources.http_body_timeout_seconds,
+                  "Seconds a request has to send its body after the head")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   cmd->callback([options] {
     const int rc = run_service(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);

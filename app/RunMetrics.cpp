@@ -67,6 +67,34 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_resolved_events_total", "Resolution events published.", v(m.events_resolved));
   t.counter("flowlier_auth_failures_total", "CURVE clients refused by the ZAP allow-list.",
             m.zap ? static_cast<double>(m.zap->refused()) : 0.0);
+  std::vector<std::pair<std::string, double>> handshakes, disconnects;
+  for (std::size_t i = 0; i < transport::kHandshakeFailureCount; ++i) {
+    const auto reason = static_cast<transport::HandshakeFailure>(i);
+    double total = 0;
+    for (const auto& [socket, monitor] : m.monitors) total += static_cast<double>(monitor->handshake_failures(reason));
+    handshakes.emplace_back(std::string(transport::to_string(reason)), total);
+  }
+  for (const auto& [socket, monitor] : m.monitors) {
+    disconnects.emplace_back(socket, static_cast<double>(monitor->disconnects()));
+  }
+  t.counter_family("flowlier_zmq_handshake_failures_total",
+                   "ZeroMQ clients refused during the handshake on a bound tcp endpoint, by reason: "
+                   "mechanism_mismatch (no CURVE), cryptographic (wrong server key), auth_refused (key not allowed).",
+                   "reason", handshakes);
+  if (!disconnects.empty()) {
+    t.counter_family("flowlier_zmq_disconnects_total",
+                     "Peers of a bound tcp endpoint disconnected, by config key: a peer closing, a failed handshake, "
+                     "or a message over the size limit (its message is lost).",
+                     "endpoint", disconnects);
+  }
+  std::vector<std::pair<std::string, double>> http;
+  for (std::size_t i = 0; i < transport::kHttpRefusalCount; ++i) {
+    const auto reason = static_cast<transport::HttpRefusal>(i);
+    const transport::HttpIngestServer* server = m.sources.http_server.load();
+    http.emplace_back(std::string(transport::to_string(reason)), server ? static_cast<double>(server->refused(reason)) : 0.0);
+  }
+  t.counter_family("flowlier_http_refused_total",
+                   "HTTP source requests refused (no 2xx) or dropped, by reason.", "reason", http);
   // Taken is read before sent, so a message in flight can only make the depth larger.
   const auto depth = [](const std::atomic<std::uint64_t>& sent, const std::atomic<std::uint64_t>& taken) {
     const std::uint64_t t_ = taken.load();
@@ -83,7 +111,7 @@ std::string render_metrics(const RunMetrics& m) {
                     {"http", v(m.sources.http_bodies)}});
   t.counter("flowlier_http_auth_failures_total", "HTTP source requests refused for a wrong or missing access key.",
             v(m.sources.http_auth_failures));
-  t.counter("flowlier_http_bad_requests_total", "HTTP source requests refused as malformed (bad gzip, encoding).",
+  t.counter("flowlier_http_bad_requests_total", "HTTP source requests refused as malformed (a body that does not decode: gzip, JSON, base64, encoding).",
             v(m.sources.http_bad_requests));
   t.counter("flowlier_file_rotations_total", "Followed files rotated (new inode) or truncated.",
             v(m.sources.file_rotations));

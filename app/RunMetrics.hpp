@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/InputSources.hpp"
 #include "app/MetricRegistry.hpp"
@@ -13,6 +15,7 @@
 #include "pipeline/RejectReason.hpp"
 #include "transport/LatencyHistogram.hpp"
 #include "transport/ZmqCurve.hpp"
+#include "transport/ZmqMonitor.hpp"
 
 namespace flowlier::app {
 
@@ -76,6 +79,8 @@ struct RunMetrics {
   // True while new entities were refused within the last minute.
   bool entity_limit_reached() const;
   const transport::ZapHandler* zap = nullptr;
+  // The monitors of this process's bound tcp sockets, by config key (set before the threads start).
+  std::vector<std::pair<std::string, const transport::SocketMonitor*>> monitors;
   std::atomic<const SinkBridge*> sinks{nullptr};  // set while the sinks are open
   // Per stage: a message's decode and routing (intake); a batch from its hand-over
   // by the intake to its engine having it (scoring: queue wait + windowing); a

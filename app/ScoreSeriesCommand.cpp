@@ -161,6 +161,12 @@ int run_score_series(const ScoreSeriesOptions& o) {
     std::cerr << "flowlier score-series: write failed\n";
     return 1;
   }
+  if (good == 0) {
+    // Nothing scored is a failure, not an empty result: an unreadable or empty CSV.
+    std::cerr << fmt::format("flowlier score-series: {}: no rows scored ({}); expected a `timestamp,value` CSV\n",
+                             o.file, bad > 0 ? fmt::format("{} bad lines", bad) : std::string("no data rows"));
+    return 1;
+  }
   return 0;
 }
 

@@ -1,11 +1,14 @@
 #include "pipeline/Config.hpp"
 
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include "pipeline/NearestName.hpp"
 
 namespace flowlier::pipeline {
 
@@ -19,6 +22,7 @@ class Reader {
   template <typename T>
   void get(std::string_view path, T& out) {
     if (!error_.empty()) return;
+    known_.emplace_back(path);
     const toml::node* node = root_.at_path(path).node();
     if (!node) return;
     seen_.insert(std::string(path));
@@ -77,13 +81,16 @@ class Reader {
     }
     if (!unknown.empty() && error_.empty()) {
       std::sort(unknown.begin(), unknown.end());
-      error_ = fmt::format("{}:{}: unknown key '{}'", source_, unknown[0].first, unknown[0].second);
+      const std::string near = nearest_name(unknown[0].second, known_);
+      error_ = fmt::format("{}:{}: unknown key '{}'{}", source_, unknown[0].first, unknown[0].second,
+                           near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
     }
   }
 
   const toml::table& root_;
   std::string source_;
   std::set<std::string> seen_;
+  std::vector<std::string> known_;  // every key asked for, present or not (for "did you mean")
   std::string error_;
 };
 
@@ -93,6 +100,7 @@ constexpr const char* kDefaults = R"(# flowlier configuration. Every key is opti
 format = "auto"            # auto, aws, aws-cloudwatch, aws-firehose, gcp, azure-nsg, azure-vnet
 aws_format = ""            # AWS field list for lines without a header; "" = the version-2 default
 max_line_bytes = 1048576   # longer text lines are rejected (line_too_long)
+max_document_bytes = 268435456  # larger JSON documents are rejected; run: a larger ZeroMQ message disconnects its sender
 
 [window]
 seconds = 60                    # tumbling event-time windows
@@ -201,6 +209,28 @@ curve_peer_file = ""        # ingest / score: public key of the server(s) connec
 
 const char* default_config_text() { return kDefaults; }
 
+std::string zmq_endpoint_error(std::string_view endpoint, bool bind) {
+  const auto fail = [&](std::string_view why) {
+    return fmt::format("'{}' is not a ZeroMQ endpoint: {}", endpoint, why);
+  };
+  const auto scheme_end = endpoint.find("://");
+  if (scheme_end == std::string_view::npos) return fail("expected tcp://HOST:PORT, ipc://PATH or inproc://NAME");
+  const std::string_view scheme = endpoint.substr(0, scheme_end);
+  const std::string_view address = endpoint.substr(scheme_end + 3);
+  if (scheme == "ipc" || scheme == "inproc") return address.empty() ? fail("the name is empty") : std::string();
+  if (scheme != "tcp") return fail(fmt::format("unknown transport '{}' (tcp, ipc or inproc)", scheme));
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return fail("expected tcp://HOST:PORT");
+  const std::string_view port = address.substr(colon + 1);
+  if (port == "*" && bind) return {};  // any free port
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535 || (!bind && value == 0)) {
+    return fail(fmt::format("port '{}' is not a number from {} to 65535{}", port, bind ? 0 : 1, bind ? " or *" : ""));
+  }
+  return {};
+}
+
 ConfigResult parse_config(std::string_view text, const std::string& source_name) {
   ConfigResult result;
   toml::table root;
@@ -219,6 +249,8 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
           "names no supported format");
   r.get("input.aws_format", c.decoder.aws_fields);
   r.get("input.max_line_bytes", c.decoder.max_line_bytes);
+  r.get("input.max_document_bytes", c.decoder.max_document_bytes);
+  r.check(c.decoder.max_document_bytes >= 1024, "input.max_document_bytes", "must be at least 1024");
 
   r.get("window.seconds", e.windows.window_seconds);
   r.check(e.windows.window_seconds >= 1 && e.windows.window_seconds <= 86400, "window.seconds",
@@ -306,6 +338,14 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("scoring.high", e.scoring.high);
   r.get("scoring.critical", e.scoring.critical);
   r.check(e.scoring.multiplicity >= 1 && e.scoring.decades > 0, "scoring", "needs multiplicity >= 1 and decades > 0");
+  {
+    // Severity is the highest threshold a score reaches: out of order, a 75.9 would be "critical".
+    const auto& t = e.scoring;
+    r.check(t.low < t.medium && t.medium < t.high && t.high < t.critical, "scoring",
+            fmt::format("thresholds must be ordered low < medium < high < critical (low = {}, medium = {}, high = {}, "
+                        "critical = {})",
+                        t.low, t.medium, t.high, t.critical));
+  }
 
   r.get("episodes.open_score", e.episodes.open_score);
   r.get("episodes.keep_score", e.episodes.keep_score);
@@ -317,6 +357,10 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("endpoints.flows_in", c.endpoints.flows_in);
   r.get("endpoints.events_out", c.endpoints.events_out);
   r.get("endpoints.metrics", c.endpoints.metrics);
+  r.check(zmq_endpoint_error(c.endpoints.flows_in, true).empty(), "endpoints.flows_in",
+          zmq_endpoint_error(c.endpoints.flows_in, true));
+  r.check(zmq_endpoint_error(c.endpoints.events_out, true).empty(), "endpoints.events_out",
+          zmq_endpoint_error(c.endpoints.events_out, true));
 
   auto& sv = c.service;
   r.get("limits.max_memory", c.limits.max_memory);
@@ -334,6 +378,13 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("service.listen", sv.listen);
   r.get("service.publish_to", sv.publish_to);
   r.get("service.shards", sv.shards);
+  r.check(sv.listen.empty() || zmq_endpoint_error(sv.listen, true).empty(), "service.listen",
+          zmq_endpoint_error(sv.listen, true));
+  r.check(sv.publish_to.empty() || zmq_endpoint_error(sv.publish_to, false).empty(), "service.publish_to",
+          zmq_endpoint_error(sv.publish_to, false));
+  for (const auto& shard : sv.shards) {
+    r.check(zmq_endpoint_error(shard, false).empty(), "service.shards", zmq_endpoint_error(shard, false));
+  }
   r.get("service.shard_index", sv.shard_index);
   r.get("service.shard_count", sv.shard_count);
   r.check(sv.shard_count >= 1 && sv.shard_index < sv.shard_count, "service.shard_index",

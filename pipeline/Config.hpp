@@ -4,6 +4,7 @@
 // the key and its line. default_config_text() is the full default file, commented.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/Engine.hpp"
@@ -71,5 +72,10 @@ struct ConfigResult {
 ConfigResult load_config_file(const std::string& path);
 ConfigResult parse_config(std::string_view text, const std::string& source_name);
 const char* default_config_text();
+
+// Why `endpoint` is not a ZeroMQ endpoint flowlier can bind (`bind`) or connect to:
+// tcp://HOST:PORT (PORT 1-65535; 0 or * also when binding), ipc://PATH, inproc://NAME.
+// "" when it is one. Checked by `config --check` and `run --check-config`, before any bind.
+std::string zmq_endpoint_error(std::string_view endpoint, bool bind);
 
 }  // namespace flowlier::pipeline

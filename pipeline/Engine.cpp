@@ -10,6 +10,7 @@
 
 #include "detectors/StateIo.hpp"
 #include "pipeline/Explanation.hpp"
+#include "pipeline/StateSettings.hpp"
 
 namespace flowlier::pipeline {
 
@@ -446,10 +447,12 @@ void Engine::save(std::ostream& out) const {
   }
   detectors::save_record(parts, "beacons", 1, bw.bytes());
   w.put_string(parts.str());
+  save_state_settings(out, config_);  // checked first by restore(): see StateSettings.hpp
   detectors::save_record(out, kEngineTag, kStateVersion, w.bytes());
 }
 
 std::string Engine::restore(std::istream& in) {
+  if (auto error = check_state_settings(in, config_); !error.empty()) return error;
   std::string payload;
   if (auto error = detectors::load_record(in, kEngineTag, kStateVersion, payload); !error.empty()) {
     return "engine state: " + error;

@@ -26,10 +26,12 @@ Outcome classify(const HttpResponse& r) {
   return Outcome::permanent;
 }
 
-// A bounded, secret-free description of an answer.
-std::string describe(const HttpResponse& r) {
-  if (r.status == 0) return r.error.empty() ? "no answer" : r.error;
-  std::string body = r.body.substr(0, 200);
+// A bounded, secret-free description of an answer: a receiver (or a proxy) may echo
+// the request, token and secret URL included, so every configured secret is redacted
+// before the text is cut to size.
+std::string describe(const HttpResponse& r, const SinkConfig& config) {
+  if (r.status == 0) return r.error.empty() ? "no answer" : config.redact(r.error);
+  std::string body = config.redact(r.body.substr(0, 4096)).substr(0, 200);
   for (auto& ch : body)
     if (ch == '\n' || ch == '\r') ch = ' ';
   return fmt::format("HTTP {} {}", r.status, body);
@@ -87,6 +89,8 @@ std::unique_ptr<DeliveryService> DeliveryService::start(SinkConfig config, SinkL
     return nullptr;
   }
   if (!log) log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+  // Whatever a log line quotes (a receiver's answer, a libcurl error), no secret is printed.
+  log = [log = std::move(log), config](const std::string& line) { log(config.redact(line)); };
   std::unique_ptr<DeliveryService> service(new DeliveryService(std::move(config), std::move(log), std::move(spool)));
   service->thread_ = std::thread([s = service.get()] { s->run(); });
   return service;
@@ -409,7 +413,7 @@ std::size_t DeliveryService::deliver(std::span<const SinkEvent> events, std::spa
       }
       case Outcome::permanent: {
         if (events.size() == 1) {
-          dead_letter(records, describe(response));
+          dead_letter(records, describe(response, config_));
           return 1;
         }
         const auto half = events.size() / 2;
@@ -423,9 +427,9 @@ std::size_t DeliveryService::deliver(std::span<const SinkEvent> events, std::spa
           if (!counters_.config_error)
             log_(fmt::format("ERROR {}: configuration error ({}): check the token and URL; events stay spooled, "
                              "retrying every {} ms",
-                             config_.redacted(), describe(response), config_.auth_retry_ms));
+                             config_.redacted(), describe(response, config_), config_.auth_retry_ms));
           counters_.config_error = true;
-          counters_.last_error = describe(response);
+          counters_.last_error = describe(response, config_);
           ++counters_.retried;
         }
         if (!sleep_for(std::chrono::milliseconds(config_.auth_retry_ms))) return 0;
@@ -436,10 +440,10 @@ std::size_t DeliveryService::deliver(std::span<const SinkEvent> events, std::spa
         {
           std::lock_guard lock(mutex_);
           ++counters_.retried;
-          counters_.last_error = describe(response);
+          counters_.last_error = describe(response, config_);
         }
         if (config_.max_retries > 0 && attempt > config_.max_retries) {
-          dead_letter(records, fmt::format("gave up after {} retries: {}", config_.max_retries, describe(response)));
+          dead_letter(records, fmt::format("gave up after {} retries: {}", config_.max_retries, describe(response, config_)));
           return events.size();
         }
         if (!sleep_for(backoff(attempt - 1, response))) return 0;

@@ -53,14 +53,44 @@ std::optional<SinkSeverity> parse_sink_severity(std::string_view s) {
 }
 
 namespace {
-// "https://user@host:port/secret/path?q" -> "https://host:port/..." (no credentials, no path).
+// The user:password@ of a URL ("" when none). Passwords are often written with '/',
+// '?' or '#' unencoded, so the credentials end at the last '@' of the URL, wherever the
+// first '/' is.
+std::string_view url_userinfo(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  const auto rest = url.substr(scheme + 3);
+  const auto at = rest.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : rest.substr(0, at + 1);
+}
+
+// "https://user:pa/ss@host:port/secret/path?q" -> "https://host:port/..." (no credentials, no path).
 std::string url_origin(const std::string& url) {
   const auto scheme = url.find("://");
   if (scheme == std::string::npos) return url.empty() ? "" : "<url>";
-  auto rest = url.substr(scheme + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  return url.substr(0, scheme + 3) + rest + (url.size() > scheme + 3 + rest.size() ? "/..." : "");
+  std::string_view rest = std::string_view(url).substr(scheme + 3 + url_userinfo(url).size());
+  const std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+  return url.substr(0, scheme + 3) + std::string(host) + (rest.size() > host.size() ? "/..." : "");
+}
+
+// The secret parts of one URL: its credentials (whole and the password alone) and, for
+// the sinks whose URL is itself the secret (Sumo Logic collector, webhooks), its path
+// and query.
+void add_url_secrets(const std::string& url, bool path_is_secret, std::vector<std::string>& out) {
+  const std::string_view userinfo = url_userinfo(url);
+  if (!userinfo.empty()) {
+    const std::string_view credentials = userinfo.substr(0, userinfo.size() - 1);
+    out.emplace_back(credentials);
+    if (const auto colon = credentials.find(':'); colon != std::string_view::npos) {
+      out.emplace_back(credentials.substr(colon + 1));
+    }
+  }
+  if (!path_is_secret) return;
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return;
+  const std::string_view rest = std::string_view(url).substr(scheme + 3 + userinfo.size());
+  const auto path = rest.find_first_of("/?#");
+  if (path != std::string_view::npos && rest.size() - path > 1) out.emplace_back(rest.substr(path + 1));
 }
 
 // Reads one [[sinks]] table; remembers the keys asked for so the rest are reported.
@@ -292,6 +322,35 @@ std::string SinkConfig::redacted() const {
   }
   if (type == SinkType::webhook) out += fmt::format(" (format {})", to_string(format));
   return out;
+}
+
+std::vector<std::string> SinkConfig::secrets() const {
+  std::vector<std::string> out;
+  if (!token.empty()) out.push_back(token);
+  if (!routing_key.empty()) out.push_back(routing_key);
+  const bool path_is_secret = type == SinkType::sumo_logic || type == SinkType::webhook;
+  add_url_secrets(url, path_is_secret, out);
+  for (const auto& u : urls) add_url_secrets(u, path_is_secret, out);
+  // Short strings would blank out ordinary words; a secret that short is no secret anyway.
+  std::erase_if(out, [](const std::string& secret) { return secret.size() < 4; });
+  // Longest first, so a secret inside another is not left half replaced.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  return out;
+}
+
+std::string SinkConfig::redact(std::string text) const {
+  for (const auto& secret : secrets()) {
+    // Also as a JSON string would carry it (an echoing receiver escapes '/').
+    std::string escaped;
+    for (char ch : secret) escaped += ch == '/' ? std::string("\\/") : std::string(1, ch);
+    for (const std::string* form : {&secret, static_cast<const std::string*>(&escaped)}) {
+      for (auto at = text.find(*form); at != std::string::npos; at = text.find(*form, at)) {
+        text.replace(at, form->size(), "<redacted>");
+        at += 10;
+      }
+    }
+  }
+  return text;
 }
 
 SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source) {

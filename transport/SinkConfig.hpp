@@ -71,6 +71,12 @@ struct SinkConfig {
 
   // For logs: type, name, URL host only, no token, no secret URL path.
   std::string redacted() const;
+  // Every configured secret: the token, the routing key, URL credentials and, for
+  // sumo_logic and webhook sinks, the URL's path and query (their URL is the secret).
+  std::vector<std::string> secrets() const;
+  // `text` with every secret (also JSON-escaped) replaced by "<redacted>": for anything
+  // logged, stored (dead letters) or exported (metrics) that may quote a receiver.
+  std::string redact(std::string text) const;
 };
 
 struct SinkConfigResult {

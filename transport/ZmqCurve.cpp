@@ -42,7 +42,7 @@ std::optional<std::string> curve_public_key(const std::string& secret_key) {
   return std::string(public_key);
 }
 
-std::optional<std::set<std::string>> read_keys_file(const std::string& path, std::string& error) {
+std::optional<std::set<std::string>> read_keys_file(const std::string& path, std::string& error, KeyKind expected) {
   std::ifstream in(path);
   if (!in) {
     error = fmt::format("cannot read key file {}", path);
@@ -54,7 +54,17 @@ std::optional<std::set<std::string>> read_keys_file(const std::string& path, std
   while (std::getline(in, line)) {
     ++number;
     const auto text = trim(line);
-    if (text.empty() || text.front() == '#') continue;
+    if (!text.empty() && text.front() == '#') {
+      const bool says_secret = text.find("CURVE secret key") != std::string_view::npos;
+      const bool says_public = text.find("CURVE public key") != std::string_view::npos;
+      if ((expected == KeyKind::secret && says_public) || (expected == KeyKind::public_key && says_secret)) {
+        error = fmt::format("{}:{}: this is a CURVE {} key file, a {} key is needed here", path, number,
+                            says_secret ? "secret" : "public", expected == KeyKind::secret ? "secret" : "public");
+        return std::nullopt;
+      }
+      continue;
+    }
+    if (text.empty()) continue;
     if (!is_z85_key(text)) {
       error = fmt::format("{}:{}: not a 40-character Z85 key", path, number);
       return std::nullopt;
@@ -64,8 +74,8 @@ std::optional<std::set<std::string>> read_keys_file(const std::string& path, std
   return keys;
 }
 
-std::optional<std::string> read_key_file(const std::string& path, std::string& error) {
-  auto keys = read_keys_file(path, error);
+std::optional<std::string> read_key_file(const std::string& path, std::string& error, KeyKind expected) {
+  auto keys = read_keys_file(path, error, expected);
   if (!keys) return std::nullopt;
   if (keys->size() != 1) {
     error = fmt::format("{}: expected exactly one key", path);

@@ -27,8 +27,15 @@ bool is_z85_key(std::string_view text);
 // Reads a key file: the first 40-character Z85 key on a line of its own ('#' comments
 // and blank lines skipped). Keys files hold one key per line. Errors name the file
 // and the line number, never the content.
-std::optional<std::string> read_key_file(const std::string& path, std::string& error);
-std::optional<std::set<std::string>> read_keys_file(const std::string& path, std::string& error);
+// A file that declares the other kind in its `flowlier keygen` comment line
+// ("# flowlier CURVE secret key" / "... public key") is refused, naming the file:
+// a public key given as the secret would derive a "secret" from public text, and a
+// secret key in an allow-list would be shared with every client.
+enum class KeyKind { secret, public_key };
+std::optional<std::string> read_key_file(const std::string& path, std::string& error,
+                                         KeyKind expected = KeyKind::secret);
+std::optional<std::set<std::string>> read_keys_file(const std::string& path, std::string& error,
+                                                    KeyKind expected = KeyKind::public_key);
 
 // Makes `socket` a CURVE server (before bind).
 void make_curve_server(zmq::socket_t& socket, const std::string& secret_key);

@@ -55,6 +55,8 @@ class ZmqPublisher {
   // Events that found a matching subscriber at its high-water mark (see above).
   std::uint64_t overflows() const { return overflows_; }
   std::string endpoint() const;  // the bound endpoint (resolved port for tcp://...:*)
+  // For a socket monitor (ZmqMonitor.hpp), attached before the publishing thread starts.
+  zmq::socket_t& socket() { return socket_; }
 
  private:
   void drain_subscriptions();

@@ -7,6 +7,7 @@
 #include "pipeline/InputFormat.hpp"
 #include "pipeline/formats/AwsTextDecoder.hpp"
 #include "tests/support/CollectingSink.hpp"
+#include "tests/support/SharedData.hpp"
 
 using namespace flowlier::pipeline;
 using flowlier::test::CollectingSink;
@@ -21,12 +22,6 @@ std::filesystem::path aws_sample(const char* name) {
   return std::filesystem::path(FLOWLIER_SHARED_DATA) / "samples" / "aws" / name;
 }
 
-// Catch2 2.x has no SKIP: say why and leave the test case.
-#define REQUIRE_SAMPLE(path)                                              \
-  if (!std::filesystem::exists(path)) {                                   \
-    WARN("skipped: shared sample data not found at " << (path).string()); \
-    return;                                                               \
-  }
 
 IpAddress ip(std::string_view text) {
   auto parsed = IpAddress::parse(text);

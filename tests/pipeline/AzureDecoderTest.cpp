@@ -9,6 +9,7 @@
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/InputFormat.hpp"
 #include "tests/support/CollectingSink.hpp"
+#include "tests/support/SharedData.hpp"
 #include "pipeline/formats/AzureDecoder.hpp"
 
 using namespace flowlier::pipeline;
@@ -62,10 +63,7 @@ std::string nsg_document(const std::vector<std::string>& tuples) {
 
 TEST_CASE("Azure NSG: the public v2 docs sample decodes tuple by tuple", "[azure][samples]") {
   const auto path = std::filesystem::path(FLOWLIER_SHARED_DATA) / "samples" / "azure" / "nsg_flow_log_v2_docs_sample.json";
-  if (!std::filesystem::exists(path)) {
-    WARN("skipped: shared sample " << path << " is missing");
-    return;
-  }
+  REQUIRE_SAMPLE(path);
   const auto sink = decode(InputFormat::azure_nsg, read_file(path));
   REQUIRE(sink.rejects.empty());
   REQUIRE(sink.records.size() == 11);
@@ -123,10 +121,7 @@ TEST_CASE("Azure NSG: the public v2 docs sample decodes tuple by tuple", "[azure
 TEST_CASE("Azure NSG: the docs' B/C/E bandwidth tuples carry deltas", "[azure][samples]") {
   const auto path =
       std::filesystem::path(FLOWLIER_SHARED_DATA) / "samples" / "azure" / "nsg_flow_log_v2_bandwidth_example.tuples";
-  if (!std::filesystem::exists(path)) {
-    WARN("skipped: shared sample " << path << " is missing");
-    return;
-  }
+  REQUIRE_SAMPLE(path);
   std::istringstream lines(read_file(path));
   std::vector<FlowRecord> records;
   for (std::string line; std::getline(lines, line);) {

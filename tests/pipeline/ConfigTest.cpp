@@ -63,7 +63,7 @@ TEST_CASE("Config: bad service settings name the key and its line") {
   }
   SECTION("an unknown key in [security]") {
     const auto r = parse_config("[security]\n\ncurve_secret = \"k\"\n", "f.toml");
-    CHECK(r.error == "f.toml:3: unknown key 'security.curve_secret'");
+    CHECK(r.error == "f.toml:3: unknown key 'security.curve_secret' (did you mean 'security.curve_secret_key_file'?)");
   }
   SECTION("a zero high-water mark") {
     const auto r = parse_config("[service]\nhwm = 0\n", "f.toml");

@@ -148,10 +148,14 @@ TEST_CASE("state of another version is refused naming both versions", "[engine][
   std::string bytes = good.str();
   // Layout: u16 tag length, tag, u32 version. Rewrite the version and its checksum
   // by re-framing the payload with version 99.
-  flowlier::detectors::RawRecord raw;
+  // The settings record comes first (StateSettings.hpp); it is kept as it is.
+  flowlier::detectors::RawRecord settings, raw;
   std::stringstream in(bytes);
+  REQUIRE(flowlier::detectors::read_record(in, settings) == "");
+  REQUIRE(settings.tag == "settings");
   REQUIRE(flowlier::detectors::read_record(in, raw) == "");
   std::stringstream future;
+  flowlier::detectors::save_record(future, settings.tag, settings.version, settings.payload);
   flowlier::detectors::save_record(future, raw.tag, 99, raw.payload);
   const auto error = engine.restore(future);
   CHECK(error.find("99") != std::string::npos);

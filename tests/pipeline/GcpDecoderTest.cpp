@@ -9,6 +9,7 @@
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/InputFormat.hpp"
 #include "tests/support/CollectingSink.hpp"
+#include "tests/support/SharedData.hpp"
 #include "pipeline/formats/GcpDecoder.hpp"
 
 using namespace flowlier::pipeline;
@@ -63,10 +64,7 @@ constexpr std::string_view kConnection =
 
 TEST_CASE("GCP: the public JSON Lines sample decodes field by field", "[gcp][samples]") {
   const auto path = shared_sample("grafana_gcp-test_flow_logs.jsonl");
-  if (!std::filesystem::exists(path)) {
-    WARN("skipped: shared sample " << path << " is missing");
-    return;
-  }
+  REQUIRE_SAMPLE(path);
   const auto sink = decode(read_file(path), 1);
   REQUIRE(sink.rejects.empty());
   REQUIRE(sink.records.size() == 4);
@@ -126,10 +124,7 @@ TEST_CASE("GCP: the public JSON Lines sample decodes field by field", "[gcp][sam
 
 TEST_CASE("GCP: a pretty-printed bare jsonPayload decodes at finish", "[gcp][samples]") {
   const auto path = shared_sample("ryanmat_flow_log_external.json");
-  if (!std::filesystem::exists(path)) {
-    WARN("skipped: shared sample " << path << " is missing");
-    return;
-  }
+  REQUIRE_SAMPLE(path);
   const auto sink = decode(read_file(path), 3);
   REQUIRE(sink.rejects.empty());
   REQUIRE(sink.records.size() == 1);

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/SharedData.hpp"
 #include "tests/transport/TestEvents.hpp"
 #include "transport/DeliveryService.hpp"
 #include "transport/FileSink.hpp"
@@ -365,10 +366,7 @@ std::size_t spool_bytes(const std::string& dir) {
 
 TEST_CASE("flowlier replay killed with -9 and a non-empty spool: the next run delivers the rest", "[integration]") {
   const std::string sample = std::string(FLOWLIER_SOURCE_DIR) + "/examples/sample/AWSLogs";
-  if (!fs::exists(sample)) {
-    WARN("skipped: " << sample << " is missing");
-    return;
-  }
+  REQUIRE_SAMPLE(sample);
   Fixture f("replay-kill");
   Receiver receiver(f.record);
   receiver.control({{"status", std::vector<int>(100000, 503)}});  // an outage: everything stays spooled
