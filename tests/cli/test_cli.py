@@ -106,10 +106,10 @@ class ConfigTest(unittest.TestCase):
             good.write_text(flowlier("config", "--defaults").stdout)
             self.assertEqual(flowlier("config", "--check", str(good)).returncode, 0)
             bad = pathlib.Path(d) / "bad.toml"
-            bad.write_text("[window]\nseconds = 60\n\n[detectors.ewma]\nhalf_lfe = 3\n")
+            bad.write_text("[window]\nseconds = 60\n\n[detectors.volume]\nhalf_lfe = 3\n")
             result = flowlier("config", "--check", str(bad))
             self.assertNotEqual(result.returncode, 0)
-            self.assertIn(f"{bad}:5: unknown key 'detectors.ewma.half_lfe'", result.stderr)
+            self.assertIn(f"{bad}:5: unknown key 'detectors.volume.half_lfe'", result.stderr)
             wrong = pathlib.Path(d) / "wrong.toml"
             wrong.write_text("[window]\nseconds = \"sixty\"\n")
             self.assertIn("'window.seconds' must be a non-negative integer", flowlier("config", "--check", str(wrong)).stderr)
