@@ -202,16 +202,22 @@ std::string labels_to_json(const Labels& labels) {
   return j.dump(2) + "\n";
 }
 
-std::optional<Labels> parse_labels(std::string_view text, std::string& error) {
-  const auto root = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+bool parse_labels_object(std::string_view text, nlohmann::json& root, std::string& error) {
+  root = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
   if (root.is_discarded()) {
     error = "labels: not valid JSON";
-    return std::nullopt;
+    return false;
   }
   if (!root.is_object()) {
     error = "labels: not a JSON object";
-    return std::nullopt;
+    return false;
   }
+  return true;
+}
+
+std::optional<Labels> parse_labels(std::string_view text, std::string& error) {
+  nlohmann::json root;
+  if (!parse_labels_object(text, root, error)) return std::nullopt;
   Labels labels;
   std::string schema;
   if (!read_string(root, "schema", schema, "", error)) return std::nullopt;

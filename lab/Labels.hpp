@@ -61,6 +61,10 @@ inline constexpr std::string_view labels_schema = "flowlier.labels.v1";
 // Pretty JSON text (2-space indent, trailing newline); key order is fixed.
 std::string labels_to_json(const Labels& labels);
 
+// Parses `text` as a JSON object into `root`; false with "labels: not valid JSON" or
+// "labels: not a JSON object" in `error` otherwise (every labels format starts here).
+bool parse_labels_object(std::string_view text, nlohmann::json& root, std::string& error);
+
 // Parses labels.json text. On failure returns nullopt and sets `error` to a message naming
 // the offending key. Never throws.
 std::optional<Labels> parse_labels(std::string_view text, std::string& error);

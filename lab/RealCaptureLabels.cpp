@@ -89,15 +89,8 @@ std::optional<Labels> parse_real_capture_labels(std::string_view text, std::stri
 }
 
 std::optional<LoadedLabels> parse_any_labels(std::string_view text, std::string& error) {
-  const auto root = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-  if (root.is_discarded()) {
-    error = "labels: not valid JSON";
-    return std::nullopt;
-  }
-  if (!root.is_object()) {
-    error = "labels: not a JSON object";
-    return std::nullopt;
-  }
+  nlohmann::json root;
+  if (!parse_labels_object(text, root, error)) return std::nullopt;
   if (root.contains("schema")) {
     auto labels = parse_labels(text, error);
     if (!labels) return std::nullopt;
