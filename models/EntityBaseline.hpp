@@ -1,13 +1,15 @@
 #pragma once
 // The per-entity baseline of every window feature, and how it scores a window.
 //
-// Volumes (packets, bytes) are multiplicative, heavy-tailed and often zero (sessions,
-// batch jobs, backups): whether the entity is active and how much it does when active
-// are judged apart, with a Student-t tail in log space (IntermittentDetector). Counts (flows, distinct peers and ports, rejects,
-// external flows) use a negative-binomial baseline (CountDetector). Novelty (new
-// peers, new ports) uses the Beta-Binomial rarity model. The EWMAs use a short
-// half-life (30 windows by default) so they follow the daily cycle instead of
-// paging on it; their variance absorbs the remaining lag.
+// Magnitudes (packets, bytes and the activity counts a user or job drives) are
+// heavy-tailed and often zero (sessions, batch jobs, backups): whether the entity is
+// active and how much it does when active are judged apart, with a Student-t tail in
+// log space whose dof the entity learns (IntermittentDetector). Counts of small
+// independent events (peers reaching the entity, ports, rejects, one source's repeats)
+// use a negative-binomial baseline (CountDetector). Novelty (new peers, new ports)
+// uses the Beta-Binomial rarity model. Levels use a short half-life (30 windows by
+// default) so they follow the daily cycle; spreads are remembered about a day. Every
+// p is floored by what the history can vouch for (evidence_power).
 //
 // Memory: a few hundred bytes per entity (see memory_usage()); the configs are
 // shared, not copied per entity, except where a detector class embeds its own.
@@ -81,7 +83,6 @@ class EntityBaseline {
                        const BaselineConfig& config) {
     return sources_.absorb(window.sources(), window_end, window_seconds, config.source_half_life);
   }
-  const RepeatedSources& sources() const { return sources_; }
 
   std::uint32_t windows() const { return windows_; }
   // The run of evidence after this entity's last first contact on a new port (the

@@ -46,7 +46,9 @@ struct EntityKey {
   // What one page is about, and what decides the shard: the host for an address of
   // an interface (so the interface and its address meet in one engine and make one
   // episode), else the entity itself.
-  std::uint64_t incident() const { return host != 0 ? host : hash(); }
+  std::uint64_t incident() const { return incident(hash()); }
+  // The same with this key's hash() already computed.
+  std::uint64_t incident(std::uint64_t own_hash) const { return host != 0 ? host : own_hash; }
 };
 
 struct EntityKeyHash {

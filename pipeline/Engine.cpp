@@ -97,7 +97,7 @@ void Engine::ingest(const FlowRecord& record) {
 void Engine::ingest(const models::Observation& o) {
   // Hashed once: shard ownership and the entity table both need it.
   const std::uint64_t key_hash = o.entity.hash();
-  if (!owns_hash(o.entity.host != 0 ? o.entity.host : key_hash)) {
+  if (!owns_hash(o.entity.incident(key_hash))) {
     ++stats_.other_shard;
     return;
   }
@@ -212,9 +212,8 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   // contact's novelty (Fisher, corrected for the looks; detectors/SustainedEvidence).
   const auto ecf = static_cast<std::size_t>(Feature::external_client_flows);
   const char* ecf_detector = scores[ecf].detector;
-  const double contact_p = scores[ecf].result.tail_probability;
   if (!outlier_model && baseline.contact_run().open() && !scores[ecf].result.warming_up) {
-    const double sustained = baseline.contact_run().peek(contact_p, config_.sustained);
+    const double sustained = baseline.contact_run().peek(scores[ecf].result.tail_probability, config_.sustained);
     if (sustained < p[ecf]) {
       p[ecf] = sustained;
       ecf_detector = "sustained";
@@ -310,7 +309,7 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     outliers_[w.slot].update(x, w.end);
   } else {
     auto& run = baseline.contact_run();
-    if (run.open() && !scores[ecf].result.warming_up) run.add(contact_p, config_.sustained);
+    if (run.open() && !scores[ecf].result.warming_up) run.add(scores[ecf].result.tail_probability, config_.sustained);
     // A new first contact starts a new run (its own family of looks). Its one anchor
     // p-value is the larger of the two novelties: "both this rare" is valid under any
     // dependence between them (a new peer usually brings its port along).
