@@ -96,6 +96,7 @@ void EntityBaseline::save(std::ostream& out) const {
   for (const auto& c : count_checks_) c.save(w);
   contact_run_.save(w);
   upload_run_.save(w);
+  upload_hours_.save(w);
   sources_.save(w);
   w.put_string(body.str());
   detectors::save_record(out, kTag, kVersion, w.bytes());
@@ -111,6 +112,7 @@ std::string EntityBaseline::restore(std::istream& in, const BaselineConfig& conf
   for (auto& c : next.count_checks_) c.load(r);
   if (!next.contact_run_.load(r)) return r.finish();
   if (!next.upload_run_.load(r)) return r.finish();
+  if (!next.upload_hours_.load(r)) return r.ok() ? "entity baseline: bad upload-hours state" : r.finish();
   if (!next.sources_.load(r)) return r.finish();
   r.get_string(body, 1 << 20);
   if (auto error = r.finish(); !error.empty()) return error;

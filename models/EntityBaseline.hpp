@@ -19,6 +19,7 @@
 #include <string>
 
 #include "detectors/CountDetector.hpp"
+#include "detectors/DailyRecurrence.hpp"
 #include "detectors/IntermittentDetector.hpp"
 #include "detectors/RarityDetector.hpp"
 #include "detectors/SustainedEvidence.hpp"
@@ -33,6 +34,7 @@ struct BaselineConfig {
   detectors::CountConfig counts{.half_life = 30.0, .variance_half_life = 720.0, .min_samples = 30};
   detectors::RarityConfig rarity{.min_windows = 30};
   detectors::SelfCheckConfig count_check;  // the counts' self-check (volumes carry their own)
+  detectors::DailyRecurrenceConfig upload_hours;  // when uploads usually begin (backups)
   // A window's p is never below (windows of history + 1)^-evidence_power.
   double evidence_power = 3.0;
   // Every warm count updates the baseline clipped at this many spreads, so an attack
@@ -64,7 +66,7 @@ using WindowScores = std::array<FeatureScore, kFeatureCount>;
 class EntityBaseline {
  public:
   static constexpr const char* kTag = "entity_baseline";
-  static constexpr std::uint32_t kVersion = 3;  // 2: external_client_flows; 3: intermittent volumes, self-checks
+  static constexpr std::uint32_t kVersion = 4;  // 2: external_client_flows; 3: intermittent volumes, self-checks; 4: upload hours
 
   explicit EntityBaseline(const BaselineConfig& config = {});
 
@@ -92,6 +94,9 @@ class EntityBaseline {
   // The run of evidence after the entity began an upload to a new external peer.
   const detectors::SustainedEvidence& upload_run() const { return upload_run_; }
   detectors::SustainedEvidence& upload_run() { return upload_run_; }
+  // The hours of the day at which this entity begins large external uploads (its
+  // backups and scheduled jobs): an upload run does not start at a usual hour.
+  detectors::DailyRecurrence& upload_hours() { return upload_hours_; }
   void save(std::ostream& out) const;
   std::string restore(std::istream& in, const BaselineConfig& config);
   std::uint64_t checksum() const;
@@ -117,6 +122,7 @@ class EntityBaseline {
   std::array<detectors::RarityDetector, 2> novelty_;  // new_peers, new_ports
   detectors::SustainedEvidence contact_run_;
   detectors::SustainedEvidence upload_run_;
+  detectors::DailyRecurrence upload_hours_;
   std::uint32_t windows_ = 0;
 };
 

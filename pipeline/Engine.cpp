@@ -196,6 +196,13 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   if (new_upload) {
     p[bytes_out] = std::min(p[bytes_out], scores[bytes_out].result.tail_probability * new_peers.tail_probability);
   }
+  // Large uploads out of the estate: when they usually begin (a nightly backup's hour)
+  // is asked before this window is counted, so an onset never vouches for itself.
+  const bool large_upload = !outlier_model && !scores[bytes_out].result.warming_up &&
+                            scores[bytes_out].result.tail_probability < kNoveltyEvidence &&
+                            uploads_to_external_peer(x, w.accumulator, false);
+  const double usual_upload_hour =
+      outlier_model ? 1.0 : baseline.upload_hours().probability(w.end, config_.baseline.upload_hours);
   // An upload to a new external peer that keeps going: each later window adds its
   // bytes_out evidence (Fisher, corrected for the looks), as for a new port below. A
   // heavy-tailed host cannot page on one window of it; ten minutes of it can.
@@ -321,9 +328,13 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
     // Its anchor: "this much, and to a peer never reached before", the larger of the
     // two p-values (an entity that meets new peers all day anchors weakly). What makes
     // the run is the upload going on, window after window, to that new peer.
-    if (new_upload && scores[bytes_out].result.tail_probability < kNoveltyEvidence) {
+    // An upload at the hour this entity's scheduled uploads begin is its job, even to
+    // an address it has not met lately (object stores answer from new ones nightly).
+    if (new_upload && scores[bytes_out].result.tail_probability < kNoveltyEvidence &&
+        usual_upload_hour < kNoveltyEvidence) {
       upload.start({std::max(scores[bytes_out].result.tail_probability, new_peers.tail_probability)});
     }
+    baseline.upload_hours().observe(w.end, large_upload, config_.baseline.upload_hours);
     baseline.update(x, scores, w.end, config_.baseline);
   }
 }

@@ -95,7 +95,7 @@ class Engine {
  public:
   // 2: beacon candidates; 3: external_client_flows, port by role; 4: addresses keyed by host,
   // intermittent baselines, repeated sources
-  static constexpr std::uint32_t kStateVersion = 4;
+  static constexpr std::uint32_t kStateVersion = 5;
 
   explicit Engine(EngineConfig config);
   ~Engine();
