@@ -90,7 +90,41 @@ std::string RarityConfig::validate() const {
 
 RarityDetector::RarityDetector(const RarityConfig& config) : config_(sanitized(config)) {}
 
+namespace {
+// Item pairs the prior dispersion (the cap's) is worth: a few hundred windows of a
+// host that meets a handful of items each.
+constexpr double kPriorPairs = 1000;
+}  // namespace
+
+void RarityDetector::posterior(double& alpha, double& beta) const {
+  alpha = config_.prior_new + static_cast<double>(total_new_);
+  beta = config_.prior_known + static_cast<double>(total_known_);
+  const double rho_cap = 1.0 / (config_.max_concentration + 1.0);
+  const double rho = std::clamp((dispersion_sum_ + rho_cap * kPriorPairs) / (dispersion_pairs_ + kPriorPairs),
+                                rho_cap, 0.5);
+  const double concentration = std::min(config_.max_concentration, 1.0 / rho - 1.0);
+  if (alpha + beta > concentration) {
+    const double shrink = concentration / (alpha + beta);
+    alpha *= shrink;
+    beta *= shrink;
+  }
+}
+
 void RarityDetector::update(std::uint32_t new_items, std::uint32_t known_items, std::int64_t /*time_s*/) {
+  const std::uint64_t n = std::uint64_t{new_items} + known_items;
+  if (is_warm() && n >= 2) {
+    // Against the pooled rate (not the shrunk posterior): the moment is about the
+    // spread of windows around the entity's own novelty rate.
+    const double pi = (config_.prior_new + static_cast<double>(total_new_)) /
+                      (config_.prior_new + config_.prior_known + static_cast<double>(total_new_ + total_known_));
+    const double nd = static_cast<double>(n);
+    const double var = nd * pi * (1.0 - pi);
+    if (var > 0.0) {
+      const double d = static_cast<double>(new_items) - nd * pi;
+      dispersion_sum_ += d * d / var - 1.0;
+      dispersion_pairs_ += nd - 1.0;
+    }
+  }
   if (windows_observed_ < UINT32_MAX) ++windows_observed_;
   if (new_items > 0 && windows_with_novelty_ < UINT32_MAX) ++windows_with_novelty_;
   total_new_ += new_items;
@@ -102,13 +136,8 @@ DetectorResult RarityDetector::score(std::uint32_t new_items, std::uint32_t know
   DetectorResult result;
   result.value = new_items;
   result.warming_up = !is_warm();
-  double alpha = config_.prior_new + static_cast<double>(total_new_);
-  double beta = config_.prior_known + static_cast<double>(total_known_);
-  if (alpha + beta > config_.max_concentration) {
-    const double shrink = config_.max_concentration / (alpha + beta);
-    alpha *= shrink;
-    beta *= shrink;
-  }
+  double alpha = 0, beta = 0;
+  posterior(alpha, beta);
   const std::uint64_t n = std::uint64_t{new_items} + known_items;
   const double nd = static_cast<double>(n);
   const double s = alpha + beta;
@@ -126,6 +155,8 @@ std::string RarityDetector::payload() const {
   writer.put(windows_with_novelty_);
   writer.put(total_new_);
   writer.put(total_known_);
+  writer.put(dispersion_sum_);
+  writer.put(dispersion_pairs_);
   return writer.take();
 }
 
@@ -142,8 +173,14 @@ std::string RarityDetector::restore(std::istream& in) {
   reader.get(next.windows_with_novelty_);
   reader.get(next.total_new_);
   reader.get(next.total_known_);
+  reader.get(next.dispersion_sum_);
+  reader.get(next.dispersion_pairs_);
   if (reader.ok() && next.windows_with_novelty_ > next.windows_observed_) {
     reader.fail("more windows with novelty than windows observed");
+  }
+  if (reader.ok() && (!std::isfinite(next.dispersion_sum_) || !std::isfinite(next.dispersion_pairs_) ||
+                      next.dispersion_pairs_ < 0)) {
+    reader.fail("dispersion sums are not finite");
   }
   if (std::string error = reader.finish(); !error.empty()) return "rarity: " + error;
   *this = next;

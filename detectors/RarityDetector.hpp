@@ -10,6 +10,13 @@
 // new peers every window gets p near 1. The posterior's concentration is capped
 // (max_concentration) so a long quiet history does not make a single new item look
 // impossible: novelty comes in bursts, and the cap keeps the tail heavy.
+// How bursty is learnt from the entity itself: items of one window are not
+// independent (a page load meets thirty new CDN addresses at once), and the
+// Beta-Binomial's intra-window correlation rho = 1 / (alpha + beta + 1) is estimated by
+// the method of moments over warm windows, E[(k - n pi)^2 / (n pi (1 - pi)) - 1] =
+// (n - 1) rho, shrunk towards the cap's rho; the concentration used is then at most
+// 1 / rho - 1. A host whose novelty comes thirty at a time is not surprised by
+// thirty-five.
 // State: four counters (24 bytes) plus config. O(1) update; score sums the tail
 // (stops when terms become negligible; at most n - k terms).
 #include <cstdint>
@@ -33,7 +40,7 @@ struct RarityConfig {
 class RarityDetector {
  public:
   static constexpr const char* kTag = "rarity";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;  // 2: learnt dispersion
 
   explicit RarityDetector(const RarityConfig& config = {});
 
@@ -59,6 +66,10 @@ class RarityDetector {
   std::uint32_t windows_with_novelty_ = 0;
   std::uint64_t total_new_ = 0;    // new items over all windows = distinct items seen
   std::uint64_t total_known_ = 0;  // known-item observations over all windows
+  double dispersion_sum_ = 0;      // sum over warm windows of (k - n pi)^2 / (n pi (1 - pi)) - 1
+  double dispersion_pairs_ = 0;    // sum over the same windows of n - 1
+  // The Beta parameters the next window is judged with.
+  void posterior(double& alpha, double& beta) const;
 };
 
 // P(X >= k) for X ~ BetaBinomial(n, alpha, beta), alpha, beta > 0; clamped to

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <sstream>
+
 #include <vector>
 
 #include "detectors/Probability.hpp"
@@ -79,10 +82,39 @@ TEST_CASE("rarity save/restore", "[rarity][persist]") {
     w.put<std::uint32_t>(5);  // more novelty windows than windows
     w.put<std::uint64_t>(0);
     w.put<std::uint64_t>(0);
+    w.put<double>(0);
+    w.put<double>(0);
     std::ostringstream out;
     save_record(out, RarityDetector::kTag, RarityDetector::kVersion, w.bytes());
     RarityDetector d;
     const auto error = flowlier::detectors::testing::restore_from(d, out.str());
     CHECK(error.find("novelty") != std::string::npos);
   }
+}
+
+TEST_CASE("novelty that comes in bursts is learnt as bursty", "[rarity][dispersion]") {
+  // Both entities meet new items at the same long-run rate (about 17 of 40 a window).
+  // One meets them independently; the other thirty at a time, now and then.
+  RarityDetector steady, bursty;
+  std::mt19937_64 rng(5);
+  std::binomial_distribution<int> items(40, 17.0 / 40);
+  std::bernoulli_distribution burst(17.0 / 34);
+  for (int i = 0; i < 1500; ++i) {
+    const int k = items(rng);
+    steady.update(static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(40 - k), i * 60);
+    const int b = burst(rng) ? 34 : 0;
+    bursty.update(static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(40 - b), i * 60);
+  }
+  // Thirty-five new of forty: news for the steady one, routine for the bursty one.
+  const double p_steady = steady.score(35, 5, 0).tail_probability;
+  const double p_bursty = bursty.score(35, 5, 0).tail_probability;
+  INFO("steady " << p_steady << ", bursty " << p_bursty);
+  CHECK(p_steady < 1e-7);
+  CHECK(p_bursty > 1e-3);
+  // The learnt dispersion survives a restart.
+  std::stringstream state;
+  bursty.save(state);
+  RarityDetector back;
+  REQUIRE(back.restore(state).empty());
+  CHECK(back.score(35, 5, 0).tail_probability == p_bursty);
 }
