@@ -58,19 +58,38 @@ DetectorResult IntermittentDetector::raw_score(double x, const IntermittentConfi
   r.value = std::isfinite(x) ? std::max(0.0, x) : 0.0;
   r.warming_up = active_ < c.min_active;
   const double level = level_;
-  // Bessel-style correction of the EW variance while few active windows stand behind it.
-  const double n_eff = std::min(static_cast<double>(active_), (2.0 - alpha_for(c.spread_half_life)) /
-                                                                   alpha_for(c.spread_half_life));
-  double variance = spread_;
-  if (n_eff > 1.0) variance *= n_eff / (n_eff - 1.0);
-  const double sd = std::max(std::sqrt(std::max(0.0, variance)), c.min_std);
+  const double sd = spread_sd(c);
   r.expected = active_ == 0 ? 0.0 : std::expm1(level);
   r.lower = 0.0;
   r.upper = active_ == 0 ? r.value : std::expm1(level + c.band_sigma * sd);
   if (r.warming_up || r.value <= 0.0) return r;
   const double z = (std::log1p(r.value) - level) / sd;
-  r.tail_probability = clamp_probability(activity_rate(c) * student_t_tail(z, tail_dof(c), Tail::upper));
+  // The more conservative of the two tails: the Student-t, or what the entity's own
+  // exceedances say (a host that downloads 50 MB a few times a day has a tail no
+  // unimodal shape fitted to its usual minutes can know).
+  const double tail = std::max(student_t_tail(z, tail_dof(c), Tail::upper), exceedance_tail(z, c));
+  r.tail_probability = clamp_probability(activity_rate(c) * tail);
   return r;
+}
+
+double IntermittentDetector::spread_sd(const IntermittentConfig& c) const {
+  // Bessel-style correction of the EW variance while few active windows stand behind it.
+  const double n_eff = std::min(static_cast<double>(active_), (2.0 - alpha_for(c.spread_half_life)) /
+                                                                   alpha_for(c.spread_half_life));
+  double variance = spread_;
+  if (n_eff > 1.0) variance *= n_eff / (n_eff - 1.0);
+  return std::max(std::sqrt(std::max(0.0, variance)), c.min_std);
+}
+
+double IntermittentDetector::exceedance_tail(double z, const IntermittentConfig& c) const {
+  if (!c.exceedance_tail || z <= kExceedanceZ) return 0.0;
+  const double n_eff = std::min(static_cast<double>(active_), 1.0 / alpha_for(c.spread_half_life));
+  // Priors: one exceedance in 1 / P(normal > 2) windows, two of them with a
+  // normal-like mean excess, so without exceedances of its own this tail is thinner
+  // than the Student-t and the t decides.
+  const double rate = (exceed_ + 1.0) / (n_eff + kPriorWindowsPerExceedance);
+  const double mean_excess = (excess_ + kPriorExceedances * kPriorMeanExcess) / (exceed_ + kPriorExceedances);
+  return std::min(1.0, rate * std::exp(-(z - kExceedanceZ) / mean_excess));
 }
 
 DetectorResult IntermittentDetector::score(double x, const IntermittentConfig& c, double* raw) const {
@@ -93,6 +112,13 @@ void IntermittentDetector::update(double x, const IntermittentConfig& c, double 
   if (x <= 0) return;
 
   const bool warm = active_ >= c.min_active;
+  if (warm) {
+    // Peaks over threshold, measured before this window moves level and spread.
+    const double keep = 1.0 - alpha_for(c.spread_half_life);
+    const double z = (std::log1p(x) - level_) / spread_sd(c);
+    exceed_ = static_cast<float>(keep * exceed_ + (z > kExceedanceZ ? 1.0 : 0.0));
+    excess_ = static_cast<float>(keep * excess_ + (z > kExceedanceZ ? z - kExceedanceZ : 0.0));
+  }
   if (active_ < UINT32_MAX) ++active_;
   const double y = std::log1p(x);
   const double a = std::max(alpha_for(c.level_half_life), 1.0 / active_);
@@ -118,6 +144,8 @@ void IntermittentDetector::save(std::ostream& out) const {
   w.put(activity_);
   w.put(activity_n_);
   check_.save(w);
+  w.put(exceed_);
+  w.put(excess_);
   w.put(active_);
   w.put(windows_);
   w.put(corrections_);
@@ -135,11 +163,13 @@ std::string IntermittentDetector::restore(std::istream& in) {
   r.get(next.activity_);
   r.get(next.activity_n_);
   next.check_.load(r);
+  r.get(next.exceed_);
+  r.get(next.excess_);
   r.get(next.active_);
   r.get(next.windows_);
   r.get(next.corrections_);
   if (auto error = r.finish(); !error.empty()) return "intermittent: " + error;
-  for (float v : {next.level_, next.spread_, next.fourth_, next.activity_, next.activity_n_}) {
+  for (float v : {next.level_, next.spread_, next.fourth_, next.activity_, next.activity_n_, next.exceed_, next.excess_}) {
     if (!std::isfinite(v) || v < 0) return "intermittent: state holds a negative or non-finite value";
   }
 

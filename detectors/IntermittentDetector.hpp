@@ -20,11 +20,17 @@
 //   shrunk towards tail_dof while few windows stand behind it and kept within
 //   [min_dof, max_dof]. A normal tail on a few hundred windows would claim p = 1e-300
 //   for a 30 kB session; this tail claims only what the entity's own history shows.
+// - Peaks over threshold: windows more than 2 spreads above the level are counted
+//   with their excess (EW, the spread's half-life), and the tail beyond is also read
+//   as rate * exp(-(z - 2) / mean excess). The score takes the more conservative of
+//   the two tails. Bounded influence keeps level and spread from learning a
+//   bimodal host (tiny control traffic, now and then a 50 MB image pull); its
+//   exceedances do learn it: pulls seen a few times a day stop being news.
 // - Self-check (TailSelfCheck): a model that fires more often than its probabilities
 //   claim has them multiplied by the observed over the claimed rate until it has
 //   widened itself. Windows scored while correcting are counted (corrections()).
 //
-// State: a handful of floats (40 bytes, no heap); parameters come from the shared config.
+// State: a handful of floats (48 bytes, no heap); parameters come from the shared config.
 // Cost: O(1) update and score. Not thread-safe for concurrent update.
 #include <cstdint>
 #include <iosfwd>
@@ -48,6 +54,7 @@ struct IntermittentConfig {
   double min_dof = 3, max_dof = 30;  // the range the learnt dof is kept in
   double min_std = 0.25;             // log space: magnitudes always vary by a quarter
   double clip_sigma = 3;             // bounded influence of one window on level and spread
+  bool exceedance_tail = true;       // also read the tail from the entity's own exceedances
   double band_sigma = 3;             // band for explanations: level +- band_sigma spreads
   SelfCheckConfig check;
   std::string validate() const;
@@ -56,7 +63,7 @@ struct IntermittentConfig {
 class IntermittentDetector {
  public:
   static constexpr const char* kTag = "intermittent";
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;  // 2: exceedances
 
   // value = x; expected = typical magnitude when active (or 0 if never active);
   // bounds = the magnitude band when active; tail = P(X >= x) as above, self-corrected.
@@ -84,12 +91,22 @@ class IntermittentDetector {
  private:
   // The raw (uncorrected) tail and the band, shared by score() and update().
   DetectorResult raw_score(double x, const IntermittentConfig& config) const;
+  double spread_sd(const IntermittentConfig& config) const;
+  // P(Z > z) from the entity's own exceedances of kExceedanceZ (0 at or below it:
+  // the Student-t alone judges the body).
+  double exceedance_tail(double z, const IntermittentConfig& config) const;
+  static constexpr double kExceedanceZ = 2.0;
+  static constexpr double kPriorWindowsPerExceedance = 44.0;  // 1 / P(normal > 2)
+  static constexpr double kPriorExceedances = 2.0;
+  static constexpr double kPriorMeanExcess = 0.5;  // spreads; a normal's is ~0.37
 
   float level_ = 0;        // EW mean of log1p(x) over active windows
   float spread_ = 0;       // EW variance of log1p(x) over active windows
   float fourth_ = 0;       // EW fourth central moment, same weights
   float activity_ = 0;     // EW rate of active windows
   float activity_n_ = 0;   // EW weight behind activity_ (saturates near 1 / alpha)
+  float exceed_ = 0;       // EW count of warm active windows above kExceedanceZ
+  float excess_ = 0;       // EW sum of their excess z - kExceedanceZ
   TailSelfCheck check_;
   std::uint32_t active_ = 0;
   std::uint32_t windows_ = 0;

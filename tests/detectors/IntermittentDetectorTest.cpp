@@ -94,9 +94,10 @@ TEST_CASE("intermittent: bounded influence, but behaviour that recurs becomes no
 TEST_CASE("intermittent: the self-check widens a model that fires more often than it claims",
           "[detectors][intermittent]") {
   IntermittentConfig c;
-  // A model held to a near-normal tail on data with a t3 tail: it fires too often,
-  // and nothing but the self-check can notice.
+  // A model held to a near-normal tail on data with a t3 tail, its exceedance tail
+  // off: it fires too often, and nothing but the self-check can notice.
   c.tail_dof = c.min_dof = c.max_dof = 30;
+  c.exceedance_tail = false;
   IntermittentDetector d;
   std::mt19937_64 rng(9);
   std::student_t_distribution<double> heavy(3);
@@ -146,4 +147,46 @@ TEST_CASE("intermittent: state round trip and bad state", "[detectors][intermitt
     }
     return scores;
   });
+}
+
+TEST_CASE("intermittent: the entity's own exceedances calibrate a tail the Student-t cannot fit",
+          "[detectors][intermittent]") {
+  // Tiny control traffic every window, and a few times a day a 50 MB pull: bimodal, so
+  // no unimodal tail fitted to the usual windows knows the pulls.
+  IntermittentConfig with, without;
+  without.exceedance_tail = false;
+  IntermittentDetector a, b;
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> usual(std::log(500.0), 0.5), pull(std::log(5e7), 0.7);
+  std::bernoulli_distribution is_pull(5.0 / 1440);
+  auto next = [&] { return std::exp(is_pull(rng) ? pull(rng) : usual(rng)); };
+  for (int i = 0; i < 4000; ++i) {
+    const double x = next();
+    a.update(x, with);
+    b.update(x, without);
+  }
+  int below_with = 0, below_without = 0;
+  const int scored = 20000;
+  for (int i = 0; i < scored; ++i) {
+    const double x = next();
+    double raw_a = 1, raw_b = 1;
+    a.score(x, with, &raw_a);
+    b.score(x, without, &raw_b);
+    below_with += raw_a < 1e-6 ? 1 : 0;
+    below_without += raw_b < 1e-6 ? 1 : 0;
+    a.update(x, with);
+    b.update(x, without);
+  }
+  INFO("p < 1e-6 in " << below_with << " (with exceedances) and " << below_without << " (without) of " << scored);
+  // About 70 pulls: the t alone calls many of them one-in-a-million (~0.02 expected).
+  CHECK(below_without > 10);
+  CHECK(below_with * 5 < below_without);
+  // A pull far beyond any seen is still news.
+  CHECK(a.score(5e12, with).tail_probability < 1e-5);
+  // Saved and restored, the exceedances are kept.
+  std::stringstream state;
+  a.save(state);
+  IntermittentDetector back;
+  REQUIRE(back.restore(state).empty());
+  CHECK(back.score(3e7, with).tail_probability == a.score(3e7, with).tail_probability);
 }
