@@ -67,6 +67,18 @@ TEST_CASE("ranked tail: an overconfident detector is corrected to the true rate"
   CHECK(plain.score(40.0) == plain.score(80.0));
 }
 
+TEST_CASE("ranked tail: a heavy tail of surprises is fitted as heavy", "[detectors][rank]") {
+  // Generalised Pareto surprises (shape 0.3, scale 1): 1e-4 of them exceed 49.5 decades.
+  RankedTail r(with_tail(0.01));
+  std::mt19937_64 rng(12);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int i = 0; i < 200000; ++i) r.update((std::pow(1.0 - u(rng), -0.3) - 1.0) / 0.3);
+  const double s = (std::pow(1e-4, -0.3) - 1.0) / 0.3;
+  const double share = 1.0 - r.score(s);
+  CHECK(share > 0.5e-4);
+  CHECK(share < 2.0e-4);
+}
+
 TEST_CASE("ranked tail: further beyond the history scores higher", "[detectors][rank]") {
   const RankedTail r = history_of(with_tail(0.01), 5000, 1.0, 9);
   double previous = r.score(3.0);
@@ -88,13 +100,17 @@ TEST_CASE("ranked tail: identical surprises extrapolate with the detector's own 
   CHECK(r.score(4.0) == Approx(0.99).margin(1e-9));
 }
 
-TEST_CASE("ranked tail: surprises beyond the histogram are clamped to its range", "[detectors][rank]") {
+TEST_CASE("ranked tail: surprises at the histogram's end are censored: ranked, not fitted", "[detectors][rank]") {
   RankedTailConfig c = with_tail(0.01);
   c.max_surprise = 30.0;
   RankedTail r(c);
   for (int i = 0; i < 100; ++i) r.update(0.01 * i);
-  CHECK(r.score(30.0) == r.score(250.0));
   CHECK(r.score(2.0) < r.score(3.0));
+  CHECK(r.score(3.0) < 1.0);
+  CHECK(r.score(30.0) == 1.0);  // above every row: rank 1
+  CHECK(r.score(250.0) == 1.0);
+  for (int i = 0; i < 5; ++i) r.update(1e6);  // a detector that says p = 0, five times
+  CHECK(r.score(40.0) == Approx(100.0 / 105.0));
 }
 
 TEST_CASE("ranked tail: config validation names the parameter", "[detectors][rank]") {
