@@ -142,11 +142,13 @@ double RankedTail::score(double surprise) const {
 }
 
 std::size_t RankedTail::memory_usage() const {
-  return sizeof(*this) + counts_.capacity() * sizeof(std::uint64_t) + sums_.capacity() * sizeof(std::uint64_t);
+  return sizeof(*this) +
+         (counts_.capacity() + sums_.capacity() + squares_.capacity()) * sizeof(std::uint64_t);
 }
 
 std::string RankedTail::payload() const {
-  // Sparse: (bin, rows, micro-decades, milli-decades squared) of every occupied bin, from the trees' differences.
+  // Sparse: (bin, rows, micro-decades, milli-decades squared) of every occupied bin,
+  // read back from the trees' prefix differences.
   StateWriter w;
   std::vector<std::uint64_t> occupied;
   std::uint64_t rows_before = 0, micro_before = 0, squares_before = 0;

@@ -50,8 +50,8 @@ SeriesScorer::SeriesScorer(const SeriesScorerConfig& config)
       ewma_(config_.ewma),
       robust_z_(config_.robust_z),
       seasonal_(config_.seasonal),
-      rolling_z_(config_.rolling_z),
-      overall_(rank_config()) {
+      rolling_z_(config_.rolling_z) {
+  if (config_.calibration == Calibration::rank || config_.calibration == Calibration::blend) overall_.emplace(rank_config());
   if (config_.calibration == Calibration::rank_each) per_detector_.assign(5, detectors::RankedTail(rank_config()));
   recent_.assign(std::min<std::uint32_t>(config_.suppress_rows, 100000), 0.0);
 }
@@ -107,8 +107,8 @@ SeriesScore SeriesScorer::observe(double value, std::int64_t time_s) {
   double score = fixed;
   switch (config_.calibration) {
     case Calibration::fixed: break;
-    case Calibration::rank: score = calibrate(overall_, s); break;
-    case Calibration::blend: score = std::sqrt(calibrate(overall_, s) * fixed); break;
+    case Calibration::rank: score = calibrate(*overall_, s); break;
+    case Calibration::blend: score = std::sqrt(calibrate(*overall_, s) * fixed); break;
     case Calibration::rank_each: score = best_rank; break;
   }
 
@@ -132,9 +132,9 @@ std::optional<SeriesScorerConfig> SeriesScorer::preset(std::string_view name) {
     // times the detectors' defaults, and one alarm per 100-row episode.
     c.use_robust_z = false;
     c.ewma.half_life = 120.0;
-    // Ranks refined above the top 1 % by an exponential tail (the usual peaks-over-
-    // threshold choice), over every surprise a detector can report (p >= 1e-300), so
-    // no two different surprises are tied in an overflow bin.
+    // Ranks refined above the top 1 % by a fitted generalised Pareto tail (the usual
+    // peaks-over-threshold choice), over every surprise a detector can report
+    // (p >= 1e-300), so no two different surprises are tied in an overflow bin.
     c.tail_share = 0.01;
     c.max_surprise = 300.0;
     c.seasonal.bin_half_life = 240.0;

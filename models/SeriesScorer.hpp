@@ -17,15 +17,16 @@
 // - rank_each: each detector's surprise ranked against that detector's own history,
 //   score = the max of those ranks (a detector that is surprised all the time, e.g. a
 //   MAD of 0 on a quantised series, then no longer drowns the others).
-// With tail_share > 0 a rank above the top tail_share of the history is refined by an
-// exponential tail fitted to it (detectors/RankedTail.hpp): a surprise far beyond
+// With tail_share > 0 a rank above the top tail_share of the history is refined by a
+// generalised Pareto tail fitted to it (detectors/RankedTail.hpp): a surprise far beyond
 // everything seen outscores one just at the history's top, which a plain rank cannot
 // tell apart (both are "higher than all": 1.0).
 // Suppression (optional): a score not above the highest score of the previous
 // suppress_rows rows is multiplied by suppress_factor; one episode, one alarm.
 //
 // Deterministic, no clocks, no I/O. Memory: the detectors (~1 KB) plus one rank
-// histogram per detector (16 bytes * max_surprise * bins_per_decade). O(window + log bins) per row.
+// histogram per detector, or one overall for rank and blend (24 bytes * max_surprise * bins_per_decade
+// each: ~144 KB at the default preset's 300 decades). O(window + log bins) per row.
 // Non-finite values score 0 and are not absorbed. Not thread-safe.
 #include <cstdint>
 #include <optional>
@@ -109,7 +110,7 @@ class SeriesScorer {
   detectors::RollingZDetector rolling_z_;
   detectors::CountDetector count_;
   bool all_counts_ = true;
-  detectors::RankedTail overall_;
+  std::optional<detectors::RankedTail> overall_;      // rank, blend: one over the max
   std::vector<detectors::RankedTail> per_detector_;  // rank_each: one per detector slot
   std::vector<double> recent_;  // ring of the last suppress_rows scores
   std::size_t recent_head_ = 0;
