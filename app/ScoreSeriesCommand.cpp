@@ -33,6 +33,7 @@ struct ScoreSeriesOptions {
   int suppress_rows = -1;   // < 0 = the preset's
   double suppress_factor = -1.0;
   double surprise_scale = -1.0;
+  double tail_share = -1.0;
   double half_life_scale = -1.0;
   std::string use;  // "" = the preset's detectors
 };
@@ -87,6 +88,7 @@ int run_score_series(const ScoreSeriesOptions& o) {
   if (o.suppress_rows >= 0) config->suppress_rows = static_cast<std::uint32_t>(o.suppress_rows);
   if (o.suppress_factor >= 0.0) config->suppress_factor = o.suppress_factor;
   if (o.surprise_scale > 0.0) config->surprise_scale = o.surprise_scale;
+  if (o.tail_share >= 0.0) config->tail_share = o.tail_share;
   if (const auto error = config->validate(); !error.empty()) {
     std::cerr << "flowlier score-series: " << error << "\n";
     return 2;
@@ -186,6 +188,8 @@ void add_score_series_command(CLI::App& app) {
   cmd->add_option("--use", options->use, "override: detectors, e.g. ewma,seasonal");
   cmd->add_option("--suppress-rows", options->suppress_rows, "override: rows of alarm suppression (0 = none)");
   cmd->add_option("--suppress-factor", options->suppress_factor, "override: factor on suppressed scores, [0, 1]");
+  cmd->add_option("--tail-share", options->tail_share,
+                  "override: top share of each rank history refined by a fitted tail (0 = plain rank)");
   cmd->add_option("--surprise-scale", options->surprise_scale, "override: -log10(p) scoring 0.5 (fixed calibration)");
   cmd->callback([options] {
     const int rc = run_score_series(*options);

@@ -39,6 +39,7 @@ std::string SeriesScorerConfig::validate() const {
   if (!(surprise_scale > 0.0) || !std::isfinite(surprise_scale)) return "surprise_scale must be > 0";
   if (!(max_surprise >= 1.0) || max_surprise > 300.0) return "max_surprise must be in [1, 300]";
   if (bins_per_decade < 1 || bins_per_decade > 1000) return "bins_per_decade must be in [1, 1000]";
+  if (!(tail_share >= 0.0 && tail_share <= 0.5)) return "tail_share must be in [0, 0.5]";
   if (!(suppress_factor >= 0.0 && suppress_factor <= 1.0)) return "suppress_factor must be in [0, 1]";
   if (suppress_rows > 100000) return "suppress_rows must be <= 100000";
   return "";
@@ -49,39 +50,24 @@ SeriesScorer::SeriesScorer(const SeriesScorerConfig& config)
       ewma_(config_.ewma),
       robust_z_(config_.robust_z),
       seasonal_(config_.seasonal),
-      rolling_z_(config_.rolling_z),
-      bins_(static_cast<std::size_t>(std::ceil(std::clamp(config_.max_surprise, 1.0, 300.0) *
-                                               std::clamp<std::uint32_t>(config_.bins_per_decade, 1, 1000))) +
-            1) {
-  const bool ranks = config_.calibration != Calibration::fixed;
-  if (ranks && config_.calibration != Calibration::rank_each) overall_.tree.assign(bins_ + 1, 0);
-  if (config_.calibration == Calibration::rank_each)
-    for (auto& r : per_detector_) r.tree.assign(bins_ + 1, 0);
+      rolling_z_(config_.rolling_z) {
+  if (config_.calibration == Calibration::rank || config_.calibration == Calibration::blend) overall_.emplace(rank_config());
+  if (config_.calibration == Calibration::rank_each) per_detector_.assign(5, detectors::RankedTail(rank_config()));
   recent_.assign(std::min<std::uint32_t>(config_.suppress_rows, 100000), 0.0);
 }
 
-std::size_t SeriesScorer::bin_of(double surprise) const {
-  const double scaled = surprise * static_cast<double>(config_.bins_per_decade);
-  if (!(scaled >= 0.0)) return 0;
-  return std::min<std::size_t>(static_cast<std::size_t>(scaled), bins_ - 1);  // last bin: overflow
-}
-
-void SeriesScorer::add_to_rank(Ranker& r, double surprise) {
-  for (std::size_t i = bin_of(surprise) + 1; i < r.tree.size(); i += i & (~i + 1)) ++r.tree[i];
-  ++r.count;
-}
-
-double SeriesScorer::rank_of(const Ranker& r, double surprise) const {
-  // Earlier surprises in bins strictly below this one's.
-  std::uint64_t below = 0;
-  for (std::size_t i = bin_of(surprise); i > 0; i -= i & (~i + 1)) below += r.tree[i];
-  return r.count == 0 ? 0.0 : static_cast<double>(below) / static_cast<double>(r.count);
+detectors::RankedTailConfig SeriesScorer::rank_config() const {
+  detectors::RankedTailConfig c;
+  c.max_surprise = config_.max_surprise;
+  c.bins_per_decade = config_.bins_per_decade;
+  c.tail_share = config_.tail_share;
+  return c;
 }
 
 // Rank against the history first, then absorb: a value is never compared with itself.
-double SeriesScorer::calibrate(Ranker& r, double surprise) {
-  const double rank = r.count >= config_.rank_min_history ? rank_of(r, surprise) : 0.0;
-  add_to_rank(r, surprise);
+double SeriesScorer::calibrate(detectors::RankedTail& r, double surprise) {
+  const double rank = r.count() >= config_.rank_min_history ? r.score(surprise) : 0.0;
+  r.update(surprise);
   return rank;
 }
 
@@ -121,8 +107,8 @@ SeriesScore SeriesScorer::observe(double value, std::int64_t time_s) {
   double score = fixed;
   switch (config_.calibration) {
     case Calibration::fixed: break;
-    case Calibration::rank: score = calibrate(overall_, s); break;
-    case Calibration::blend: score = std::sqrt(calibrate(overall_, s) * fixed); break;
+    case Calibration::rank: score = calibrate(*overall_, s); break;
+    case Calibration::blend: score = std::sqrt(calibrate(*overall_, s) * fixed); break;
     case Calibration::rank_each: score = best_rank; break;
   }
 
@@ -146,6 +132,11 @@ std::optional<SeriesScorerConfig> SeriesScorer::preset(std::string_view name) {
     // times the detectors' defaults, and one alarm per 100-row episode.
     c.use_robust_z = false;
     c.ewma.half_life = 120.0;
+    // Ranks refined above the top 1 % by a fitted generalised Pareto tail (the usual
+    // peaks-over-threshold choice), over every surprise a detector can report
+    // (p >= 1e-300), so no two different surprises are tied in an overflow bin.
+    c.tail_share = 0.01;
+    c.max_surprise = 300.0;
     c.seasonal.bin_half_life = 240.0;
     c.seasonal.global_half_life = 480.0;
     c.calibration = Calibration::rank_each;

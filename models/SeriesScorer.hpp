@@ -17,11 +17,16 @@
 // - rank_each: each detector's surprise ranked against that detector's own history,
 //   score = the max of those ranks (a detector that is surprised all the time, e.g. a
 //   MAD of 0 on a quantised series, then no longer drowns the others).
+// With tail_share > 0 a rank above the top tail_share of the history is refined by a
+// generalised Pareto tail fitted to it (detectors/RankedTail.hpp): a surprise far beyond
+// everything seen outscores one just at the history's top, which a plain rank cannot
+// tell apart (both are "higher than all": 1.0).
 // Suppression (optional): a score not above the highest score of the previous
 // suppress_rows rows is multiplied by suppress_factor; one episode, one alarm.
 //
-// Deterministic, no clocks, no I/O. Memory: the detectors (~1 KB) plus the rank
-// histogram (max_surprise * bins_per_decade counters). O(window + log bins) per row.
+// Deterministic, no clocks, no I/O. Memory: the detectors (~1 KB) plus one rank
+// histogram per detector, or one overall for rank and blend (24 bytes * max_surprise * bins_per_decade
+// each: ~144 KB at the default preset's 300 decades). O(window + log bins) per row.
 // Non-finite values score 0 and are not absorbed. Not thread-safe.
 #include <cstdint>
 #include <optional>
@@ -31,6 +36,7 @@
 
 #include "detectors/CountDetector.hpp"
 #include "detectors/EwmaDetector.hpp"
+#include "detectors/RankedTail.hpp"
 #include "detectors/RobustZDetector.hpp"
 #include "detectors/RollingZDetector.hpp"
 #include "detectors/SeasonalDetector.hpp"
@@ -58,6 +64,7 @@ struct SeriesScorerConfig {
   double max_surprise = 30.0;          // rank: histogram range in decades of p
   std::uint32_t bins_per_decade = 20;  // rank: histogram resolution
   std::uint32_t rank_min_history = 50; // rank: rows ranked before scores leave 0
+  double tail_share = 0.0;             // rank: top share refined by a fitted tail; 0 = plain rank
   std::uint32_t suppress_rows = 0;     // 0 = no suppression
   double suppress_factor = 0.5;        // in [0, 1]
 
@@ -85,22 +92,16 @@ class SeriesScorer {
   std::uint64_t rows() const { return rows_; }
 
   // Named configurations for `flowlier score-series --detector`: "default" (the
-  // corpus-wide choice: EWMA + seasonal, rank_each, 100-row suppression; it differs
+  // corpus-wide choice: EWMA + seasonal, rank_each with a fitted tail over the full
+  // range of surprises, 100-row suppression; it differs
   // from a default-constructed config), and single-detector ones (rank_each each) ("ewma", "robust_z", "seasonal",
   // "rolling_z", "count"); std::nullopt for an unknown name.
   static std::optional<SeriesScorerConfig> preset(std::string_view name);
   static std::vector<std::string> preset_names();
 
  private:
-  // A histogram of surprises as a Fenwick tree: O(log bins) insert and rank.
-  struct Ranker {
-    std::vector<std::uint32_t> tree;  // 1-based
-    std::uint64_t count = 0;
-  };
-  double rank_of(const Ranker& r, double surprise) const;
-  void add_to_rank(Ranker& r, double surprise);
-  std::size_t bin_of(double surprise) const;
-  double calibrate(Ranker& r, double surprise);
+  detectors::RankedTailConfig rank_config() const;
+  double calibrate(detectors::RankedTail& r, double surprise);
 
   SeriesScorerConfig config_;
   detectors::EwmaDetector ewma_;
@@ -109,9 +110,8 @@ class SeriesScorer {
   detectors::RollingZDetector rolling_z_;
   detectors::CountDetector count_;
   bool all_counts_ = true;
-  std::size_t bins_;
-  Ranker overall_;
-  Ranker per_detector_[5];
+  std::optional<detectors::RankedTail> overall_;      // rank, blend: one over the max
+  std::vector<detectors::RankedTail> per_detector_;  // rank_each: one per detector slot
   std::vector<double> recent_;  // ring of the last suppress_rows scores
   std::size_t recent_head_ = 0;
   std::uint64_t rows_ = 0;

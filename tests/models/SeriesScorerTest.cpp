@@ -97,6 +97,27 @@ TEST_CASE("series scorer: suppression halves a repeat within the episode", "[ser
   CHECK(a[1105].score == Approx(0.5 * b[1105].score));
 }
 
+TEST_CASE("series scorer: the default's fitted tail tells a far record from a near one", "[series]") {
+  auto values = daily_series(1600, 7);
+  values[1300] += 16.0;   // ~8 sigma of the noise: a record, but a modest one
+  values[1500] += 200.0;  // far beyond anything earlier
+  auto config = *SeriesScorer::preset("default");
+  config.suppress_rows = 0;
+  REQUIRE(config.tail_share > 0.0);
+  SeriesScorer tail(config);
+  config.tail_share = 0.0;
+  SeriesScorer plain(config);
+  const auto a = run(tail, values);
+  const auto b = run(plain, values);
+  // A plain rank calls both "above everything": 1.0.
+  CHECK(b[1300].score == 1.0);
+  CHECK(b[1500].score == 1.0);
+  // The fitted tail separates them, and both stay above the history's ordinary rows.
+  CHECK(a[1500].score > a[1300].score);
+  CHECK(a[1300].score > 0.99);
+  CHECK(a[1500].score > 0.999999);
+}
+
 TEST_CASE("series scorer: fixed calibration is s / (s + scale)", "[series]") {
   SeriesScorerConfig config;
   config.use_robust_z = config.use_seasonal = false;
@@ -148,5 +169,8 @@ TEST_CASE("series scorer: config validation names the parameter", "[series]") {
   c = {};
   c.bins_per_decade = 0;
   CHECK(c.validate().find("bins_per_decade") != std::string::npos);
+  c = {};
+  c.tail_share = -0.1;
+  CHECK(c.validate().find("tail_share") != std::string::npos);
   CHECK_FALSE(SeriesScorer::preset("nope"));
 }
