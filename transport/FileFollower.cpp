@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 #include <sstream>
@@ -49,37 +50,98 @@ bool FileFollower::inode_followed(dev_t dev, ino_t ino, const std::string& excep
 }
 
 void FileFollower::poll(const LineChunker::Emit& emit) {
+  poll([&emit](std::uint64_t, std::string&& chunk) { emit(std::move(chunk)); });
+}
+
+void FileFollower::poll(const SourceEmit& emit) {
   listed_.clear();
+  behind_.clear();
+  poll_bytes_ = 0;
+  counters_.tree_skipped = 0;
   for (const auto& path : paths_) poll_path(path, emit);
   std::erase_if(retired_, [this](const auto& inode) { return !listed_.count(inode); });
 }
 
-void FileFollower::poll_path(const std::string& path, const LineChunker::Emit& emit) {
+bool FileFollower::list_tree(const std::string& dir_path, std::size_t depth, std::set<std::string>& found) {
+  DIR* dir = ::opendir(dir_path.c_str());
+  if (dir == nullptr) return false;
+  std::vector<std::string> subdirs;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const std::string child = dir_path + "/" + entry->d_name;
+    struct stat cs {};
+    if (::stat(child.c_str(), &cs) != 0) continue;
+    if (S_ISDIR(cs.st_mode)) {
+      subdirs.push_back(child);
+    } else if (S_ISREG(cs.st_mode)) {
+      if (found.size() >= options_.max_files) {
+        ++counters_.tree_skipped;
+        continue;
+      }
+      found.insert(child);
+      listed_.insert({cs.st_dev, cs.st_ino});
+    }
+  }
+  ::closedir(dir);
+  for (const auto& sub : subdirs) {
+    // Deeper than max_depth (or a symlink loop): left out, counted.
+    if (depth + 1 > options_.max_depth || !list_tree(sub, depth + 1, found)) ++counters_.tree_skipped;
+  }
+  return true;
+}
+
+void FileFollower::number_new_files(const std::vector<std::string>& paths) {
+  struct New {
+    std::int64_t start;
+    std::string name;
+    const std::string* path;
+  };
+  std::vector<New> fresh;
+  for (const auto& path : paths) {
+    const auto t = options_.start_time ? options_.start_time(path) : std::nullopt;
+    fresh.push_back({t.value_or(std::numeric_limits<std::int64_t>::min()), path.substr(path.rfind('/') + 1), &path});
+  }
+  // Replay's order (FileIngest, time_order): by start, then file name, then path.
+  std::sort(fresh.begin(), fresh.end(), [](const New& a, const New& b) {
+    if (a.start != b.start) return a.start < b.start;
+    return a.name != b.name ? a.name < b.name : *a.path < *b.path;
+  });
+  for (const auto& n : fresh) {
+    auto& f = files_[*n.path];
+    f.start = n.start;
+    f.source = next_source_++;
+  }
+}
+
+void FileFollower::poll_one(const std::string& path, Followed& f, const SourceEmit& emit) {
+  const LineChunker::Emit file_emit = [&emit, source = f.source](std::string&& chunk) {
+    emit(source, std::move(chunk));
+  };
+  if (f.gzip) {
+    poll_gzip(path, f, file_emit);
+    if (!f.done && f.gzip_size > 0) behind_.push_back({f.source, f.start});
+    return;
+  }
+  if (f.done) return;
+  poll_file(path, f, file_emit);
+  struct stat st {};
+  if (f.fd >= 0 && ::fstat(f.fd, &st) == 0 && st.st_size > f.offset) behind_.push_back({f.source, f.start});
+}
+
+void FileFollower::poll_path(const std::string& path, const SourceEmit& emit) {
   struct stat st {};
   const bool exists = ::stat(path.c_str(), &st) == 0;
   if (!exists || !S_ISDIR(st.st_mode)) {
+    if (!files_.count(path)) number_new_files({path});
     auto& f = files_[path];
     f.gzip = ends_with_gz(path);
-    if (f.gzip) {
-      if (exists) poll_gzip(path, f, emit);
-    } else {
-      poll_file(path, f, emit);
-    }
+    if (f.gzip && !exists) return;
+    poll_one(path, f, emit);
     return;
   }
-  // A directory: follow its regular files; forget the ones that went away.
+  // A directory tree: follow its regular files; forget the ones that went away.
   std::set<std::string> present;
-  if (DIR* dir = ::opendir(path.c_str())) {
-    while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] == '.') continue;
-      const std::string child = path + "/" + entry->d_name;
-      struct stat cs {};
-      if (::stat(child.c_str(), &cs) != 0 || !S_ISREG(cs.st_mode)) continue;
-      present.insert(child);
-      listed_.insert({cs.st_dev, cs.st_ino});
-    }
-    ::closedir(dir);
-  } else {
+  if (!list_tree(path, 0, present)) {
     ++counters_.errors;
     return;
   }
@@ -88,8 +150,11 @@ void FileFollower::poll_path(const std::string& path, const LineChunker::Emit& e
     if (inside && !present.count(it->first)) {
       // Deleted: what is left in the open file is still read.
       if (it->second.fd >= 0) {
-        read_available(it->second, emit);
-        it->second.chunker->finish(emit);
+        const LineChunker::Emit file_emit = [&emit, source = it->second.source](std::string&& chunk) {
+          emit(source, std::move(chunk));
+        };
+        read_available(it->second, file_emit);
+        it->second.chunker->finish(file_emit);
         ::close(it->second.fd);
       }
       it = files_.erase(it);
@@ -97,6 +162,7 @@ void FileFollower::poll_path(const std::string& path, const LineChunker::Emit& e
       ++it;
     }
   }
+  std::vector<std::string> fresh;
   for (const auto& child : present) {
     auto found = files_.find(child);
     struct stat cs {};
@@ -116,15 +182,21 @@ void FileFollower::poll_path(const std::string& path, const LineChunker::Emit& e
         f.ino = cs.st_ino;
         f.done = true;
       }
-      found = files_.emplace(child, std::move(f)).first;
-    }
-    auto& f = found->second;
-    if (f.gzip) {
-      poll_gzip(child, f, emit);
-    } else if (!f.done) {
-      poll_file(child, f, emit);
+      files_.emplace(child, std::move(f));
+      fresh.push_back(child);
     }
   }
+  number_new_files(fresh);
+  // Oldest first, so the poll's byte budget goes to the files the merge needs first.
+  std::vector<std::pair<const std::string*, Followed*>> order;
+  for (const auto& child : present) {
+    if (auto found = files_.find(child); found != files_.end()) order.emplace_back(&found->first, &found->second);
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.second->start != b.second->start ? a.second->start < b.second->start
+                                              : a.second->source < b.second->source;
+  });
+  for (const auto& [child, f] : order) poll_one(*child, *f, emit);
 }
 
 bool FileFollower::open_file(const std::string& path, Followed& f) {
@@ -224,12 +296,13 @@ bool FileFollower::restore_checkpoints(const std::string& text) {
 void FileFollower::read_available(Followed& f, const LineChunker::Emit& emit) {
   char buffer[kReadBytes];
   std::size_t total = 0;
-  while (total < kMaxBytesPerPass) {
+  while (total < kMaxBytesPerPass && poll_bytes_ < options_.max_bytes_per_poll) {
     const ssize_t n = ::pread(f.fd, buffer, sizeof buffer, f.offset);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     f.offset += n;
     total += static_cast<std::size_t>(n);
+    poll_bytes_ += static_cast<std::size_t>(n);
     f.chunker->feed(std::string_view(buffer, static_cast<std::size_t>(n)), emit);
   }
 }
@@ -270,6 +343,7 @@ void FileFollower::poll_gzip(const std::string& path, Followed& f, const LineChu
     return;
   }
   if (st.st_size == 0 || now - f.stable_since < options_.gzip_settle) return;
+  if (poll_bytes_ >= options_.max_bytes_per_poll) return;  // the next poll reads it
   f.done = true;
   f.dev = st.st_dev;
   f.ino = st.st_ino;
@@ -296,6 +370,7 @@ void FileFollower::poll_gzip(const std::string& path, Followed& f, const LineChu
     }
     if (n == 0) break;
     total += static_cast<std::size_t>(n);
+    poll_bytes_ += static_cast<std::size_t>(n);
     if (total > options_.max_gzip_bytes) {
       ok = false;
       break;
