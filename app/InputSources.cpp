@@ -17,7 +17,6 @@
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/FileIngest.hpp"
 #include "pipeline/RecordMerge.hpp"
-#include "pipeline/RecordWire.hpp"
 #include "pipeline/RejectLog.hpp"
 #include "pipeline/Gzip.hpp"
 #include "pipeline/InputFormat.hpp"
@@ -29,8 +28,8 @@ namespace flowlier::app {
 
 namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
-// Followed records wait in the merge up to this many (about 200 bytes each); records go
-// to the intake in batches of kRecordsPerBatch.
+// Followed records wait in the merge up to this many (in RecordWire form, about 100
+// bytes each); records go to the intake in batches of kRecordsPerBatch.
 constexpr std::size_t kMaxHeldRecords = 1 << 20;
 constexpr std::size_t kRecordsPerBatch = 4096;
 
@@ -237,8 +236,8 @@ void InputSources::follow_loop(zmq::socket_t push) {
     if (!last) {
       for (const auto& b : follower.behind()) before = std::min(before, merge.newest(b.source).value_or(b.start));
     }
-    merge.release(before, [&](const pipeline::FlowRecord& record) {
-      pipeline::append_record_wire(batch, record);
+    merge.release(before, [&](std::string_view wire) {
+      batch.append(wire);
       if (++in_batch >= kRecordsPerBatch) send(last);
     });
     send(last);

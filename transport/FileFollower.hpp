@@ -50,7 +50,7 @@ class FileFollower {
     std::size_t max_files = 100000;   // files followed under one followed directory
     // Bytes read by one poll, all files together; the rest waits for the next poll, so
     // a large backlog is read (and merged) in bounded pieces, oldest files first.
-    std::size_t max_bytes_per_poll = 256 << 20;
+    std::size_t max_bytes_per_poll = 64 << 20;
   };
   struct Counters {
     std::uint64_t files_opened = 0;
