@@ -679,7 +679,8 @@ void add_run_command(CLI::App& app) {
                         "ingest/score: public key of the server(s) connected to (one, or one per shard)"),
         "curve-peer");
   cmd->add_option("--follow", options->sources.follow,
-                  "File or directory to follow as it grows (tail -F; rotation; .gz files read whole); repeatable");
+                  "File or directory tree to follow as it grows (tail -F; rotation; .gz files read whole; files of "
+                  "a tree read in event-time order); repeatable");
   cmd->add_flag("--stdin", options->sources.from_stdin, "Read flow log lines from standard input too");
   cmd->add_option("--http-listen", options->sources.http_listen,
                   "host:port for POSTed Firehose HTTP endpoint deliveries and CloudWatch Logs payloads");
