@@ -32,6 +32,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(200);
 // bytes each); records go to the intake in batches of kRecordsPerBatch.
 constexpr std::size_t kMaxHeldRecords = 1 << 20;
 constexpr std::size_t kRecordsPerBatch = 4096;
+constexpr int kBatchesInFlight = 4;
 
 // Firehose expects {"requestId": the request's id, "timestamp": ms} on success and the
 // same with "errorMessage" on failure.
@@ -130,8 +131,9 @@ bool InputSources::empty() const {
 
 zmq::socket_t InputSources::make_push() { return make_push(endpoint_); }
 
-zmq::socket_t InputSources::make_push(const std::string& endpoint) {
+zmq::socket_t InputSources::make_push(const std::string& endpoint, int high_water_mark) {
   zmq::socket_t push(context_, zmq::socket_type::push);
+  if (high_water_mark > 0) push.set(zmq::sockopt::sndhwm, high_water_mark);
   push.set(zmq::sockopt::linger, 0);
   // Short send timeouts so a source blocked at the high-water mark still notices stop().
   push.set(zmq::sockopt::sndtimeo, static_cast<int>(kPollInterval.count()));
@@ -166,8 +168,11 @@ std::string InputSources::start() {
     metrics_.http_server.store(http_.get());
   }
   if (!options_.follow.empty()) {
+    // A few batches in flight: the merge's records wait in the merge (compact, counted),
+    // not in a queue of ZeroMQ messages.
     threads_.emplace_back(&InputSources::follow_loop, this,
-                          make_push(options_.records_endpoint.empty() ? endpoint_ : options_.records_endpoint));
+                          make_push(options_.records_endpoint.empty() ? endpoint_ : options_.records_endpoint,
+                                    kBatchesInFlight));
   }
   if (options_.from_stdin) threads_.emplace_back(&InputSources::stdin_loop, this, make_push());
   return {};
@@ -262,7 +267,7 @@ void InputSources::follow_loop(zmq::socket_t push) {
                  c.tree_skipped);
     }
     warned = c.tree_skipped > 0;
-    std::this_thread::sleep_for(kPollInterval);
+    if (!follower.budget_spent()) std::this_thread::sleep_for(kPollInterval);  // else a backlog is being read
   }
   release(true);
   save();

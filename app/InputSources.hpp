@@ -85,7 +85,7 @@ class InputSources {
 
  private:
   zmq::socket_t make_push();
-  zmq::socket_t make_push(const std::string& endpoint);
+  zmq::socket_t make_push(const std::string& endpoint, int high_water_mark = 0);  // 0: ZeroMQ's default
   // Sends one message; waits at the high-water mark until stop(), or (`last`) for a
   // bounded time after it, while the intake still drains what the sources handed on.
   bool forward(zmq::socket_t& push, std::string&& chunk, bool last = false);

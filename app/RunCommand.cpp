@@ -461,6 +461,7 @@ int run_service(const RunOptions& o) {
       flows.bind(kSourcesHop);
       follow_records = zmq::socket_t(context, zmq::socket_type::pull);
       follow_records.set(zmq::sockopt::linger, 0);
+      follow_records.set(zmq::sockopt::rcvhwm, 4);  // the follower's batches wait in its merge
       follow_records.bind(kFollowRecordsHop);
     }
     if (role == "ingest") {
