@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -230,4 +231,37 @@ TEST_CASE("FileFollower reports what a poll did not read to its end: its byte bu
   for (int i = 0; i < 4; ++i) follower.poll([&](std::string&& c) { got += c; });
   CHECK(got == std::string(3000, 'a') + "\n" + std::string(3000, 'b') + "\n");
   CHECK(follower.behind().size() == 1);  // the .gz, waiting to settle
+}
+
+TEST_CASE("FileFollower checkpoints in a tree: nested files resume where they were read, new ones read whole") {
+  TempDir dir;
+  fs::create_directories(dir.path / "acct/region-1/2026/03/02");
+  fs::create_directories(dir.path / "acct/region-2/2026/03/02");
+  const auto a = dir.path / "acct/region-1/2026/03/02/a.log";
+  const auto b = dir.path / "acct/region-2/2026/03/02/b.log";
+  append(a, "version a\n1 a\n");
+  append(b, "version b\n1 b\n2 b\n");
+  std::string saved;
+  {
+    FileFollower f({dir.path.string()}, options());
+    std::size_t chunks = 0;
+    f.poll([&](std::string&&) { ++chunks; });
+    CHECK(chunks == 2);
+    saved = f.checkpoints();
+  }
+  append(a, "2 a\n");
+  fs::create_directories(dir.path / "acct/region-3/2026/03/03");
+  append(dir.path / "acct/region-3/2026/03/03/c.log", "version c\n1 c\n");
+  FileFollower f({dir.path.string()}, options());
+  REQUIRE(f.restore_checkpoints(saved));
+  std::vector<std::string> got;
+  f.poll([&](std::string&& chunk) { got.push_back(chunk); });
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{"version a\n2 a\n", "version c\n1 c\n"});
+  // What it saves now reads back, and a third start reads nothing again.
+  FileFollower third({dir.path.string()}, options());
+  REQUIRE(third.restore_checkpoints(f.checkpoints()));
+  std::size_t again = 0;
+  third.poll([&](std::string&&) { ++again; });
+  CHECK(again == 0);
 }
