@@ -44,7 +44,7 @@ FileFollower::~FileFollower() {
 bool FileFollower::inode_followed(dev_t dev, ino_t ino, const std::string& except) const {
   if (retired_.count({dev, ino})) return true;
   for (const auto& [path, f] : files_) {
-    if (path != except && f.dev == dev && f.ino == ino && (f.fd >= 0 || f.done)) return true;
+    if (path != except && f.dev == dev && f.ino == ino && (f.fd >= 0 || f.done || f.parked)) return true;
   }
   return false;
 }
@@ -122,10 +122,52 @@ void FileFollower::poll_one(const std::string& path, Followed& f, const SourceEm
     if (!f.done && f.gzip_size > 0) behind_.push_back({f.source, f.start});
     return;
   }
-  if (f.done) return;
+  if (f.done || (f.parked && !unpark(path, f))) return;
   poll_file(path, f, file_emit);
   struct stat st {};
   if (f.fd >= 0 && ::fstat(f.fd, &st) == 0 && st.st_size > f.offset) behind_.push_back({f.source, f.start});
+  if (f.in_tree) park_if_idle(f);
+}
+
+void FileFollower::park_if_idle(Followed& f) {
+  struct stat st {};
+  if (f.fd < 0 || f.chunker->buffered() != 0 || ::fstat(f.fd, &st) != 0 || st.st_size != f.offset) {
+    f.idle_polls = 0;
+    return;
+  }
+  if (++f.idle_polls < options_.park_after_idle_polls) return;
+  // Its checkpoint, taken now, stays valid while it is closed.
+  f.parked_fingerprint_bytes = std::min<std::uint64_t>(kFingerprintBytes, static_cast<std::uint64_t>(f.offset));
+  f.parked_fingerprint = fingerprint_of(f.fd, f.parked_fingerprint_bytes);
+  ::close(f.fd);
+  f.fd = -1;
+  f.parked = true;
+  f.idle_polls = 0;
+}
+
+bool FileFollower::unpark(const std::string& path, Followed& f) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;  // gone: the listing forgets it
+  const bool same = st.st_dev == f.dev && st.st_ino == f.ino;
+  if (same && st.st_size == f.offset) return false;
+  f.parked = false;
+  if (same && st.st_size > f.offset) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat opened {};
+    // The same first bytes too: a file deleted while closed may leave its inode to a new one.
+    if (fd >= 0 && ::fstat(fd, &opened) == 0 && opened.st_dev == f.dev && opened.st_ino == f.ino &&
+        fingerprint_of(fd, f.parked_fingerprint_bytes) == f.parked_fingerprint) {
+      f.fd = fd;  // grew: on from where it stopped, its header still in the chunker
+      return true;
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  // Replaced or truncated while closed: a new file, read from its start.
+  ++(same ? counters_.truncations : counters_.rotations);
+  f.dev = 0;
+  f.ino = 0;
+  f.offset = 0;
+  return true;
 }
 
 void FileFollower::poll_path(const std::string& path, const SourceEmit& emit) {
@@ -175,6 +217,7 @@ void FileFollower::poll_path(const std::string& path, const SourceEmit& emit) {
     if (found == files_.end()) {
       Followed f;
       f.gzip = ends_with_gz(child);
+      f.in_tree = true;
       if (inode_followed(cs.st_dev, cs.st_ino, child)) {
         // Renamed by rotation: its lines are read through the descriptor opened under
         // the old name; reading it again here would duplicate them.
@@ -264,6 +307,10 @@ std::string FileFollower::checkpoints() const {
       offset = static_cast<std::int64_t>(f.offset) - static_cast<std::int64_t>(f.chunker->buffered());
       bytes = std::min<std::uint64_t>(kFingerprintBytes, static_cast<std::uint64_t>(std::max<std::int64_t>(offset, 0)));
       fingerprint = fingerprint_of(f.fd, bytes);
+    } else if (f.parked) {
+      offset = static_cast<std::int64_t>(f.offset);
+      bytes = f.parked_fingerprint_bytes;
+      fingerprint = f.parked_fingerprint;
     } else {
       continue;  // renamed by rotation and skipped, or not open: nothing of its own
     }

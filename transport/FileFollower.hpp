@@ -15,7 +15,8 @@
 //   already followed is skipped (an inode freed and reused within one poll interval
 //   would be skipped too). `.gz` files are read whole once their size has been
 //   stable for gzip_settle (the writer is done), then never again.
-// A path that does not exist yet is waited for. Nothing here throws on bad files:
+// A file in a directory unchanged for a while is closed until it grows (no descriptor
+// per finished blob). A path that does not exist yet is waited for. Nothing here throws on bad files:
 // errors are counted.
 #include <sys/types.h>
 
@@ -53,6 +54,10 @@ class FileFollower {
     // since a caller may hold what one poll read decoded (about 3.6 times the text of an
     // Azure blob in RecordWire form).
     std::size_t max_bytes_per_poll = 4 << 20;
+    // A file in a followed directory unchanged for this many polls (30 s) is closed and
+    // reopened where it stopped once it grows, so a tree of thousands of finished blobs
+    // holds no descriptor for each. Files named directly stay open (tail -F rotation).
+    unsigned park_after_idle_polls = 150;
   };
   struct Counters {
     std::uint64_t files_opened = 0;
@@ -105,6 +110,11 @@ class FileFollower {
     off_t gzip_size = -1;
     std::chrono::steady_clock::time_point stable_since;
     std::unique_ptr<LineChunker> chunker;
+    bool in_tree = false;  // found in a followed directory: may be parked
+    unsigned idle_polls = 0;
+    bool parked = false;  // closed while idle at its end: dev, ino and offset kept
+    std::uint64_t parked_fingerprint = 0;
+    std::uint64_t parked_fingerprint_bytes = 0;
     std::uint64_t source = 0;  // numbered in reading order when first seen
     std::int64_t start = std::numeric_limits<std::int64_t>::min();  // Options::start_time
   };
@@ -125,6 +135,10 @@ class FileFollower {
   // Numbers the files first seen in this poll, oldest first.
   void number_new_files(const std::vector<std::string>& paths);
   void poll_one(const std::string& path, Followed& f, const SourceEmit& emit);
+  // A parked file: false while it is unchanged; else reopened where it stopped (grown),
+  // or made to be read again from its start (replaced or truncated).
+  bool unpark(const std::string& path, Followed& f);
+  void park_if_idle(Followed& f);
   void poll_file(const std::string& path, Followed& f, const LineChunker::Emit& emit);
   void poll_gzip(const std::string& path, Followed& f, const LineChunker::Emit& emit);
   bool open_file(const std::string& path, Followed& f);

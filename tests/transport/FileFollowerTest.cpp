@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <vector>
@@ -264,4 +265,50 @@ TEST_CASE("FileFollower checkpoints in a tree: nested files resume where they we
   std::size_t again = 0;
   third.poll([&](std::string&&) { ++again; });
   CHECK(again == 0);
+}
+
+namespace {
+std::size_t open_descriptors() {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}));
+}
+}  // namespace
+
+TEST_CASE("FileFollower closes idle files of a tree and reopens them where they stopped") {
+  TempDir dir;
+  for (int i = 0; i < 20; ++i) {
+    fs::create_directories(dir.path / ("h=" + std::to_string(i)));
+    append(dir.path / ("h=" + std::to_string(i)) / "PT1H.log", "version v\n" + std::to_string(i) + "\n");
+  }
+  auto o = options();
+  o.park_after_idle_polls = 2;
+  FileFollower follower({dir.path.string()}, o);
+  std::vector<std::string> got;
+  const auto emit = [&](std::string&& c) { got.push_back(c); };
+  const std::size_t before = open_descriptors();
+  follower.poll(emit);
+  CHECK(got.size() == 20);
+  CHECK(open_descriptors() >= before + 20);
+  follower.poll(emit);
+  follower.poll(emit);  // unchanged twice: closed
+  CHECK(open_descriptors() == before);
+  const std::string parked = follower.checkpoints();
+
+  // One grows: read on from where it stopped, its header in front; one is replaced by a
+  // new, longer file (which may even get the old inode): read from its start.
+  got.clear();
+  append(dir.path / "h=3/PT1H.log", "33\n");
+  fs::remove(dir.path / "h=4/PT1H.log");
+  append(dir.path / "h=4/PT1H.log", "version w\n44\n");
+  follower.poll(emit);
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{"version v\n33\n", "version w\n44\n"});
+  CHECK(follower.counters().errors == 0);
+
+  // The positions of closed files are saved like the others: a restart reads nothing again.
+  FileFollower restarted({dir.path.string()}, o);
+  REQUIRE(restarted.restore_checkpoints(parked));
+  got.clear();
+  restarted.poll(emit);
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{"version v\n33\n", "version w\n44\n"});
 }
