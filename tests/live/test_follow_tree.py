@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""`flowlier run --follow TREE` over a real Azure blob tree equals `flowlier replay TREE`.
+"""`flowlier run --follow TREE` over real delivery trees equals `flowlier replay TREE`.
 
 The tree is the simulator's Azure NSG layout (resourceId=/.../NETWORKSECURITYGROUPS/<nsg>/
 y=/m=/d=/h=/m=00/macAddress=<mac>/PT1H.json: several NSGs and MACs, hours over two days),
@@ -7,7 +7,9 @@ whose path order is not time order: read in path order, one MAC's whole history 
 come before the next and most records would be late. Most of the tree is there when the
 service starts (the backlog); the last hours arrive while it runs, in new nested
 directories. The events the service writes to its file sink (ids, entities, scores)
-must be replay's, up to the live close point (replay also flushes its last windows)."""
+must be replay's, up to the live close point (replay also flushes its last windows).
+The same for an AWS S3 tree of hourly .gz files (read whole once settled)."""
+import gzip
 import json
 import os
 import shutil
@@ -33,11 +35,22 @@ def blobs(root):
 
 
 def hour_of(path):
+    if "AWSLogs" in path:  # ..._vpcflowlogs_<region>_<id>_YYYYMMDDTHHMMZ_<hash>.log.gz
+        stamp = os.path.basename(path).split("_")[-2]
+        return stamp[:4], stamp[4:8], stamp[9:11]
     parts = dict(p.split("=", 1) for p in path.split("/") if p[:2] in ("y=", "d=", "h="))
     return parts["y"], parts["d"], parts["h"]
 
 
-def tuple_times(path):
+def record_times(path):
+    """The record times (flow start) of an Azure PT1H.json blob or an AWS .log.gz file."""
+    if path.endswith(".gz"):
+        with gzip.open(path, "rt") as f:
+            fields = next(f).split()
+            start = fields.index("start")
+            for line in f:
+                yield int(line.split()[start])
+        return
     with open(path) as f:
         doc = json.load(f)
     for record in doc["records"]:
@@ -52,30 +65,39 @@ def event_key(e):
 
 
 class FollowTreeTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        sim = os.path.join(cls.tmp.name, "sim")
-        subprocess.run([BINARY, "sim", "--out", sim, "--hours", str(HOURS), "--scale", "0.3", "--format", "azure-nsg",
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.ports = free_ports(3)
+        self.config = write_config(os.path.join(self.tmp.name, "run.toml"), *self.ports)
+        self.replay_out = os.path.join(self.tmp.name, "replay.jsonl")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def simulate(self, fmt, logs):
+        sim = os.path.join(self.tmp.name, "sim")
+        subprocess.run([BINARY, "sim", "--out", sim, "--hours", str(HOURS), "--scale", "0.3", "--format", fmt,
                         "--start", "2026-03-02T12:00:00Z"], check=True, capture_output=True)
-        cls.tree = os.path.join(cls.tmp.name, "tree")
-        shutil.move(os.path.join(sim, "insights-logs-networksecuritygroupflowevent"),
-                    os.path.join(cls.tree, "insights-logs-networksecuritygroupflowevent"))
-        cls.ports = free_ports(3)
-        cls.config = write_config(os.path.join(cls.tmp.name, "run.toml"), *cls.ports)
-        cls.replay_out = os.path.join(cls.tmp.name, "replay.jsonl")
+        self.tree = os.path.join(self.tmp.name, "tree")
+        shutil.move(os.path.join(sim, logs), os.path.join(self.tree, logs))
+        return blobs(self.tree)
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def test_followed_tree_equals_replay(self):
-        files = blobs(self.tree)
-        hours = sorted({hour_of(p) for p in files})
-        self.assertGreaterEqual(len(hours), HOURS - 1)
+    def test_followed_azure_tree_equals_replay(self):
+        files = self.simulate("azure-nsg", "insights-logs-networksecuritygroupflowevent")
         self.assertGreater(len({p.split("/macAddress=")[1] for p in files}), 3)  # several MACs
         self.assertGreater(len({p.split("NETWORKSECURITYGROUPS/")[1].split("/")[0] for p in files}), 1)
         self.assertNotEqual(sorted(files), sorted(files, key=lambda p: (hour_of(p), p)))  # name order is not time
+        self.follow_equals_replay(files)
+
+    def test_followed_aws_tree_equals_replay(self):
+        files = self.simulate("v2", "AWSLogs")
+        self.assertTrue(all(p.endswith(".log.gz") for p in files))
+        self.follow_equals_replay(files)
+        self.assertEqual(self.gzip_files, len(files))  # each read whole, once
+
+    def follow_equals_replay(self, files):
+        hours = sorted({hour_of(p) for p in files})
+        self.assertGreaterEqual(len(hours), HOURS - 1)
 
         # Replay of the whole tree, as it will be once the last hours have arrived.
         done = subprocess.run([BINARY, "replay", "--no-progress", "--config", self.config, "--out", self.replay_out,
@@ -83,7 +105,7 @@ class FollowTreeTest(unittest.TestCase):
         total = int(done.stderr.split("replay: ", 1)[1].split(" records", 1)[0])
         with open(self.replay_out) as f:
             replay = [json.loads(line) for line in f if line.strip()]
-        newest = max(max(tuple_times(p)) for p in files)
+        newest = max(max(record_times(p)) for p in files)
         cut = (newest - LATENESS) // WINDOW * WINDOW
         expected = sorted(event_key(e) for e in replay if e["window"]["end"] <= time.strftime(
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(cut)))
@@ -99,7 +121,7 @@ class FollowTreeTest(unittest.TestCase):
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.rename(p, target)
                 moved.append(p)
-        late_records = sum(sum(1 for _ in tuple_times(os.path.join(staging, os.path.relpath(p, self.tree))))
+        late_records = sum(sum(1 for _ in record_times(os.path.join(staging, os.path.relpath(p, self.tree))))
                            for p in moved)
 
         sink = os.path.join(self.tmp.name, "sink.jsonl")
@@ -119,6 +141,7 @@ class FollowTreeTest(unittest.TestCase):
             self.assertEqual(m["flowlier_follow_tree_skipped"], 0)
             self.assertEqual(sum(v for k, v in m.items() if k.startswith("flowlier_records_rejected_total")), 0)
             self.wait_published(m)
+            self.gzip_files = scrape(self.ports[2])["flowlier_gzip_files_total"]
         finally:
             proc.terminate()
             _, err = proc.communicate(timeout=30)
