@@ -16,10 +16,10 @@
 
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/FileIngest.hpp"
-#include "pipeline/RecordMerge.hpp"
-#include "pipeline/RejectLog.hpp"
 #include "pipeline/Gzip.hpp"
 #include "pipeline/InputFormat.hpp"
+#include "pipeline/RecordMerge.hpp"
+#include "pipeline/RejectLog.hpp"
 #include "pipeline/formats/AwsFields.hpp"
 #include "transport/FileFollower.hpp"
 #include "transport/LineChunker.hpp"
@@ -28,8 +28,8 @@ namespace flowlier::app {
 
 namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
-// Followed records wait in the merge up to this many (in RecordWire form, about 100
-// bytes each); records go to the intake in batches of kRecordsPerBatch.
+// Followed records wait in the merge up to this many (in RecordWire form, about 290
+// bytes each); records go to the intake in batches of kRecordsPerBatch, a few at a time.
 constexpr std::size_t kMaxHeldRecords = 1 << 20;
 constexpr std::size_t kRecordsPerBatch = 4096;
 constexpr int kBatchesInFlight = 4;
@@ -170,9 +170,9 @@ std::string InputSources::start() {
   if (!options_.follow.empty()) {
     // A few batches in flight: the merge's records wait in the merge (compact, counted),
     // not in a queue of ZeroMQ messages.
-    threads_.emplace_back(&InputSources::follow_loop, this,
-                          make_push(options_.records_endpoint.empty() ? endpoint_ : options_.records_endpoint,
-                                    kBatchesInFlight));
+    threads_.emplace_back(
+        &InputSources::follow_loop, this,
+        make_push(options_.records_endpoint.empty() ? endpoint_ : options_.records_endpoint, kBatchesInFlight));
   }
   if (options_.from_stdin) threads_.emplace_back(&InputSources::stdin_loop, this, make_push());
   return {};

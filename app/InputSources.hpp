@@ -41,7 +41,7 @@ struct SourceOptions {
   std::size_t http_max_connections = 64;
   double http_header_timeout_seconds = 5;
   double http_body_timeout_seconds = 30;
-  pipeline::DecoderOptions decoder;       // to check an HTTP body, to decode followed files
+  pipeline::DecoderOptions decoder;             // to check an HTTP body, to decode followed files
   std::optional<pipeline::InputFormat> format;  // input.format; nullopt: detected per chunk
   // Where followed files' records go (RecordWire batches); empty: no --follow.
   std::string records_endpoint;

@@ -562,8 +562,9 @@ int run_service(const RunOptions& o) {
   std::vector<std::thread> threads;  // in upstream-to-downstream order
   const Hop hop_kind = single ? Hop::inproc : Hop::wire;
   if (single || role == "ingest") {
-    threads.emplace_back(intake_stage, std::move(flows), std::move(follow_records), std::ref(shards), hop_kind, std::cref(config),
-                         std::ref(intake), std::cref(intake_state), std::ref(metrics), std::cref(stopping));
+    threads.emplace_back(intake_stage, std::move(flows), std::move(follow_records), std::ref(shards), hop_kind,
+                         std::cref(config), std::ref(intake), std::cref(intake_state), std::ref(metrics),
+                         std::cref(stopping));
   }
   for (std::size_t k = 0; k < engines.size(); ++k) {
     threads.emplace_back(scoring_stage, std::move(scorer_in[k]), std::move(scorer_out[k]),

@@ -263,8 +263,8 @@ std::string write_snapshot(const State& state, const std::string& path) {
 template std::string write_snapshot(const Engine&, const std::string&);
 template std::string write_snapshot(const IntakeRouter&, const std::string&);
 
-void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop, const Config& config,
-                  IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
+void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop,
+                  const Config& config, IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
                   const std::atomic<bool>& stopping) {
   name_thread("fl-intake");
   std::optional<InputFormat> fixed;

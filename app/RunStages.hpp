@@ -42,9 +42,9 @@ enum class Hop { inproc, wire };
 // written to `state_path`); to other processes it sends whole records.
 // `follow_records`: the followed files' records, decoded and merged by time by the
 // --follow source (RecordWire batches over inproc); taken like decoded messages.
-void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop, const pipeline::Config& config,
-                  pipeline::IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
-                  const std::atomic<bool>& stopping);
+void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop,
+                  const pipeline::Config& config, pipeline::IntakeRouter& router, const std::string& state_path,
+                  RunMetrics& metrics, const std::atomic<bool>& stopping);
 
 struct ScoringShard {
   pipeline::Engine* engine = nullptr;

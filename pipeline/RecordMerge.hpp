@@ -54,7 +54,7 @@ class RecordMerge {
     std::uint32_t size;  // bytes in `wire`
   };
   struct Source {
-    std::string wire;     // the held records, back to back
+    std::string wire;      // the held records, back to back
     std::size_t head = 0;  // offset of the first held record in `wire`
     std::deque<Entry> entries;
     std::int64_t newest = std::numeric_limits<std::int64_t>::min();

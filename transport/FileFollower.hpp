@@ -10,13 +10,16 @@
 //   (not dot-directories) down to max_depth levels, up to max_files, are followed as
 //   they appear; what the bounds leave out is counted (tree_skipped). The files found
 //   in one poll are read oldest first by Options::start_time (then file name, then
-//   path, as replay orders them) and each gets a source number in that order, so a
-//   caller can merge their records by time (pipeline/RecordMerge); a file renamed inside it (app.log -> app.log.1) is not read twice, since an inode
-//   already followed is skipped (an inode freed and reused within one poll interval
-//   would be skipped too). `.gz` files are read whole once their size has been
-//   stable for gzip_settle (the writer is done), then never again.
-// A file in a directory unchanged for a while is closed until it grows (no descriptor
-// per finished blob). A path that does not exist yet is waited for. Nothing here throws on bad files:
+//   path, as replay orders them), at most max_bytes_per_poll in all, and each gets a
+//   source number in that order, so that a caller can merge their records by time
+//   (pipeline/RecordMerge); behind() names the files a poll left unfinished. A file
+//   renamed inside it (app.log -> app.log.1) is not read twice, since an inode already
+//   followed is skipped (an inode freed and reused within one poll interval would be
+//   skipped too). `.gz` files are read whole once their size has been stable for
+//   gzip_settle (the writer is done), then never again. A file in a directory unchanged
+//   for park_after_idle_polls polls is closed until it grows (no descriptor per
+//   finished blob).
+// A path that does not exist yet is waited for. Nothing here throws on bad files:
 // errors are counted.
 #include <sys/types.h>
 
@@ -47,8 +50,8 @@ class FileFollower {
     // When a file's records begin (ns; FileIngest::start_time), to read new files oldest
     // first; unset or nullopt: before every file with a time.
     std::function<std::optional<std::int64_t>(const std::string& path)> start_time;
-    std::size_t max_depth = 32;       // directory levels below a followed directory (Azure blob paths are 16 deep)
-    std::size_t max_files = 100000;   // files followed under one followed directory
+    std::size_t max_depth = 32;      // directory levels below a followed directory (Azure blob paths are 16 deep)
+    std::size_t max_files = 100000;  // files followed under one followed directory
     // Bytes read by one poll, all files together; the rest waits for the next poll, so
     // a large backlog is read (and merged) in bounded pieces, oldest files first. Small,
     // since a caller may hold what one poll read decoded (about 3.6 times the text of an
