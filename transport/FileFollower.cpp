@@ -130,19 +130,22 @@ void FileFollower::poll_one(const std::string& path, Followed& f, const SourceEm
 }
 
 void FileFollower::park_if_idle(Followed& f) {
+  const auto now = std::chrono::steady_clock::now();
   struct stat st {};
-  if (f.fd < 0 || f.chunker->buffered() != 0 || ::fstat(f.fd, &st) != 0 || st.st_size != f.offset) {
-    f.idle_polls = 0;
+  if (f.fd < 0 || f.chunker->buffered() != 0 || ::fstat(f.fd, &st) != 0 || st.st_size != f.offset ||
+      f.offset != f.idle_offset) {
+    f.idle_offset = f.offset;
+    f.idle_since = now;
     return;
   }
-  if (++f.idle_polls < options_.park_after_idle_polls) return;
+  if (now - f.idle_since < options_.park_after_idle) return;
   // Its checkpoint, taken now, stays valid while it is closed.
   f.parked_fingerprint_bytes = std::min<std::uint64_t>(kFingerprintBytes, static_cast<std::uint64_t>(f.offset));
   f.parked_fingerprint = fingerprint_of(f.fd, f.parked_fingerprint_bytes);
   ::close(f.fd);
   f.fd = -1;
   f.parked = true;
-  f.idle_polls = 0;
+  f.idle_offset = -1;
 }
 
 bool FileFollower::unpark(const std::string& path, Followed& f) {

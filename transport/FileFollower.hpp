@@ -17,8 +17,7 @@
 //   followed is skipped (an inode freed and reused within one poll interval would be
 //   skipped too). `.gz` files are read whole once their size has been stable for
 //   gzip_settle (the writer is done), then never again. A file in a directory unchanged
-//   for park_after_idle_polls polls is closed until it grows (no descriptor per
-//   finished blob).
+//   for park_after_idle is closed until it grows (no descriptor per finished blob).
 // A path that does not exist yet is waited for. Nothing here throws on bad files:
 // errors are counted.
 #include <sys/types.h>
@@ -57,10 +56,10 @@ class FileFollower {
     // since a caller may hold what one poll read decoded (about 3.6 times the text of an
     // Azure blob in RecordWire form).
     std::size_t max_bytes_per_poll = 4 << 20;
-    // A file in a followed directory unchanged for this many polls (30 s) is closed and
-    // reopened where it stopped once it grows, so a tree of thousands of finished blobs
-    // holds no descriptor for each. Files named directly stay open (tail -F rotation).
-    unsigned park_after_idle_polls = 150;
+    // A file in a followed directory unchanged for this long is closed and reopened
+    // where it stopped once it grows, so a tree of thousands of finished blobs holds no
+    // descriptor for each. Files named directly stay open (tail -F rotation).
+    std::chrono::milliseconds park_after_idle{30000};
   };
   struct Counters {
     std::uint64_t files_opened = 0;
@@ -114,7 +113,8 @@ class FileFollower {
     std::chrono::steady_clock::time_point stable_since;
     std::unique_ptr<LineChunker> chunker;
     bool in_tree = false;  // found in a followed directory: may be parked
-    unsigned idle_polls = 0;
+    off_t idle_offset = -1;  // the offset when it was last seen to change
+    std::chrono::steady_clock::time_point idle_since;
     bool parked = false;  // closed while idle at its end: dev, ino and offset kept
     std::uint64_t parked_fingerprint = 0;
     std::uint64_t parked_fingerprint_bytes = 0;
