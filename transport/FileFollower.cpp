@@ -62,7 +62,8 @@ void FileFollower::poll(const SourceEmit& emit) {
   std::erase_if(retired_, [this](const auto& inode) { return !listed_.count(inode); });
 }
 
-bool FileFollower::list_tree(const std::string& dir_path, std::size_t depth, std::set<std::string>& found) {
+bool FileFollower::list_tree(const std::string& dir_path, std::size_t depth, std::set<std::string>& found,
+                             std::set<std::pair<dev_t, ino_t>>& visited) {
   DIR* dir = ::opendir(dir_path.c_str());
   if (dir == nullptr) return false;
   std::vector<std::string> subdirs;
@@ -72,7 +73,7 @@ bool FileFollower::list_tree(const std::string& dir_path, std::size_t depth, std
     struct stat cs {};
     if (::stat(child.c_str(), &cs) != 0) continue;
     if (S_ISDIR(cs.st_mode)) {
-      subdirs.push_back(child);
+      if (visited.insert({cs.st_dev, cs.st_ino}).second) subdirs.push_back(child);  // else: a symlink loop
     } else if (S_ISREG(cs.st_mode)) {
       if (found.size() >= options_.max_files) {
         ++counters_.tree_skipped;
@@ -84,8 +85,8 @@ bool FileFollower::list_tree(const std::string& dir_path, std::size_t depth, std
   }
   ::closedir(dir);
   for (const auto& sub : subdirs) {
-    // Deeper than max_depth (or a symlink loop): left out, counted.
-    if (depth + 1 > options_.max_depth || !list_tree(sub, depth + 1, found)) ++counters_.tree_skipped;
+    // Deeper than max_depth, or not listable: left out, counted.
+    if (depth + 1 > options_.max_depth || !list_tree(sub, depth + 1, found, visited)) ++counters_.tree_skipped;
   }
   return true;
 }
@@ -186,7 +187,8 @@ void FileFollower::poll_path(const std::string& path, const SourceEmit& emit) {
   }
   // A directory tree: follow its regular files; forget the ones that went away.
   std::set<std::string> present;
-  if (!list_tree(path, 0, present)) {
+  std::set<std::pair<dev_t, ino_t>> visited{{st.st_dev, st.st_ino}};
+  if (!list_tree(path, 0, present, visited)) {
     ++counters_.errors;
     return;
   }

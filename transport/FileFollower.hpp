@@ -133,8 +133,10 @@ class FileFollower {
   std::uint64_t fingerprint_of(int fd, std::uint64_t bytes) const;
 
   void poll_path(const std::string& path, const SourceEmit& emit);
-  // Regular files under `dir` (recursively, bounded) into `found`; false if `dir` cannot be listed.
-  bool list_tree(const std::string& dir, std::size_t depth, std::set<std::string>& found);
+  // Regular files under `dir` (recursively, bounded) into `found`; false if `dir` cannot
+  // be listed. `visited`: directories listed so far, so a symlink loop is listed once.
+  bool list_tree(const std::string& dir, std::size_t depth, std::set<std::string>& found,
+                 std::set<std::pair<dev_t, ino_t>>& visited);
   // Numbers the files first seen in this poll, oldest first.
   void number_new_files(const std::vector<std::string>& paths);
   void poll_one(const std::string& path, Followed& f, const SourceEmit& emit);
