@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -14,8 +15,11 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/DecodeSink.hpp"
+#include "pipeline/FileIngest.hpp"
 #include "pipeline/Gzip.hpp"
 #include "pipeline/InputFormat.hpp"
+#include "pipeline/RecordMerge.hpp"
+#include "pipeline/RejectLog.hpp"
 #include "pipeline/formats/AwsFields.hpp"
 #include "transport/FileFollower.hpp"
 #include "transport/LineChunker.hpp"
@@ -24,6 +28,11 @@ namespace flowlier::app {
 
 namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
+// Followed records wait in the merge up to this many (in RecordWire form, about 290
+// bytes each); records go to the intake in batches of kRecordsPerBatch, a few at a time.
+constexpr std::size_t kMaxHeldRecords = 1 << 20;
+constexpr std::size_t kRecordsPerBatch = 4096;
+constexpr int kBatchesInFlight = 4;
 
 // Firehose expects {"requestId": the request's id, "timestamp": ms} on success and the
 // same with "errorMessage" on failure.
@@ -63,6 +72,36 @@ std::string body_error(std::string_view body, const pipeline::DecoderOptions& op
   return check.error;
 }
 
+// Decodes the chunks of followed files into the merge, each under its file's source
+// number; rejects are counted where the intake counts its own.
+class FollowDecode final : public pipeline::DecodeSink {
+ public:
+  FollowDecode(pipeline::RecordMerge& merge, SourceMetrics& metrics) : merge_(merge), metrics_(metrics) {}
+  void decode(std::uint64_t source, std::string_view chunk, const std::optional<pipeline::InputFormat>& fixed,
+              const pipeline::DecoderOptions& options) {
+    source_ = source;
+    const auto format = fixed ? fixed : pipeline::detect_input_format(chunk.substr(0, 4096));
+    if (!format) {
+      count(pipeline::RejectReason::unknown_format);
+      return;
+    }
+    if (auto decoder = pipeline::make_decoder(*format, options)) {
+      decoder->feed(chunk, 1, *this);
+      decoder->finish(*this);
+    }
+  }
+  void on_record(const pipeline::FlowRecord& record) override { merge_.add(source_, record); }
+  void on_reject(const pipeline::Reject& reject) override { count(reject.reason); }
+
+ private:
+  void count(pipeline::RejectReason reason) {
+    if (metrics_.rejected != nullptr) (*metrics_.rejected)[static_cast<std::size_t>(reason)].fetch_add(1);
+  }
+  pipeline::RecordMerge& merge_;
+  SourceMetrics& metrics_;
+  std::uint64_t source_ = 0;
+};
+
 // Compares without an early exit, so the time taken says nothing about the key.
 bool same_key(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
@@ -90,18 +129,21 @@ bool InputSources::empty() const {
   return options_.follow.empty() && !options_.from_stdin && options_.http_listen.empty();
 }
 
-zmq::socket_t InputSources::make_push() {
+zmq::socket_t InputSources::make_push() { return make_push(endpoint_); }
+
+zmq::socket_t InputSources::make_push(const std::string& endpoint, int high_water_mark) {
   zmq::socket_t push(context_, zmq::socket_type::push);
+  if (high_water_mark > 0) push.set(zmq::sockopt::sndhwm, high_water_mark);
   push.set(zmq::sockopt::linger, 0);
   // Short send timeouts so a source blocked at the high-water mark still notices stop().
   push.set(zmq::sockopt::sndtimeo, static_cast<int>(kPollInterval.count()));
-  push.connect(endpoint_);
+  push.connect(endpoint);
   return push;
 }
 
-bool InputSources::forward(zmq::socket_t& push, std::string&& chunk) {
+bool InputSources::forward(zmq::socket_t& push, std::string&& chunk, bool last) {
   zmq::message_t message(chunk.data(), chunk.size());
-  while (!stopping_.load()) {
+  for (int tries = 0; last ? tries < 10 : !stopping_.load(); ++tries) {
     try {
       if (push.send(message, zmq::send_flags::none)) return true;  // else timed out at the HWM: wait on
     } catch (const zmq::error_t&) {
@@ -125,7 +167,13 @@ std::string InputSources::start() {
     if (auto error = http_->start(options_.http_listen); !error.empty()) return "--http-listen: " + error;
     metrics_.http_server.store(http_.get());
   }
-  if (!options_.follow.empty()) threads_.emplace_back(&InputSources::follow_loop, this, make_push());
+  if (!options_.follow.empty()) {
+    // A few batches in flight: the merge's records wait in the merge (compact, counted),
+    // not in a queue of ZeroMQ messages.
+    threads_.emplace_back(
+        &InputSources::follow_loop, this,
+        make_push(options_.records_endpoint.empty() ? endpoint_ : options_.records_endpoint, kBatchesInFlight));
+  }
   if (options_.from_stdin) threads_.emplace_back(&InputSources::stdin_loop, this, make_push());
   return {};
 }
@@ -141,9 +189,14 @@ void InputSources::stop() {
 }
 
 void InputSources::follow_loop(zmq::socket_t push) {
+  // Files are read oldest first by the time replay would give them (FileIngest::start_time).
+  pipeline::RejectLog quiet(nullptr, 0);
+  pipeline::IngestStats probe_stats;
+  pipeline::FileIngest probe({options_.format, options_.decoder, true}, quiet, probe_stats);
   transport::FileFollower::Options options;
   options.max_chunk_bytes = options_.max_chunk_bytes;
   options.is_header = is_aws_header;
+  options.start_time = [&probe](const std::string& file) { return probe.start_time(file); };
   transport::FileFollower follower(options_.follow, options);
   const std::string& path = options_.follow_checkpoints;
   std::string saved;
@@ -156,8 +209,9 @@ void InputSources::follow_loop(zmq::socket_t push) {
     }
     saved = text.str();
   }
-  // Written after the lines were handed to the intake: a kill -9 loses at most what
-  // the engines had not snapshotted yet, and never reads a line twice.
+  // Written after the records were handed to the intake (or to the merge, which hands
+  // on everything it holds at stop): a kill -9 loses at most what the engines had not
+  // snapshotted yet, and never reads a line twice.
   const auto save = [&] {
     if (path.empty()) return;
     std::string now = follower.checkpoints();
@@ -170,18 +224,52 @@ void InputSources::follow_loop(zmq::socket_t push) {
     }
     if (std::rename(temp.c_str(), path.c_str()) == 0) saved = std::move(now);
   };
-  const auto emit = [&](std::string&& chunk) {
-    if (forward(push, std::move(chunk))) metrics_.file_chunks.fetch_add(1, std::memory_order_relaxed);
+  pipeline::RecordMerge merge(kMaxHeldRecords);
+  FollowDecode decode(merge, metrics_);
+  std::string batch;
+  std::size_t in_batch = 0;
+  const auto send = [&](bool last) {
+    if (in_batch == 0) return;
+    if (forward(push, std::move(batch), last)) metrics_.file_chunks.fetch_add(1, std::memory_order_relaxed);
+    batch.clear();
+    in_batch = 0;
   };
+  // Everything older than what a file not yet read to its end may still hold goes on,
+  // in time order; at stop, everything.
+  const auto release = [&](bool last) {
+    std::int64_t before = pipeline::RecordMerge::kAll;
+    if (!last) {
+      for (const auto& b : follower.behind()) before = std::min(before, merge.newest(b.source).value_or(b.start));
+    }
+    merge.release(before, [&](std::string_view wire) {
+      batch.append(wire);
+      if (++in_batch >= kRecordsPerBatch) send(last);
+    });
+    send(last);
+  };
+  const auto emit = [&](std::uint64_t source, std::string&& chunk) {
+    decode.decode(source, chunk, options_.format, options_.decoder);
+  };
+  bool warned = false;
   while (!stopping_.load()) {
     follower.poll(emit);
+    release(false);
     save();
     const auto& c = follower.counters();
     metrics_.file_rotations.store(c.rotations + c.truncations);
     metrics_.gzip_files.store(c.gzip_files);
     metrics_.file_errors.store(c.errors);
-    std::this_thread::sleep_for(kPollInterval);
+    metrics_.follow_tree_skipped.store(c.tree_skipped);
+    metrics_.follow_forced.store(merge.forced());
+    metrics_.follow_held.store(merge.held());
+    if (c.tree_skipped > 0 && !warned) {
+      fmt::print(stderr, "run: --follow: {} files or directories beyond the tree bounds are not followed\n",
+                 c.tree_skipped);
+    }
+    warned = c.tree_skipped > 0;
+    if (!follower.budget_spent()) std::this_thread::sleep_for(kPollInterval);  // else a backlog is being read
   }
+  release(true);
   save();
 }
 

@@ -2,9 +2,13 @@
 // The sources of `flowlier run` besides the flows-in socket: followed files and
 // directories (--follow), standard input (--stdin) and an HTTP endpoint for Firehose
 // HTTP endpoint deliveries and CloudWatch Logs subscription payloads (--http-listen).
-// Each runs on its own thread and PUSHes its inputs (chunks of whole lines, or one
-// HTTP body) over inproc to the intake's PULL socket, so each becomes one message
-// decoded exactly as if a peer had pushed it. The access key is never logged.
+// Each runs on its own thread. Standard input and HTTP PUSH their inputs (chunks of
+// whole lines, or one HTTP body) over inproc to the intake's PULL socket, so each
+// becomes one message decoded exactly as if a peer had pushed it. Followed files are
+// decoded here instead, so that the records of all followed files can be merged by
+// record time (pipeline/RecordMerge) before they go, as RecordWire batches, to the
+// intake's inproc records socket. The access key is never logged.
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "pipeline/InputFormat.hpp"
+#include "pipeline/RejectReason.hpp"
 #include "transport/HttpIngestServer.hpp"
 
 namespace flowlier::app {
@@ -36,7 +41,10 @@ struct SourceOptions {
   std::size_t http_max_connections = 64;
   double http_header_timeout_seconds = 5;
   double http_body_timeout_seconds = 30;
-  pipeline::DecoderOptions decoder;       // to check an HTTP body before it is accepted
+  pipeline::DecoderOptions decoder;             // to check an HTTP body, to decode followed files
+  std::optional<pipeline::InputFormat> format;  // input.format; nullopt: detected per chunk
+  // Where followed files' records go (RecordWire batches); empty: no --follow.
+  std::string records_endpoint;
 };
 
 struct SourceMetrics {
@@ -48,6 +56,11 @@ struct SourceMetrics {
   std::atomic<std::uint64_t> file_rotations{0};  // rotations and truncations
   std::atomic<std::uint64_t> gzip_files{0};
   std::atomic<std::uint64_t> file_errors{0};
+  std::atomic<std::uint64_t> follow_tree_skipped{0};  // files and directories beyond the tree bounds (last poll)
+  std::atomic<std::uint64_t> follow_forced{0};        // records handed on early: the merge was full
+  std::atomic<std::uint64_t> follow_held{0};          // records waiting in the merge
+  // Followed files are decoded in the source: their rejects count here (the intake's family).
+  std::array<std::atomic<std::uint64_t>, pipeline::kRejectReasonCount>* rejected = nullptr;
   // Set while the HTTP source serves: its refusals by reason (HttpIngestServer::refused).
   std::atomic<const transport::HttpIngestServer*> http_server{nullptr};
 };
@@ -72,7 +85,10 @@ class InputSources {
 
  private:
   zmq::socket_t make_push();
-  bool forward(zmq::socket_t& push, std::string&& chunk);
+  zmq::socket_t make_push(const std::string& endpoint, int high_water_mark = 0);  // 0: ZeroMQ's default
+  // Sends one message; waits at the high-water mark until stop(), or (`last`) for a
+  // bounded time after it, while the intake still drains what the sources handed on.
+  bool forward(zmq::socket_t& push, std::string&& chunk, bool last = false);
   void follow_loop(zmq::socket_t push);
   void stdin_loop(zmq::socket_t push);
   transport::MetricsReply on_http(const transport::InboundRequest& request);

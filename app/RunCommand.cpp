@@ -60,6 +60,8 @@ using namespace flowlier::pipeline;
 constexpr const char* kEventsHop = "inproc://flowlier.events";
 // The intake PULL also binds this: --follow, --stdin and --http-listen push here.
 constexpr const char* kSourcesHop = "inproc://flowlier.sources";
+// Followed files' records, already decoded and merged by time (RecordWire batches).
+constexpr const char* kFollowRecordsHop = "inproc://flowlier.follow-records";
 constexpr std::uint32_t kMaxAutoScoringThreads = 8;
 constexpr int kMaxBatchesInFlight = 16;  // per engine; see where the record hops are made
 
@@ -416,7 +418,7 @@ int run_service(const RunOptions& o) {
     if (curve) transport::make_curve_client(s, *curve, peer_keys[peer]);
   };
   std::unique_ptr<transport::ZmqPublisher> publisher;
-  zmq::socket_t flows, events_in;
+  zmq::socket_t flows, follow_records, events_in;
   std::vector<zmq::socket_t> shards, scorer_in, scorer_out;  // intake side; per engine
   std::string doing;  // the bind or connect under way, named when it fails (port in use)
   // Handshake failures and dropped peers of every bound endpoint (ZmqMonitor.hpp).
@@ -457,6 +459,10 @@ int run_service(const RunOptions& o) {
       flows.bind(config.endpoints.flows_in);
       doing = "bind the built-in sources' hop";
       flows.bind(kSourcesHop);
+      follow_records = zmq::socket_t(context, zmq::socket_type::pull);
+      follow_records.set(zmq::sockopt::linger, 0);
+      follow_records.set(zmq::sockopt::rcvhwm, 4);  // the follower's batches wait in its merge
+      follow_records.bind(kFollowRecordsHop);
     }
     if (role == "ingest") {
       for (const auto& endpoint : service.shards) {
@@ -556,8 +562,9 @@ int run_service(const RunOptions& o) {
   std::vector<std::thread> threads;  // in upstream-to-downstream order
   const Hop hop_kind = single ? Hop::inproc : Hop::wire;
   if (single || role == "ingest") {
-    threads.emplace_back(intake_stage, std::move(flows), std::ref(shards), hop_kind, std::cref(config),
-                         std::ref(intake), std::cref(intake_state), std::ref(metrics), std::cref(stopping));
+    threads.emplace_back(intake_stage, std::move(flows), std::move(follow_records), std::ref(shards), hop_kind,
+                         std::cref(config), std::ref(intake), std::cref(intake_state), std::ref(metrics),
+                         std::cref(stopping));
   }
   for (std::size_t k = 0; k < engines.size(); ++k) {
     threads.emplace_back(scoring_stage, std::move(scorer_in[k]), std::move(scorer_out[k]),
@@ -579,6 +586,9 @@ int run_service(const RunOptions& o) {
   // Followed files resume where they were read, beside the state they went into.
   if (!intake_state.empty()) source_options.follow_checkpoints = config.state.path + ".follow";
   source_options.decoder = config.decoder;
+  if (config.input_format != "auto") source_options.format = parse_input_format(config.input_format);
+  source_options.records_endpoint = kFollowRecordsHop;
+  metrics.sources.rejected = &metrics.rejected;
   if (!source_options.http_listen.empty() && source_options.http_access_key.empty()) {
     fmt::print(stderr, "run: warning: --http-listen without an access key accepts every request\n");
   }
@@ -671,7 +681,8 @@ void add_run_command(CLI::App& app) {
                         "ingest/score: public key of the server(s) connected to (one, or one per shard)"),
         "curve-peer");
   cmd->add_option("--follow", options->sources.follow,
-                  "File or directory to follow as it grows (tail -F; rotation; .gz files read whole); repeatable");
+                  "File or directory tree to follow as it grows (tail -F; rotation; .gz files read whole; files of "
+                  "a tree read in event-time order); repeatable");
   cmd->add_flag("--stdin", options->sources.from_stdin, "Read flow log lines from standard input too");
   cmd->add_option("--http-listen", options->sources.http_listen,
                   "host:port for POSTed Firehose HTTP endpoint deliveries and CloudWatch Logs payloads");

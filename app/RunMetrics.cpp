@@ -118,6 +118,16 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_gzip_files_total", "Gzip files read whole from followed directories.", v(m.sources.gzip_files));
   t.counter("flowlier_file_errors_total", "Followed files that could not be read (or corrupt gzip).",
             v(m.sources.file_errors));
+  t.gauge("flowlier_follow_tree_skipped",
+          "Files and directories under followed directories left out by the last poll: deeper than 32 levels, or "
+          "beyond 100000 files.",
+          v(m.sources.follow_tree_skipped));
+  t.gauge("flowlier_follow_merge_held_records",
+          "Records of followed files waiting in the time merge for a file not yet read to its end.",
+          v(m.sources.follow_held));
+  t.counter("flowlier_follow_merge_forced_total",
+            "Records of followed files handed on before their time because the merge held its maximum (1048576).",
+            v(m.sources.follow_forced));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));
   if (const SinkBridge* bridge = m.sinks.load(); bridge != nullptr && !bridge->empty()) {

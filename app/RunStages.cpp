@@ -189,6 +189,24 @@ class IntakeSink final : public DecodeSink {
   bool ok_ = true;
 };
 
+// Receives one batch of records the --follow source decoded (RecordWire) into `sink`;
+// false when nothing was there.
+bool receive_records(zmq::socket_t& records, IntakeSink& sink, RunMetrics& metrics) {
+  zmq::message_t message;
+  if (!records.handle() || !records.recv(message, zmq::recv_flags::dontwait)) return false;
+  metrics.messages_received.fetch_add(1, std::memory_order_relaxed);
+  std::string_view in(static_cast<const char*>(message.data()), message.size());
+  FlowRecord record;
+  while (!in.empty()) {
+    const std::size_t used = read_record_wire(in, record);
+    if (used == 0) break;  // cannot happen: the batch was written in this process
+    sink.on_record(record);
+    in.remove_prefix(used);
+  }
+  metrics.records_received.fetch_add(sink.take_record_count(), std::memory_order_relaxed);
+  return true;
+}
+
 // Receives one message (all its frames) and decodes it into `sink`; false when
 // nothing was there. Each frame of a multipart message is an input of its own.
 bool receive_message(zmq::socket_t& flows, const Config& config, const std::optional<InputFormat>& fixed,
@@ -245,8 +263,8 @@ std::string write_snapshot(const State& state, const std::string& path) {
 template std::string write_snapshot(const Engine&, const std::string&);
 template std::string write_snapshot(const IntakeRouter&, const std::string&);
 
-void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop hop, const Config& config,
-                  IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
+void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop,
+                  const Config& config, IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
                   const std::atomic<bool>& stopping) {
   name_thread("fl-intake");
   std::optional<InputFormat> fixed;
@@ -269,15 +287,20 @@ void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop h
     }
   };
 
+  const auto receive = [&] {
+    const bool got = receive_message(flows, config, fixed, sink, metrics);
+    return receive_records(follow_records, sink, metrics) || got;
+  };
   while (!stopping.load()) {
-    zmq::pollitem_t item{flows.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    zmq::pollitem_t items[2] = {{flows.handle(), 0, ZMQ_POLLIN, 0}, {follow_records.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, follow_records.handle() ? 2 : 1, std::chrono::milliseconds(100));
+    const bool ready = (items[0].revents | items[1].revents) & ZMQ_POLLIN;
     const auto now = Clock::now();
     if (now >= next_snapshot) {
       snapshot();
       next_snapshot = now + interval;
     }
-    if (!(item.revents & ZMQ_POLLIN)) {
+    if (!ready) {
       // Idle watermark: with no records for idle_seconds of wall time, event time is
       // taken to advance with the wall clock from the newest record seen, and windows
       // close once that moved-on watermark (minus the allowed lateness) passes them.
@@ -291,7 +314,7 @@ void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop h
       }
       continue;
     }
-    if (!receive_message(flows, config, fixed, sink, metrics)) continue;
+    if (!receive()) continue;
     if (!sink.ok() || !fanout.flush()) return;
     last_record = Clock::now();
     seen_record = true;
@@ -300,7 +323,7 @@ void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop h
   // What the built-in sources handed over before they stopped is taken too: their
   // read positions already count it as read. Bounded, in case a peer keeps pushing.
   const auto drain_until = Clock::now() + std::chrono::seconds(2);
-  while (Clock::now() < drain_until && receive_message(flows, config, fixed, sink, metrics)) {
+  while (Clock::now() < drain_until && receive()) {
     if (!sink.ok() || !fanout.flush()) return;
   }
   if (!fanout.flush()) return;

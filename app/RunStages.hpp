@@ -40,9 +40,11 @@ enum class Hop { inproc, wire };
 // routes records to observations (`router`, restored with its watermark seeded from
 // the engines', so a restart continues where the snapshots stopped; its state is
 // written to `state_path`); to other processes it sends whole records.
-void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop hop, const pipeline::Config& config,
-                  pipeline::IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
-                  const std::atomic<bool>& stopping);
+// `follow_records`: the followed files' records, decoded and merged by time by the
+// --follow source (RecordWire batches over inproc); taken like decoded messages.
+void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop,
+                  const pipeline::Config& config, pipeline::IntakeRouter& router, const std::string& state_path,
+                  RunMetrics& metrics, const std::atomic<bool>& stopping);
 
 struct ScoringShard {
   pipeline::Engine* engine = nullptr;

@@ -9,6 +9,7 @@
 #include "pipeline/InputFiles.hpp"
 #include "pipeline/InputTime.hpp"
 #include "pipeline/LineReader.hpp"
+#include "pipeline/RecordMerge.hpp"
 
 namespace flowlier::pipeline {
 
@@ -46,9 +47,6 @@ class CountingSink final : public DecodeSink {
 };
 
 bool is_document_format(InputFormat f) { return f != InputFormat::aws_text && f != InputFormat::gcp; }
-
-// The time a record is ordered by: the flow's start, as the router windows it.
-std::int64_t record_time(const FlowRecord& r) { return r.has(Field::start) ? r.start_ns : r.end_ns; }
 
 // Keeps decoded records of one input until the merge takes them, in the input's own
 // order (a delivered file's small disorder stays as it was, whatever else is open, so
@@ -209,6 +207,11 @@ void FileIngest::read_one(const std::string& path, DecodeSink& downstream, const
   }
 }
 
+std::optional<std::int64_t> FileIngest::start_time(const std::string& path) {
+  if (auto t = path_time(path)) return *t * 1'000'000'000;
+  return first_record_time(path);
+}
+
 std::optional<std::int64_t> FileIngest::first_record_time(const std::string& path) {
   FirstTimeSink first;
   auto in = open_input(path, first, [](const std::string&) {}, false);
@@ -229,12 +232,7 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
   std::vector<Pending> pending;
   pending.reserve(files.size());
   for (std::size_t i = 0; i < files.size(); ++i) {
-    std::optional<std::int64_t> key;
-    if (auto t = path_time(files[i])) {
-      key = *t * 1'000'000'000;
-    } else if (files[i] != "-") {
-      key = first_record_time(files[i]);
-    }
+    const auto key = files[i] == "-" ? std::nullopt : start_time(files[i]);
     pending.push_back({key.value_or(kFirst), i});
   }
   std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) { return a.key < b.key; });

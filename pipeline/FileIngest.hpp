@@ -42,6 +42,11 @@ class FileIngest {
   // Reads one already-expanded input.
   void read_one(const std::string& path, DecodeSink& downstream, const ErrorHandler& on_error);
 
+  // When the input's records begin (ns), to read inputs in time order: the time its
+  // path says (pipeline/InputTime), else the earliest record time in its first chunk
+  // (or document); nullopt when neither says. Counts and reports nothing.
+  std::optional<std::int64_t> start_time(const std::string& path);
+
   // source_index -> input name, for records' source_index.
   const std::vector<std::string>& sources() const { return sources_; }
 
