@@ -317,10 +317,12 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   } else {
     auto& run = baseline.contact_run();
     if (run.open() && !scores[ecf].result.warming_up) run.add(scores[ecf].result.tail_probability, config_.sustained);
-    // A new first contact starts a new run (its own family of looks). Its one anchor
-    // p-value is the larger of the two novelties: "both this rare" is valid under any
-    // dependence between them (a new peer usually brings its port along).
-    if (first_contact) run.start({std::max(new_peers.tail_probability, new_ports.tail_probability)});
+    // A port the entity never connected to before starts a new run (its own family of
+    // looks), anchored on the port's novelty alone. The peer's novelty is no gate: a
+    // host that meets new addresses all day (CDNs, SaaS) says little by meeting one
+    // more, while a new port is news on most hosts; the run's later windows decide.
+    const bool new_port = !new_ports.warming_up && new_ports.tail_probability < kNoveltyEvidence;
+    if (new_port) run.start({new_ports.tail_probability});
     auto& upload = baseline.upload_run();
     if (upload.open() && !scores[bytes_out].result.warming_up) {
       upload.add(scores[bytes_out].result.tail_probability, config_.sustained);
