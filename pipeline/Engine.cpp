@@ -285,8 +285,9 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
                       fmt::format("; combined over {} windows since an upload to a new external peer began",
                                   baseline.upload_run().terms() + 1);
     } else if (detector != scores[strongest].detector) {
-      // The combined evidence of a contact that began on a new port and kept going.
-      e.category = "unusual-port";
+      // The combined evidence of a contact that began on a new port and kept going;
+      // when it carries a large upload out of the estate, that is what it is.
+      e.category = large_upload ? "exfiltration" : "unusual-port";
       e.explanation = explain(e, e.contributors) +
                       fmt::format("; combined over {} windows since a first contact on a new port",
                                   baseline.contact_run().terms() + 1);
