@@ -25,7 +25,7 @@ WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const
   WindowScores out;
   for (std::size_t i = 0; i < kVolume.size(); ++i) {
     const Feature f = kVolume[i];
-    auto& fs = out[at(f)] = {f, i < kVolumeCount ? "volume" : "activity", {}};
+    auto& fs = out[at(f)] = {f, i < kVolumeCount || f == Feature::external_upload_bytes ? "volume" : "activity", {}};
     fs.result = volume_[i].score(x[at(f)], config.volume, &fs.raw_probability);
     fs.corrected = volume_[i].correction_factor(config.volume) >= detectors::TailSelfCheck::kCorrecting;
   }
@@ -98,6 +98,7 @@ void EntityBaseline::save(std::ostream& out) const {
   upload_run_.save(w);
   upload_hours_.save(w);
   sources_.save(w);
+  uploads_.save(w);
   w.put_string(body.str());
   detectors::save_record(out, kTag, kVersion, w.bytes());
 }
@@ -114,6 +115,7 @@ std::string EntityBaseline::restore(std::istream& in, const BaselineConfig& conf
   if (!next.upload_run_.load(r)) return r.finish();
   if (!next.upload_hours_.load(r)) return r.ok() ? "entity baseline: bad upload-hours state" : r.finish();
   if (!next.sources_.load(r)) return r.finish();
+  if (!next.uploads_.load(r)) return r.finish();
   r.get_string(body, 1 << 20);
   if (auto error = r.finish(); !error.empty()) return error;
   std::istringstream parts(body);

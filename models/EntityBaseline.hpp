@@ -45,6 +45,9 @@ struct BaselineConfig {
   // not the daily-cycle one of the other counts (a slow source ramps up gradually
   // and a 30-window level would follow it).
   double source_half_life = 15.0;
+  // Memory of the bytes sent to each external destination, in windows (half-life):
+  // low-and-slow exfiltration is defined over hours, an ordinary upload over minutes.
+  double upload_half_life = 30.0;
   detectors::CountConfig sources{.half_life = 720.0, .variance_half_life = 1440.0, .min_samples = 30};
   const detectors::CountConfig& count_config(Feature f) const {
     return f == Feature::repeated_source_flows ? sources : counts;
@@ -66,7 +69,7 @@ using WindowScores = std::array<FeatureScore, kFeatureCount>;
 class EntityBaseline {
  public:
   static constexpr const char* kTag = "entity_baseline";
-  static constexpr std::uint32_t kVersion = 4;  // 2: external_client_flows; 3: intermittent volumes, self-checks; 4: upload hours
+  static constexpr std::uint32_t kVersion = 5;  // 2: external_client_flows; 3: intermittent volumes, self-checks; 4: upload hours; 5: external uploads
 
   explicit EntityBaseline(const BaselineConfig& config = {});
 
@@ -84,6 +87,12 @@ class EntityBaseline {
   double track_sources(const WindowAccumulator& window, std::int64_t window_end, std::int64_t window_seconds,
                        const BaselineConfig& config) {
     return sources_.absorb(window.sources(), window_end, window_seconds, config.source_half_life);
+  }
+  // The same for the bytes sent to external destinations: returns the
+  // external_upload_bytes feature value (call once per window, before score()).
+  double track_uploads(const WindowAccumulator& window, std::int64_t window_end, std::int64_t window_seconds,
+                       const BaselineConfig& config) {
+    return uploads_.absorb(window.uploads(), window_end, window_seconds, config.upload_half_life);
   }
 
   std::uint32_t windows() const { return windows_; }
@@ -105,20 +114,21 @@ class EntityBaseline {
  private:
   // Magnitudes: volumes, and the counts a user or a job drives in bursts (a
   // browser opens fifty connections at once): heavy-tailed, often zero.
-  static constexpr std::array<Feature, 7> kVolume{Feature::packets,        Feature::bytes_in,
+  static constexpr std::array<Feature, 8> kVolume{Feature::packets,        Feature::bytes_in,
                                                   Feature::bytes_out,      Feature::flows,
                                                   Feature::external_flows, Feature::fanout_peers,
-                                                  Feature::external_client_flows};
+                                                  Feature::external_client_flows, Feature::external_upload_bytes};
   static constexpr std::size_t kVolumeCount = 3;  // the first kVolumeCount are byte/packet volumes
   // Counts of many small independent events (peers that reach the entity, probed
   // ports, rejected attempts, one source's repeated connections): negative-binomial,
   // in which a few more are news.
   static constexpr std::array<Feature, 4> kCounts{Feature::distinct_peers, Feature::distinct_ports,
                                                   Feature::rejected_flows, Feature::repeated_source_flows};
-  std::array<detectors::IntermittentDetector, 7> volume_;
+  std::array<detectors::IntermittentDetector, 8> volume_;
   std::array<detectors::CountDetector, 4> counts_;
   std::array<detectors::TailSelfCheck, 4> count_checks_;
   RepeatedSources sources_;
+  RepeatedSources uploads_;  // decayed bytes per external destination
   std::array<detectors::RarityDetector, 2> novelty_;  // new_peers, new_ports
   detectors::SustainedEvidence contact_run_;
   detectors::SustainedEvidence upload_run_;

@@ -25,8 +25,12 @@ enum class Feature : std::uint8_t {
   // Unsolicited inbound flows from the entity's most persistent source, decayed over
   // a few windows (RepeatedSources): brute force, slow scans, bursts from one address.
   repeated_source_flows,
+  // Bytes sent to the entity's largest external destination, decayed over about half
+  // an hour (RepeatedSources again): low-and-slow exfiltration adds up per destination
+  // where each window alone is ordinary.
+  external_upload_bytes,
 };
-inline constexpr std::size_t kFeatureCount = 13;
+inline constexpr std::size_t kFeatureCount = 14;
 
 using FeatureVector = std::array<double, kFeatureCount>;
 

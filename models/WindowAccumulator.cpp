@@ -24,6 +24,7 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
     // One per connection the peer opened, in every format: the request record, not
     // the response (AWS, GCP); an Azure connection's first tuple, not its C/E reports.
     if (o.inbound && !o.client && !o.continues) sources_.add(o.peer, w);
+    if (o.external_peer && o.bytes_out > 0) uploads_.add(o.peer, static_cast<double>(o.bytes_out) * w);
     // Novelty is about whom the entity reaches out to (a web server meets new
     // clients all day; a new destination is news). Rejected traffic never becomes
     // "known".
@@ -55,7 +56,8 @@ bool WindowAccumulator::add(const Observation& o, SeenHistory& history) {
 FeatureVector WindowAccumulator::features() const {
   return FeatureVector{flows_,          packets_,         bytes_in_,        bytes_out_,      peers_.estimate(),
                        ports_.estimate(), rejected_,      external_,        new_peer_count_, new_port_count_,
-                       fanout_.estimate(), external_client_, 0.0 /* repeated_source_flows: spans windows */};
+                       fanout_.estimate(), external_client_, 0.0 /* repeated_source_flows: spans windows */,
+                       0.0 /* external_upload_bytes: spans windows */};
 }
 
 void WindowAccumulator::save(detectors::StateWriter& w) const {
@@ -71,6 +73,7 @@ void WindowAccumulator::save(detectors::StateWriter& w) const {
   w.put(ports_by_flows_);
   w.put(ports_by_bytes_);
   w.put(sources_);
+  w.put(uploads_);
   w.put(new_peers_);
   w.put(new_ports_);
 }
@@ -86,6 +89,7 @@ bool WindowAccumulator::load(detectors::StateReader& r) {
   r.get(ports_by_flows_);
   r.get(ports_by_bytes_);
   r.get(sources_);
+  r.get(uploads_);
   r.get(new_peers_);
   r.get(new_ports_);
   return r.ok();

@@ -40,6 +40,8 @@ class WindowAccumulator {
   const TopContributors<PortKey, 4>& new_ports() const { return new_ports_; }
   // Remote addresses by the unsolicited flows they sent the entity (it served them).
   const TopContributors<PeerAddress, 4>& sources() const { return sources_; }
+  // External addresses by the bytes the entity sent them.
+  const TopContributors<PeerAddress, 4>& uploads() const { return uploads_; }
 
  private:
   double flows_ = 0, packets_ = 0, bytes_in_ = 0, bytes_out_ = 0, rejected_ = 0, external_ = 0;
@@ -54,6 +56,7 @@ class WindowAccumulator {
   TopContributors<PeerAddress, 4> new_peers_;
   TopContributors<PortKey, 4> new_ports_;
   TopContributors<PeerAddress, 4> sources_;
+  TopContributors<PeerAddress, 4> uploads_;
 };
 
 }  // namespace flowlier::models

@@ -164,7 +164,7 @@ seed = 42
 min_alert_score = 101.0           # > 100: explains, never pages on its own
 
 [scoring]
-multiplicity = 13.0   # features tested per window (Bonferroni)
+multiplicity = 14.0   # features tested per window (Bonferroni)
 decades = 12.0        # -log10 of the adjusted tail probability that scores 100
 low = 50.0
 medium = 60.0
@@ -172,7 +172,7 @@ high = 75.0
 critical = 90.0
 
 [episodes]
-open_score = 50.0     # a window scoring this opens an episode (p * multiplicity <= 1e-6: p * 13 by default)
+open_score = 50.0     # a window scoring this opens an episode (p * multiplicity <= 1e-6: p * 14 by default)
 keep_score = 30.0     # while open, windows scoring this keep it open
 quiet_windows = 5     # resolved after this many windows below keep_score
 

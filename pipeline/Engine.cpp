@@ -52,6 +52,7 @@ int preference(Feature f) {
     case Feature::external_flows: return 2;
     case Feature::external_client_flows: return 2;
     case Feature::repeated_source_flows: return 1;
+    case Feature::external_upload_bytes: return 1;
     case Feature::packets: return 3;
   }
   return 4;
@@ -164,6 +165,9 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   // The one feature that spans windows: sources that keep coming back.
   x[static_cast<std::size_t>(Feature::repeated_source_flows)] =
       baseline.track_sources(w.accumulator, w.end, config_.windows.window_seconds, config_.baseline);
+  // And the destinations that keep receiving: low-and-slow uploads add up here.
+  x[static_cast<std::size_t>(Feature::external_upload_bytes)] =
+      baseline.track_uploads(w.accumulator, w.end, config_.windows.window_seconds, config_.baseline);
   const bool outlier_model = config_.model == BaselineModel::trailing_outlier;
   if (outlier_model && outliers_.size() <= w.slot) {
     outliers_.resize(windower_.slot_capacity(), models::TrailingOutlierBaseline(config_.outlier));

@@ -67,6 +67,10 @@ std::vector<Contributor> contributors_for(Feature feature, const models::WindowA
       append_top(out, "new_peer", "first contacts", w.new_peers(), peer_text, 3);
       append_top(out, "port", "flows", w.ports_by_flows(), port_text, 2);
       break;
+    case Feature::external_upload_bytes:
+      append_top(out, "peer", "bytes out", w.uploads(), peer_text, 3);
+      append_top(out, "port", "bytes", w.ports_by_bytes(), port_text, 2);
+      break;
     case Feature::repeated_source_flows:
       append_top(out, "source", "inbound flows", w.sources(), peer_text, 2);
       append_top(out, "port", "flows", w.ports_by_flows(), port_text, 2);
@@ -115,6 +119,8 @@ std::string categorize(Feature feature, const models::FeatureVector& x, const mo
   const bool volume_finding = feature == Feature::bytes_out || feature == Feature::bytes_in || feature == Feature::packets;
   const bool upload = top_byte_peer && byte_share >= 0.5 && is_external(*top_byte_peer) && bytes_out > bytes_in;
   if (volume_finding && upload) return "exfiltration";
+  // Bytes that keep going to one outside destination: what low-and-slow exfiltration is.
+  if (feature == Feature::external_upload_bytes) return "exfiltration";
 
   if (sig(Feature::distinct_ports) && (feature == Feature::distinct_ports || feature == Feature::rejected_flows ||
                                        feature == Feature::repeated_source_flows || peer_share >= 0.5)) {
@@ -169,7 +175,7 @@ bool uploads_to_external_peer(const models::FeatureVector& x, const models::Wind
 }
 
 std::string human_value(Feature feature, double v) {
-  if (feature == Feature::bytes_in || feature == Feature::bytes_out) {
+  if (feature == Feature::bytes_in || feature == Feature::bytes_out || feature == Feature::external_upload_bytes) {
     static constexpr const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
     int u = 0;
     while (std::abs(v) >= 1000 && u < 5) {

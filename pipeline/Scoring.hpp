@@ -14,7 +14,7 @@
 namespace flowlier::pipeline {
 
 struct ScoringConfig {
-  double multiplicity = 13;  // features tested per window
+  double multiplicity = 14;  // features tested per window
   double decades = 12;       // -log10(adjusted p) that maps to 100
   double low = 50, medium = 60, high = 75, critical = 90;  // severity thresholds on the score
 };
