@@ -3,6 +3,8 @@
 Generates realistic AWS VPC flow logs in the default (v2) format and times commands
 best-of-N, so the scripts stay short and measure the same way.
 """
+import glob
+import gzip
 import os
 import random
 import resource
@@ -83,6 +85,33 @@ def cached_aws_v2(lines, seed=1):
         print("generating %s (%d records) ..." % (path, lines), file=sys.stderr, flush=True)
         generate_aws_v2(path, lines, seed)
     return path
+
+
+def cached_sim(days=1, scale=1.0, seed=1):
+    """One plain file of `flowlier sim --days D --scale S --seed N` (AWS default format),
+    created once under build/bench-data: its gzip S3-style files decompressed and
+    concatenated (later files' header lines are kept: the decoder takes them as format
+    changes), so neither side of a comparison pays for gunzip. The default (1 day, scale
+    1, seed 1) is replay-throughput's file, named as it always was."""
+    name = "sim-d%d-s%d" % (days, seed) if scale == 1.0 else "sim-d%d-x%g-s%d" % (days, scale, seed)
+    out = os.path.join(DATA_DIR, name)
+    plain = out + ".log"
+    if os.path.exists(plain):
+        return plain
+    os.makedirs(out, exist_ok=True)
+    print("simulating into %s ..." % out, file=sys.stderr, flush=True)
+    subprocess.run([FLOWLIER, "sim", "--out", out, "--days", str(days), "--scale", str(scale), "--seed", str(seed)],
+                   check=True, stdout=subprocess.DEVNULL)
+    files = sorted(glob.glob(os.path.join(out, "**", "*.gz"), recursive=True))
+    if not files:
+        sys.exit("sim wrote no .gz files under " + out)
+    with open(plain + ".tmp", "wb") as dst:
+        for name in files:
+            with gzip.open(name, "rb") as src:
+                data = src.read()
+            dst.write(data if data.endswith(b"\n") else data + b"\n")
+    os.replace(plain + ".tmp", plain)
+    return plain
 
 
 def count_records(path):

@@ -86,6 +86,38 @@ class NormalizeTest(unittest.TestCase):
         # What was valid before the truncation is still written.
         self.assertGreater(len(flowlier("normalize", str(truncated)).stdout.splitlines()), 100)
 
+    def test_check_writes_nothing_and_answers_like_a_linter(self):
+        clean = self.tmp / "clean.log"
+        clean.write_text(HEADER + GOOD * 4)
+        result = flowlier("normalize", "--check", str(clean))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, "")
+        self.assertIn("4 records from 1 input", result.stderr)
+        self.assertIn("by format: aws-vpc 4", result.stderr)
+        self.assertIn("rejected: 0", result.stderr)
+
+        bad = self.tmp / "bad.log"
+        bad.write_text(HEADER + GOOD + GOOD.replace(" 6 20 ", " 6 2x0 ") + GOOD + "2 too few fields\n")
+        rejects = self.tmp / "rejects.jsonl"
+        result = flowlier("normalize", "--check", "--rejects", str(rejects), str(bad), str(clean))
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(result.stdout, "")
+        self.assertIn(f"{bad}:3: rejected (bad_number)", result.stderr)
+        self.assertIn(f"{bad}:5: rejected (wrong_field_count)", result.stderr)
+        self.assertIn("6 records from 2 input", result.stderr)
+        self.assertIn("rejected: 2 (wrong_field_count 1, bad_number 1)", result.stderr)
+        self.assertEqual([json.loads(line)["line"] for line in rejects.read_text().splitlines()], [3, 5])
+
+        # An input it could not read in full outranks rejects: the check is incomplete.
+        missing = self.tmp / "missing.log"
+        result = flowlier("normalize", "--check", str(bad), str(missing))
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(str(missing), result.stderr)
+        # Nothing to write to: --out with --check is a usage error.
+        result = flowlier("normalize", "--check", "--out", str(self.tmp / "out.jsonl"), str(clean))
+        self.assertEqual(result.returncode, 2)
+        self.assertFalse((self.tmp / "out.jsonl").exists())
+
     def test_every_shared_sample_normalizes(self):
         samples = SHARED / "data" / "samples"
         # A test that skipped without the data would pass without testing anything.
