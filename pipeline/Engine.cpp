@@ -60,6 +60,12 @@ int preference(Feature f) {
 
 // Below this a novelty probability counts as evidence for the joint reading.
 constexpr double kNoveltyEvidence = 0.05;
+
+constexpr std::size_t kNewPeers = static_cast<std::size_t>(Feature::new_peers);
+constexpr std::size_t kNewPorts = static_cast<std::size_t>(Feature::new_ports);
+constexpr std::size_t kBytesOut = static_cast<std::size_t>(Feature::bytes_out);
+constexpr std::size_t kBytesIn = static_cast<std::size_t>(Feature::bytes_in);
+constexpr std::size_t kExternalClientFlows = static_cast<std::size_t>(Feature::external_client_flows);
 }  // namespace
 
 Engine::Engine(EngineConfig config)
@@ -161,189 +167,199 @@ void Engine::emit(std::vector<AnomalyEvent>& events) {
 void Engine::on_window_closed(const models::ClosedWindow& w) {
   if (baselines_.size() <= w.slot) baselines_.resize(windower_.slot_capacity(), models::EntityBaseline(config_.baseline));
   models::EntityBaseline& baseline = baselines_[w.slot];
+  WindowEvidence ev;
+  ev.x = features_of(w, baseline);
+  ev.scores = score_window(w, ev.x, baseline);
+  for (const auto& fs : ev.scores) stats_.self_corrections += fs.corrected ? 1 : 0;
+  combine_evidence(w, baseline, ev);
+  const auto [strongest, strongest_score] = strongest_finding(ev);
+  const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
+  if (strongest >= 0 && strongest_score >= keep) report_finding(w, baseline, ev, strongest, strongest_score);
+  if (config_.isolation.enabled) score_isolation(w, baseline, ev, strongest);
+  if (!outlier_model()) score_beacons(w, ev.scores);
+  if (observer_) observer_(w, ev.x, ev.scores, baseline);
+  absorb(w, baseline, ev);
+}
+
+models::FeatureVector Engine::features_of(const models::ClosedWindow& w, models::EntityBaseline& baseline) {
   models::FeatureVector x = w.accumulator.features();
-  // The one feature that spans windows: sources that keep coming back.
+  // The features that span windows: sources that keep coming back, and destinations
+  // that keep receiving (low-and-slow uploads add up there).
   x[static_cast<std::size_t>(Feature::repeated_source_flows)] =
       baseline.track_sources(w.accumulator, w.end, config_.windows.window_seconds, config_.baseline);
-  // And the destinations that keep receiving: low-and-slow uploads add up here.
   x[static_cast<std::size_t>(Feature::external_upload_bytes)] =
       baseline.track_uploads(w.accumulator, w.end, config_.windows.window_seconds, config_.baseline);
-  const bool outlier_model = config_.model == BaselineModel::trailing_outlier;
-  if (outlier_model && outliers_.size() <= w.slot) {
+  return x;
+}
+
+models::WindowScores Engine::score_window(const models::ClosedWindow& w, const models::FeatureVector& x,
+                                          const models::EntityBaseline& baseline) {
+  if (!outlier_model()) return baseline.score(x, w.end, config_.baseline);
+  if (outliers_.size() <= w.slot) {
     outliers_.resize(windower_.slot_capacity(), models::TrailingOutlierBaseline(config_.outlier));
   }
-  const models::WindowScores scores = outlier_model ? outliers_[w.slot].score(x, w.end)
-                                                    : baseline.score(x, w.end, config_.baseline);
+  return outliers_[w.slot].score(x, w.end);
+}
 
-  for (const auto& fs : scores) stats_.self_corrections += fs.corrected ? 1 : 0;
-
-  // Each feature's evidence, then the single strongest deviation of the window. A
-  // new peer on a new port (the unusual-port / first-contact pattern) combines two
-  // separate histories, peers and ports, that each say "never before".
-  std::array<double, models::kFeatureCount> p;
-  for (std::size_t i = 0; i < models::kFeatureCount; ++i) p[i] = scores[i].result.tail_probability;
-  const auto& new_peers = scores[static_cast<std::size_t>(Feature::new_peers)].result;
-  const auto& new_ports = scores[static_cast<std::size_t>(Feature::new_ports)].result;
-  const bool first_contact = !new_peers.warming_up && !new_ports.warming_up &&
-                             new_peers.tail_probability < kNoveltyEvidence &&
-                             new_ports.tail_probability < kNoveltyEvidence;
-  if (first_contact) {
-    auto& joint = p[static_cast<std::size_t>(Feature::new_ports)];
-    joint = std::min(joint, new_peers.tail_probability * new_ports.tail_probability);
+void Engine::combine_evidence(const models::ClosedWindow& w, models::EntityBaseline& baseline,
+                              WindowEvidence& ev) const {
+  const auto& scores = ev.scores;
+  for (std::size_t i = 0; i < models::kFeatureCount; ++i) {
+    ev.p[i] = scores[i].result.tail_probability;
+    ev.detector[i] = scores[i].detector;
   }
+  // A new peer on a new port (the unusual-port / first-contact pattern) combines two
+  // separate histories, peers and ports, that each say "never before".
+  const auto& new_peers = scores[kNewPeers].result;
+  const auto& new_ports = scores[kNewPorts].result;
+  if (!new_peers.warming_up && !new_ports.warming_up && new_peers.tail_probability < kNoveltyEvidence &&
+      new_ports.tail_probability < kNoveltyEvidence) {
+    ev.p[kNewPorts] = std::min(ev.p[kNewPorts], new_peers.tail_probability * new_ports.tail_probability);
+  }
+  if (outlier_model()) return;
+
   // An upload to an external peer the entity never reached before: how much and to
   // whom are separate evidence (the volume baseline and the peer history), read
   // together as the analyst does.
-  const auto bytes_out = static_cast<std::size_t>(Feature::bytes_out);
-  const bool new_upload = !outlier_model && !scores[bytes_out].result.warming_up && !new_peers.warming_up &&
-                          uploads_to_external_peer(x, w.accumulator, true);
-  if (new_upload) {
-    p[bytes_out] = std::min(p[bytes_out], scores[bytes_out].result.tail_probability * new_peers.tail_probability);
-  }
+  const auto& bytes_out = scores[kBytesOut].result;
+  ev.new_upload = !bytes_out.warming_up && !new_peers.warming_up && uploads_to_external_peer(ev.x, w.accumulator, true);
+  if (ev.new_upload) ev.p[kBytesOut] = std::min(ev.p[kBytesOut], bytes_out.tail_probability * new_peers.tail_probability);
   // Large uploads out of the estate: when they usually begin (a nightly backup's hour)
   // is asked before this window is counted, so an onset never vouches for itself.
-  const bool large_upload = !outlier_model && !scores[bytes_out].result.warming_up &&
-                            scores[bytes_out].result.tail_probability < kNoveltyEvidence &&
-                            uploads_to_external_peer(x, w.accumulator, false);
-  const double usual_upload_hour =
-      outlier_model ? 1.0 : baseline.upload_hours().probability(w.end, config_.baseline.upload_hours);
-  // An upload to a new external peer that keeps going: each later window adds its
-  // bytes_out evidence (Fisher, corrected for the looks), as for a new port below. A
-  // heavy-tailed host cannot page on one window of it; ten minutes of it can.
-  const char* upload_detector = scores[bytes_out].detector;
-  if (!outlier_model && baseline.upload_run().open() && !scores[bytes_out].result.warming_up) {
-    const double sustained = baseline.upload_run().peek(scores[bytes_out].result.tail_probability, config_.sustained);
-    if (sustained < p[bytes_out]) {
-      p[bytes_out] = sustained;
-      upload_detector = "sustained";
+  ev.large_upload = !bytes_out.warming_up && bytes_out.tail_probability < kNoveltyEvidence &&
+                    uploads_to_external_peer(ev.x, w.accumulator, false);
+  ev.usual_upload_hour = baseline.upload_hours().probability(w.end, config_.baseline.upload_hours);
+  // Runs: an upload to a new external peer that keeps going adds each later window's
+  // bytes_out evidence, a first contact on a new port its external client flows
+  // (Fisher, corrected for the looks; detectors/SustainedEvidence). A heavy-tailed host
+  // cannot page on one window of it; ten minutes of it can.
+  auto sustain = [&](const detectors::SustainedEvidence& run, std::size_t feature) {
+    if (!run.open() || scores[feature].result.warming_up) return;
+    const double sustained = run.peek(scores[feature].result.tail_probability, config_.sustained);
+    if (sustained < ev.p[feature]) {
+      ev.p[feature] = sustained;
+      ev.detector[feature] = "sustained";
     }
-  }
-  // A first contact on a new port that keeps going: the windows after it add the
-  // evidence of the entity's own outbound external flows, combined with the first
-  // contact's novelty (Fisher, corrected for the looks; detectors/SustainedEvidence).
-  const auto ecf = static_cast<std::size_t>(Feature::external_client_flows);
-  const char* ecf_detector = scores[ecf].detector;
-  if (!outlier_model && baseline.contact_run().open() && !scores[ecf].result.warming_up) {
-    const double sustained = baseline.contact_run().peek(scores[ecf].result.tail_probability, config_.sustained);
-    if (sustained < p[ecf]) {
-      p[ecf] = sustained;
-      ecf_detector = "sustained";
-    }
-  }
+  };
+  sustain(baseline.upload_run(), kBytesOut);
+  sustain(baseline.contact_run(), kExternalClientFlows);
+}
+
+std::pair<int, double> Engine::strongest_finding(const WindowEvidence& ev) const {
+  const auto& scores = ev.scores;
   // Compared on the capped score, so features that are all "certainly anomalous"
   // tie and the most readable one (bytes over packets) is reported.
   int strongest = -1;
   double strongest_score = -1;
   for (std::size_t i = 0; i < models::kFeatureCount; ++i) {
     if (scores[i].result.warming_up) continue;
-    const double score = score_from_probability(p[i], config_.scoring);
-    const int index = static_cast<int>(i);
+    const double score = score_from_probability(ev.p[i], config_.scoring);
     if (score > strongest_score ||
         (score == strongest_score && preference(scores[i].feature) < preference(scores[strongest].feature))) {
-      strongest = index;
+      strongest = static_cast<int>(i);
       strongest_score = score;
     }
   }
-
   // Packets move with bytes: when a byte count is about as improbable, it is the
   // reading an operator expects (and it says the direction).
   if (strongest >= 0 && scores[strongest].feature == Feature::packets) {
-    for (const Feature f : {Feature::bytes_out, Feature::bytes_in}) {
-      const auto i = static_cast<std::size_t>(f);
-      if (!scores[i].result.warming_up && p[i] <= 10 * p[strongest]) {
-        strongest = static_cast<int>(i);
-        strongest_score = score_from_probability(p[i], config_.scoring);
-        break;
+    for (const std::size_t i : {kBytesOut, kBytesIn}) {
+      if (!scores[i].result.warming_up && ev.p[i] <= 10 * ev.p[strongest]) {
+        return {static_cast<int>(i), score_from_probability(ev.p[i], config_.scoring)};
       }
     }
   }
+  return {strongest, strongest_score};
+}
 
-  auto finding = [&](int feature_index, const char* detector, double probability, double score) {
-    models::FeatureScore fs = scores[feature_index];
-    baseline.complete_bounds(fs, config_.baseline);
-    AnomalyEvent e = event_for(w);
-    e.detector = detector;
-    e.feature = std::string(models::to_string(fs.feature));
-    e.value = fs.result.value;
-    e.expected = fs.result.expected;
-    e.bounds = std::make_pair(fs.result.lower, fs.result.upper);
-    e.tail_probability = probability;
-    e.score = score;
-    e.severity = severity_from_score(score, config_.scoring);
-    e.contributors = contributors_for(fs.feature, w.accumulator);
-    e.category = categorize(fs.feature, x, scores, w.accumulator, e.contributors);
-    e.explanation = explain(e, e.contributors);
-    return e;
-  };
+AnomalyEvent Engine::finding(const models::ClosedWindow& w, const models::EntityBaseline& baseline,
+                             const WindowEvidence& ev, int feature_index, const char* detector, double probability,
+                             double score) const {
+  models::FeatureScore fs = ev.scores[feature_index];
+  baseline.complete_bounds(fs, config_.baseline);
+  AnomalyEvent e = event_for(w);
+  e.detector = detector;
+  e.feature = std::string(models::to_string(fs.feature));
+  e.value = fs.result.value;
+  e.expected = fs.result.expected;
+  e.bounds = std::make_pair(fs.result.lower, fs.result.upper);
+  e.tail_probability = probability;
+  e.score = score;
+  e.severity = severity_from_score(score, config_.scoring);
+  e.contributors = contributors_for(fs.feature, w.accumulator);
+  e.category = categorize(fs.feature, ev.x, ev.scores, w.accumulator, e.contributors);
+  e.explanation = explain(e, e.contributors);
+  return e;
+}
 
-  const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
-  if (strongest >= 0 && strongest_score >= keep) {
-    const auto index = static_cast<std::size_t>(strongest);
-    const char* detector = index == ecf         ? ecf_detector
-                           : index == bytes_out ? upload_detector
-                                                : scores[strongest].detector;
-    AnomalyEvent e = finding(strongest, detector, p[strongest], strongest_score);
-    if (detector != scores[strongest].detector && index == bytes_out) {
+void Engine::report_finding(const models::ClosedWindow& w, const models::EntityBaseline& baseline,
+                            const WindowEvidence& ev, int strongest, double score) {
+  const auto index = static_cast<std::size_t>(strongest);
+  AnomalyEvent e = finding(w, baseline, ev, strongest, ev.detector[index], ev.p[index], score);
+  if (ev.detector[index] != ev.scores[index].detector) {
+    // A run's combined evidence: say so, and name what it was.
+    if (index == kBytesOut) {
       e.category = "exfiltration";
       e.explanation = explain(e, e.contributors) +
                       fmt::format("; combined over {} windows since an upload to a new external peer began",
                                   baseline.upload_run().terms() + 1);
-    } else if (detector != scores[strongest].detector) {
-      // The combined evidence of a contact that began on a new port and kept going;
-      // when it carries a large upload out of the estate, that is what it is.
-      e.category = large_upload ? "exfiltration" : "unusual-port";
+    } else {
+      // A contact that began on a new port and kept going; when it carries a large
+      // upload out of the estate, that is what it is.
+      e.category = ev.large_upload ? "exfiltration" : "unusual-port";
       e.explanation = explain(e, e.contributors) +
                       fmt::format("; combined over {} windows since a first contact on a new port",
                                   baseline.contact_run().terms() + 1);
     }
-    defer(w, kBaselineGroup, std::move(e));
   }
+  defer(w, kBaselineGroup, std::move(e));
+}
 
-  if (config_.isolation.enabled) {
-    auto& trees = isolation_[static_cast<std::size_t>(w.key.kind)];
-    if (!trees) trees = std::make_unique<detectors::HalfSpaceTrees>(config_.isolation.trees);
-    Eigen::VectorXd v(static_cast<Eigen::Index>(models::kFeatureCount));
-    for (std::size_t i = 0; i < models::kFeatureCount; ++i) v[static_cast<Eigen::Index>(i)] = std::log1p(x[i]);
-    const auto r = trees->score(v, w.end);
-    trees->update(v, w.end);
-    if (!r.warming_up && strongest >= 0) {
-      const double score = score_from_probability(r.tail_probability, config_.scoring);
-      if (score >= config_.isolation.min_alert_score) {
-        defer(w, kIsolationGroup, finding(strongest, "isolation", r.tail_probability, score));
-      }
-    }
+void Engine::score_isolation(const models::ClosedWindow& w, const models::EntityBaseline& baseline,
+                             const WindowEvidence& ev, int strongest) {
+  auto& trees = isolation_[static_cast<std::size_t>(w.key.kind)];
+  if (!trees) trees = std::make_unique<detectors::HalfSpaceTrees>(config_.isolation.trees);
+  Eigen::VectorXd v(static_cast<Eigen::Index>(models::kFeatureCount));
+  for (std::size_t i = 0; i < models::kFeatureCount; ++i) v[static_cast<Eigen::Index>(i)] = std::log1p(ev.x[i]);
+  const auto r = trees->score(v, w.end);
+  trees->update(v, w.end);
+  if (r.warming_up || strongest < 0) return;
+  const double score = score_from_probability(r.tail_probability, config_.scoring);
+  if (score >= config_.isolation.min_alert_score) {
+    defer(w, kIsolationGroup, finding(w, baseline, ev, strongest, "isolation", r.tail_probability, score));
   }
+}
 
-  if (!outlier_model) score_beacons(w, scores);
-
-  if (observer_) observer_(w, x, scores, baseline);
-  if (outlier_model) {
-    outliers_[w.slot].update(x, w.end);
-  } else {
-    auto& run = baseline.contact_run();
-    if (run.open() && !scores[ecf].result.warming_up) run.add(scores[ecf].result.tail_probability, config_.sustained);
-    // A port the entity never connected to before starts a new run (its own family of
-    // looks), anchored on the port's novelty alone. The peer's novelty is no gate: a
-    // host that meets new addresses all day (CDNs, SaaS) says little by meeting one
-    // more, while a new port is news on most hosts; the run's later windows decide.
-    const bool new_port = !new_ports.warming_up && new_ports.tail_probability < kNoveltyEvidence;
-    if (new_port) run.start({new_ports.tail_probability});
-    auto& upload = baseline.upload_run();
-    if (upload.open() && !scores[bytes_out].result.warming_up) {
-      upload.add(scores[bytes_out].result.tail_probability, config_.sustained);
-    }
-    // Its anchor: "this much, and to a peer never reached before", the larger of the
-    // two p-values (an entity that meets new peers all day anchors weakly). What makes
-    // the run is the upload going on, window after window, to that new peer.
-    // An upload at the hour this entity's scheduled uploads begin is its job, even to
-    // an address it has not met lately (object stores answer from new ones nightly).
-    if (new_upload && scores[bytes_out].result.tail_probability < kNoveltyEvidence &&
-        usual_upload_hour < kNoveltyEvidence) {
-      upload.start({std::max(scores[bytes_out].result.tail_probability, new_peers.tail_probability)});
-    }
-    baseline.upload_hours().observe(w.end, large_upload, config_.baseline.upload_hours);
-    baseline.update(x, scores, w.end, config_.baseline);
+void Engine::absorb(const models::ClosedWindow& w, models::EntityBaseline& baseline, const WindowEvidence& ev) {
+  if (outlier_model()) {
+    outliers_[w.slot].update(ev.x, w.end);
+    return;
   }
+  const auto& scores = ev.scores;
+  const auto& new_peers = scores[kNewPeers].result;
+  const auto& new_ports = scores[kNewPorts].result;
+  const auto& bytes_out = scores[kBytesOut].result;
+  auto& run = baseline.contact_run();
+  if (run.open() && !scores[kExternalClientFlows].result.warming_up) {
+    run.add(scores[kExternalClientFlows].result.tail_probability, config_.sustained);
+  }
+  // A port the entity never connected to before starts a new run (its own family of
+  // looks), anchored on the port's novelty alone. The peer's novelty is no gate: a
+  // host that meets new addresses all day (CDNs, SaaS) says little by meeting one
+  // more, while a new port is news on most hosts; the run's later windows decide.
+  if (!new_ports.warming_up && new_ports.tail_probability < kNoveltyEvidence) run.start({new_ports.tail_probability});
+  auto& upload = baseline.upload_run();
+  if (upload.open() && !bytes_out.warming_up) upload.add(bytes_out.tail_probability, config_.sustained);
+  // Its anchor: "this much, and to a peer never reached before", the larger of the
+  // two p-values (an entity that meets new peers all day anchors weakly). What makes
+  // the run is the upload going on, window after window, to that new peer. An upload
+  // at the hour this entity's scheduled uploads begin is its job, even to an address
+  // it has not met lately (object stores answer from new ones nightly).
+  if (ev.new_upload && bytes_out.tail_probability < kNoveltyEvidence && ev.usual_upload_hour < kNoveltyEvidence) {
+    upload.start({std::max(bytes_out.tail_probability, new_peers.tail_probability)});
+  }
+  baseline.upload_hours().observe(w.end, ev.large_upload, config_.baseline.upload_hours);
+  baseline.update(ev.x, scores, w.end, config_.baseline);
 }
 
 void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowScores& scores) {

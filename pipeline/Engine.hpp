@@ -16,11 +16,13 @@
 // hash (their host's, else their own: EntityKey::incident) falls in its shard,
 // so an interface and its address always meet in one engine and make one episode.
 // Not thread-safe.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "detectors/BeaconDetector.hpp"
@@ -153,7 +155,34 @@ class Engine {
   bool owns_hash(std::uint64_t key_hash) const {
     return config_.shard_count <= 1 || key_hash % config_.shard_count == config_.shard_index;
   }
+  // One closed entity-window, one function per concern: its features, their scores,
+  // the readings that combine several histories, the strongest finding, isolation,
+  // beacons, and what the entity's models absorb.
+  struct WindowEvidence {
+    models::FeatureVector x{};
+    models::WindowScores scores{};
+    std::array<double, models::kFeatureCount> p{};        // after combining
+    std::array<const char*, models::kFeatureCount> detector{};  // "sustained" where a run won
+    bool new_upload = false;     // most bytes out went to a new external peer
+    bool large_upload = false;   // an improbable upload out of the estate
+    double usual_upload_hour = 1.0;  // DailyRecurrence: how usual an upload onset is now
+  };
   void on_window_closed(const models::ClosedWindow& window);
+  bool outlier_model() const { return config_.model == BaselineModel::trailing_outlier; }
+  models::FeatureVector features_of(const models::ClosedWindow& window, models::EntityBaseline& baseline);
+  models::WindowScores score_window(const models::ClosedWindow& window, const models::FeatureVector& x,
+                                    const models::EntityBaseline& baseline);
+  void combine_evidence(const models::ClosedWindow& window, models::EntityBaseline& baseline,
+                        WindowEvidence& evidence) const;
+  std::pair<int, double> strongest_finding(const WindowEvidence& evidence) const;
+  AnomalyEvent finding(const models::ClosedWindow& window, const models::EntityBaseline& baseline,
+                       const WindowEvidence& evidence, int feature_index, const char* detector, double probability,
+                       double score) const;
+  void report_finding(const models::ClosedWindow& window, const models::EntityBaseline& baseline,
+                      const WindowEvidence& evidence, int strongest, double score);
+  void score_isolation(const models::ClosedWindow& window, const models::EntityBaseline& baseline,
+                       const WindowEvidence& evidence, int strongest);
+  void absorb(const models::ClosedWindow& window, models::EntityBaseline& baseline, const WindowEvidence& evidence);
   // A finding waits until every window of its close point has been scored, so the
   // findings of one host's entities in one window become one incident (settle_findings).
   void defer(const models::ClosedWindow& window, std::uint8_t group, AnomalyEvent finding, std::int64_t hold_until = 0);
