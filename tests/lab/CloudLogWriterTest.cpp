@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/TempDir.hpp"
 #include "lab/CloudLogWriter.hpp"
 #include "lab/Labels.hpp"
 #include "lab/Simulator.hpp"
@@ -43,13 +44,8 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("flowlier-cloudwriter-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : flowlier::testing::TempDir {
+  TempDir() : flowlier::testing::TempDir("flowlier-cloudwriter") {}
 };
 }  // namespace
 

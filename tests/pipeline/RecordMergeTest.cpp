@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/support/TempDir.hpp"
 #include "pipeline/FileIngest.hpp"
 #include "pipeline/InputFiles.hpp"
 #include "pipeline/RecordMerge.hpp"
@@ -30,17 +31,8 @@ const char* kHeader =
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
     "log-status\n";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("flowlier-recmerge-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : flowlier::testing::TempDir {
+  TempDir() : flowlier::testing::TempDir("flowlier-recmerge") {}
 };
 
 std::string line(int interface, std::int64_t start) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/TempDir.hpp"
 #include "pipeline/FileIngest.hpp"
 #include "pipeline/InputTime.hpp"
 #include "tests/support/CollectingSink.hpp"
@@ -24,17 +25,8 @@ const char* kHeader =
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
     "log-status\n";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("flowlier-merge-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct TempDir : flowlier::testing::TempDir {
+  TempDir() : flowlier::testing::TempDir("flowlier-merge") {}
 };
 
 void write(const fs::path& path, const std::string& text) {

@@ -14,20 +14,15 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/TempDir.hpp"
 #include "transport/FileFollower.hpp"
 
 using namespace flowlier::transport;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("flowlier-follow-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : flowlier::testing::TempDir {
+  TempDir() : flowlier::testing::TempDir("flowlier-follow") {}
 };
 
 void append(const fs::path& p, const std::string& text) {
