@@ -37,6 +37,7 @@
 #include "app/Commands.hpp"
 #include "app/EpisodeJournal.hpp"
 #include "app/InputSources.hpp"
+#include "app/RuleService.hpp"
 #include "app/RunMetrics.hpp"
 #include "app/RunStages.hpp"
 #include "app/SinkBridge.hpp"
@@ -303,6 +304,9 @@ int run_service(const RunOptions& o) {
       }
     }
   }
+  // Operator rules: one book for every engine of this process, replaced on SIGHUP.
+  const auto rule_book = make_rule_book(config.rules, "run");
+  for (auto& engine : engines) engine->set_rules(rule_book);
   // The intake routes for the engines in this process (its router state is saved beside
   // theirs) or picks the scorer processes of each record (ingest role; no state).
   IntakeRouter intake(config.engine, single ? static_cast<std::uint32_t>(engines.size())
@@ -336,6 +340,7 @@ int run_service(const RunOptions& o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reloads the rules
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   RunMetrics metrics;
@@ -505,8 +510,10 @@ int run_service(const RunOptions& o) {
     return 2;
   }
 
-  transport::MetricsServer server([&metrics](std::string_view path) -> transport::MetricsReply {
-    if (path == "/metrics") return {200, transport::PrometheusText::kContentType, render_metrics(metrics)};
+  transport::MetricsServer server([&metrics, &rule_book](std::string_view path) -> transport::MetricsReply {
+    if (path == "/metrics") {
+      return {200, transport::PrometheusText::kContentType, render_metrics(metrics) + render_rule_metrics(*rule_book)};
+    }
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
       if (!metrics.ready.load()) return {503, "text/plain; charset=utf-8", "not ready\n"};
@@ -603,7 +610,9 @@ int run_service(const RunOptions& o) {
   metrics.ready.store(true);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    fmt::print(stderr, "run: SIGHUP: {}\n", reload_rules(*rule_book, o.config));
+  }
   fmt::print(stderr, "run: {} received, draining\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   metrics.ready.store(false);
   sources.stop();

@@ -394,8 +394,14 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("security.curve_peer_file", c.security.curve_peer_file);
 
   r.delegate("sinks");
+  r.delegate("rules");
   r.reject_unknown();
   result.error = r.error();
+  if (result.error.empty()) {
+    RulesResult rules = parse_rules(text, source_name);
+    result.error = std::move(rules.error);
+    c.rules = std::move(rules.rules);
+  }
   return result;
 }
 

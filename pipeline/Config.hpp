@@ -9,6 +9,7 @@
 
 #include "pipeline/Engine.hpp"
 #include "pipeline/InputFormat.hpp"
+#include "pipeline/Rules.hpp"
 
 namespace flowlier::pipeline {
 
@@ -62,6 +63,7 @@ struct Config {
   StateConfig state;
   ServiceConfig service;
   SecurityConfig security;
+  std::vector<Rule> rules;  // [[rules]], in file order (pipeline/Rules.hpp)
 };
 
 struct ConfigResult {

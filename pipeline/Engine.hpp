@@ -32,6 +32,7 @@
 #include "pipeline/EntityRouter.hpp"
 #include "pipeline/EpisodeTracker.hpp"
 #include "pipeline/FlowRecord.hpp"
+#include "pipeline/RuleBook.hpp"
 #include "pipeline/Scoring.hpp"
 #include "pipeline/WatermarkTracker.hpp"
 
@@ -131,6 +132,11 @@ class Engine {
                                             const models::WindowScores&, const models::EntityBaseline&)>;
   void set_window_observer(WindowObserver observer) { observer_ = std::move(observer); }
 
+  // Operator rules, applied to each incident's finding before it reaches the episode
+  // tracker: a suppressed finding neither opens nor keeps an episode. Shared by the
+  // engines of a process (the book is thread-safe); null: no rules.
+  void set_rules(std::shared_ptr<RuleBook> rules) { rules_ = std::move(rules); }
+
   void save(std::ostream& out) const;
   // Restores a state written by save() with a compatible config. On failure returns
   // why and leaves the engine unchanged.
@@ -187,6 +193,7 @@ class Engine {
   EngineStats stats_;
   std::uint64_t late_records_ = 0;
   WindowObserver observer_;
+  std::shared_ptr<RuleBook> rules_;
 };
 
 }  // namespace flowlier::pipeline

@@ -43,6 +43,10 @@ AnomalyEvent event_from_json(const std::string& text) {
   for (const auto& r : j.value("related", nlohmann::json::array())) {
     e.related.push_back({r.value("kind", ""), r.value("id", "")});
   }
+  if (j.contains("rule")) {
+    const auto& r = j["rule"];
+    e.rule = RuleMark{r.value("name", ""), r.value("action", ""), r.value("reason", "")};
+  }
   e.tail_probability = j.value("tail_probability", 1.0);
   e.windows = j.value("windows", 1u);
   e.time = formats::parse_rfc3339(j.value("time", "")).value_or(0) / 1'000'000'000;
