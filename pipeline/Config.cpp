@@ -204,6 +204,25 @@ shard_count = 1           # score: number of scorers
 curve_secret_key_file = ""  # this process's secret key; set = CURVE on
 curve_allow_file = ""       # client public keys admitted (one per line); required with a secret key
 curve_peer_file = ""        # ingest / score: public key of the server(s) connected to (one, or one per shard)
+
+# Operator rules, none by default (README "Rules"). The first matching rule that
+# has not expired acts on each finding that would open or keep an episode. `run` reloads
+# them on SIGHUP. Conditions are optional, all must hold; a list holds when any item does.
+# [[rules]]
+# name = "offsite-backup"        # unique (letters, digits, _.:-); default rule-N; labels /metrics and the event
+# reason = "nightly backup"      # required
+# action = "downgrade"           # suppress (no event, no episode) | downgrade | tag (event kept, says the rule)
+# severity = "low"               # downgrade only: the severity events get
+# expires = "2027-01-31T00:00:00Z"  # RFC 3339, judged at event time; then reported once and ignored
+# entity = ["10.0.2.0/24", "eni-0a1b2c3d"]  # entity ids or CIDRs (the incident's interface or address)
+# entity_kind = ["interface", "address"]
+# peer = ["198.51.100.0/24"]     # a peer, new peer or source contributor within
+# port = [22, "tcp/443"]         # a port or new port contributor
+# protocol = ["tcp"]
+# category = ["exfiltration"]    # port-scan, sweep, ddos, exfiltration, beaconing, brute-force, reject-storm ...
+# detector = ["sustained"]       # count, volume, rare, sustained, beacon, isolation ...
+# feature = ["bytes_out"]
+# min_severity = "low"           # the finding's severity at least this
 )";
 }  // namespace
 

@@ -192,3 +192,27 @@ category = "port-scan"
   engine.join();
   CHECK(book.counts()[0].matches == 2001);
 }
+
+TEST_CASE("Rules: the commented example in the default config is a valid rule") {
+  // Every key of the reference, uncommented, parses (so the reference stays true).
+  const std::string defaults = default_config_text();
+  const auto begin = defaults.find("# [[rules]]");
+  REQUIRE(begin != std::string::npos);
+  std::string example;
+  for (std::size_t at = begin; at < defaults.size();) {
+    const auto end = defaults.find('\n', at);
+    example += defaults.substr(at + 2, end - at - 1);
+    at = end + 1;
+  }
+  const auto result = parse_config(example, "example.toml");
+  INFO(example);
+  REQUIRE(result.error.empty());
+  REQUIRE(result.config.rules.size() == 1);
+  const Rule& r = result.config.rules[0];
+  CHECK(r.action == RuleAction::downgrade);
+  CHECK(r.entity_networks.size() == 1);
+  CHECK(r.entity_ids.size() == 1);
+  CHECK(r.ports.size() == 2);
+  CHECK(r.expires.has_value());
+  CHECK(r.min_severity == Severity::low);
+}
