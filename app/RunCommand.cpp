@@ -37,6 +37,7 @@
 #include "app/Commands.hpp"
 #include "app/EpisodeJournal.hpp"
 #include "app/InputSources.hpp"
+#include "app/LiveRejects.hpp"
 #include "app/RuleService.hpp"
 #include "app/RunMetrics.hpp"
 #include "app/RunStages.hpp"
@@ -89,6 +90,7 @@ void apply_command_line(const RunOptions& o, Config& config) {
   if (given("shards")) s.shards = o.service.shards;
   if (given("shard-index")) s.shard_index = o.service.shard_index;
   if (given("shard-count")) s.shard_count = o.service.shard_count;
+  if (given("rejects")) s.rejects_file = o.service.rejects_file;
   auto& k = config.security;
   if (given("curve-secret")) k.curve_secret_key_file = o.security.curve_secret_key_file;
   if (given("curve-allow")) k.curve_allow_file = o.security.curve_allow_file;
@@ -344,6 +346,16 @@ int run_service(const RunOptions& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   RunMetrics metrics;
+  // Rejected live input, written where it is decoded (intake, followed files).
+  std::unique_ptr<LiveRejects> reject_log;
+  if (!service.rejects_file.empty() && (single || role == "ingest")) {
+    reject_log = std::make_unique<LiveRejects>(service.rejects_file, service.rejects_max_bytes, service.rejects_max_files);
+    if (auto error = reject_log->open(); !error.empty()) {
+      fmt::print(stderr, "run: service.rejects_file / --rejects: {}\n", error);
+      return 2;
+    }
+    metrics.reject_log = reject_log.get();
+  }
   metrics.entity_limit = entity_limit_total;
   metrics.entity_limit_reason = entity_limit_reason;
   for (const auto& engine : engines) {
@@ -596,6 +608,7 @@ int run_service(const RunOptions& o) {
   if (config.input_format != "auto") source_options.format = parse_input_format(config.input_format);
   source_options.records_endpoint = kFollowRecordsHop;
   metrics.sources.rejected = &metrics.rejected;
+  metrics.sources.reject_log = metrics.reject_log;
   if (!source_options.http_listen.empty() && source_options.http_access_key.empty()) {
     fmt::print(stderr, "run: warning: --http-listen without an access key accepts every request\n");
   }
@@ -679,6 +692,9 @@ void add_run_command(CLI::App& app) {
   track(cmd->add_option("--publish-to", s.publish_to, "score: the publisher's --listen endpoint"), "publish-to");
   track(cmd->add_option("--shard-index", s.shard_index, "score: this scorer's shard, 0-based"), "shard-index");
   track(cmd->add_option("--shard-count", s.shard_count, "score: number of scorers"), "shard-count");
+  track(cmd->add_option("--rejects", s.rejects_file,
+                        "Write every rejected live record (source, reason, raw input) as JSON Lines, rotated"),
+        "rejects");
   cmd->add_option("--metrics", options->metrics, "host:port for /metrics, overriding endpoints.metrics");
   track(cmd->add_option("--curve-secret", k.curve_secret_key_file,
                         "CURVE secret key file (flowlier keygen): encrypts every tcp endpoint"),

@@ -199,6 +199,9 @@ publish_to = ""           # score: the publisher's listen endpoint
 shards = []               # ingest: the scorers' listen endpoints, in shard order
 shard_index = 0           # score: this scorer's shard, 0-based
 shard_count = 1           # score: number of scorers
+rejects_file = ""         # single / ingest: every rejected live record (source, reason, raw) as JSON Lines; "" = counted only
+rejects_max_bytes = 104857600  # the rejects file rotates to .1 .. .<rejects_max_files> beyond this, like the file sink
+rejects_max_files = 5
 
 [security]                # CURVE on every tcp endpoint of `run` (key files from `flowlier keygen`)
 curve_secret_key_file = ""  # this process's secret key; set = CURVE on
@@ -406,6 +409,10 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   }
   r.get("service.shard_index", sv.shard_index);
   r.get("service.shard_count", sv.shard_count);
+  r.get("service.rejects_file", sv.rejects_file);
+  r.get("service.rejects_max_bytes", sv.rejects_max_bytes);
+  r.check(sv.rejects_max_bytes >= 4096, "service.rejects_max_bytes", "must be at least 4096");
+  r.get("service.rejects_max_files", sv.rejects_max_files);
   r.check(sv.shard_count >= 1 && sv.shard_index < sv.shard_count, "service.shard_index",
           "must be below service.shard_count");
   r.get("security.curve_secret_key_file", c.security.curve_secret_key_file);

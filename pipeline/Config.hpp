@@ -38,6 +38,11 @@ struct ServiceConfig {
   std::vector<std::string> shards;  // ingest: the scorers' listen endpoints, in shard order
   std::uint32_t shard_index = 0;  // score
   std::uint32_t shard_count = 1;  // score
+  // single / ingest: every rejected live record (source, reason, raw input) as JSON
+  // Lines here, rotated like the file sink; "" = counted only.
+  std::string rejects_file;
+  std::uint64_t rejects_max_bytes = 100ull << 20;
+  std::uint32_t rejects_max_files = 5;
 };
 
 // CURVE on every tcp endpoint of `run` (files written by `flowlier keygen`).
