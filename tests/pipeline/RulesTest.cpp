@@ -5,6 +5,7 @@
 #include "pipeline/Config.hpp"
 #include "pipeline/RuleBook.hpp"
 #include "pipeline/RuleMatch.hpp"
+#include "pipeline/RuleReport.hpp"
 #include "pipeline/Rules.hpp"
 #include "pipeline/formats/Rfc3339.hpp"
 
@@ -215,4 +216,47 @@ TEST_CASE("Rules: the commented example in the default config is a valid rule") 
   CHECK(r.ports.size() == 2);
   CHECK(r.expires.has_value());
   CHECK(r.min_severity == Severity::low);
+}
+
+TEST_CASE("RuleReport: episodes go to the first rule matching one of their firing events") {
+  auto rules = rules_of(
+      "[[rules]]\nname = \"hush\"\nreason = \"r\"\naction = \"suppress\"\ncategory = \"port-scan\"\n"
+      "[[rules]]\nname = \"calm\"\nreason = \"r\"\naction = \"downgrade\"\nseverity = \"info\"\ncategory = \"ddos\"\n");
+  auto event = [](std::string episode, std::string category, Severity s, std::int64_t end, EventStatus status) {
+    AnomalyEvent e = scan_finding();
+    e.episode = std::move(episode);
+    e.category = std::move(category);
+    e.severity = s;
+    e.window_end = e.time = end;
+    e.window_start = end - 60;
+    e.status = status;
+    return e;
+  };
+  const std::vector<AnomalyEvent> without = {
+      event("a", "port-scan", Severity::low, 1'700'000'060, EventStatus::firing),
+      event("b", "ddos", Severity::medium, 1'700'000'060, EventStatus::firing),
+      event("b", "ddos", Severity::high, 1'700'000'120, EventStatus::firing),
+      event("c", "exfiltration", Severity::high, 1'700'000'120, EventStatus::firing),
+      event("a", "port-scan", Severity::low, 1'700'000'400, EventStatus::resolved),
+  };
+  const std::vector<AnomalyEvent> with = {
+      event("b", "ddos", Severity::info, 1'700'000'060, EventStatus::firing),
+      event("c", "exfiltration", Severity::high, 1'700'000'120, EventStatus::firing),
+  };
+  const auto episodes = summarize_episodes(without);
+  REQUIRE(episodes.size() == 3);
+  CHECK(episodes[0].id == "a");
+  CHECK(episodes[0].start == 1'700'000'000);
+  CHECK(episodes[0].end == 1'700'000'400);
+  CHECK(episodes[0].resolved);
+  CHECK(episodes[1].max_severity == Severity::high);
+  const auto reports = rule_reports(rules, without, with);
+  REQUIRE(reports.size() == 2);
+  REQUIRE(reports[0].episodes.size() == 1);
+  CHECK(reports[0].episodes[0].before.id == "a");
+  CHECK_FALSE(reports[0].episodes[0].present_after);
+  REQUIRE(reports[1].episodes.size() == 1);
+  CHECK(reports[1].episodes[0].before.id == "b");
+  CHECK(reports[1].episodes[0].present_after);
+  CHECK(reports[1].episodes[0].severity_after == Severity::info);
 }
