@@ -522,7 +522,11 @@ int run_service(const RunOptions& o) {
     return 2;
   }
 
-  transport::MetricsServer server([&metrics, &rule_book](std::string_view path) -> transport::MetricsReply {
+  // The entity API's mailboxes, one per engine of this process.
+  std::vector<std::unique_ptr<EngineQueries>> queries;
+  for (std::size_t k = 0; k < engines.size(); ++k) queries.push_back(std::make_unique<EngineQueries>());
+  transport::MetricsServer server([&metrics, &rule_book, &queries](std::string_view path) -> transport::MetricsReply {
+    if (auto reply = entity_api_reply(path, queries)) return *reply;
     if (path == "/metrics") {
       return {200, transport::PrometheusText::kContentType, render_metrics(metrics) + render_rule_metrics(*rule_book)};
     }
@@ -588,7 +592,7 @@ int run_service(const RunOptions& o) {
   for (std::size_t k = 0; k < engines.size(); ++k) {
     threads.emplace_back(scoring_stage, std::move(scorer_in[k]), std::move(scorer_out[k]),
                          ScoringShard{engines[k].get(), state_paths[k], &metrics.shards[k], k,
-                                      k < journals.size() ? journals[k].get() : nullptr},
+                                      k < journals.size() ? journals[k].get() : nullptr, queries[k].get()},
                          std::cref(config),
                          hop_kind, std::ref(metrics), std::cref(stopping));
   }

@@ -414,6 +414,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
   while (true) {
     zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    if (shard.queries != nullptr) shard.queries->serve(engine);
     const auto now = Clock::now();
     if (item.revents & ZMQ_POLLIN) {
       std::vector<zmq::message_t> parts;
@@ -460,6 +461,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
       next_snapshot = now + interval;
     }
   }
+  if (shard.queries != nullptr) shard.queries->close();
   // Shutdown: nothing is flushed (open windows stay open in the snapshot, so a
   // restart continues them).
   forward(Clock::now());

@@ -150,6 +150,13 @@ class Engine {
   std::size_t entity_count() const { return windower_.entity_count(); }
   std::size_t memory_usage() const;
   const EngineConfig& config() const { return config_; }
+
+  // Read-only views for the live entity API (pipeline/EngineView.cpp), as JSON objects.
+  // Not thread-safe like the rest: `run` calls them on the engine's own thread.
+  // The entity's baseline per feature (expected, band, warm-up) as of the last close
+  // point and its incident's open episodes; "" when this engine does not hold it.
+  std::string entity_view_json(std::string_view kind, std::string_view id) const;
+  std::vector<std::string> open_episodes_json() const;
   // The engine's own watermark (restored with the state): the live service's idle
   // timeout reads it to move event time on while no records arrive.
   const WatermarkTracker& watermark() const { return watermark_; }

@@ -108,6 +108,7 @@ void EpisodeTracker::observe(std::uint64_t incident, std::uint8_t group, const A
     if (finding.score < config_.open_score) return;
     Episode e;
     e.id = episode_id(incident, group, finding.window_start);
+    e.opened = finding.window_start;
     it = open_.emplace(k, std::move(e)).first;
   } else if (finding.score < config_.keep_score) {
     return;
