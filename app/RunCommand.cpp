@@ -666,8 +666,9 @@ void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Run the live service: flows in over ZeroMQ, anomaly events out");
   cmd->footer(
-      "Every [service] and [security] key of the config has an option here; an option given on the command line "
-      "overrides the config file.");
+      "Every [service] and [security] key of the config has an option here (but the rejects file's rotation, "
+      "service.rejects_max_bytes and rejects_max_files); an option given on the command line overrides the config "
+      "file. SIGHUP reloads the config's [[rules]].");
   cmd->add_option("-c,--config", options->config, "TOML config (the same file `replay` reads); defaults without it");
   cmd->add_option("--check-config", options->check_config, "Validate this config file (with these options) and exit");
   auto& s = options->service;
