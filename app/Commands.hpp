@@ -18,5 +18,7 @@ void add_eval_command(CLI::App& app);
 // `flowlier score-series`: NAB-style per-row anomaly scores of a timestamp,value CSV
 // (models/SeriesScorer.hpp).
 void add_score_series_command(CLI::App& app);
+// `flowlier rules test`: what the config's [[rules]] would have done to past episodes.
+void add_rules_command(CLI::App& app);
 
 }  // namespace flowlier::app

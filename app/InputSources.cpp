@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "app/LiveRejects.hpp"
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/FileIngest.hpp"
 #include "pipeline/Gzip.hpp"
@@ -78,11 +79,13 @@ class FollowDecode final : public pipeline::DecodeSink {
  public:
   FollowDecode(pipeline::RecordMerge& merge, SourceMetrics& metrics) : merge_(merge), metrics_(metrics) {}
   void decode(std::uint64_t source, std::string_view chunk, const std::optional<pipeline::InputFormat>& fixed,
-              const pipeline::DecoderOptions& options) {
+              const pipeline::DecoderOptions& options, std::string path = {}) {
     source_ = source;
+    path_ = std::move(path);
     const auto format = fixed ? fixed : pipeline::detect_input_format(chunk.substr(0, 4096));
     if (!format) {
       count(pipeline::RejectReason::unknown_format);
+      if (metrics_.reject_log) metrics_.reject_log->report_unknown_format(path_, chunk);
       return;
     }
     if (auto decoder = pipeline::make_decoder(*format, options)) {
@@ -91,7 +94,10 @@ class FollowDecode final : public pipeline::DecodeSink {
     }
   }
   void on_record(const pipeline::FlowRecord& record) override { merge_.add(source_, record); }
-  void on_reject(const pipeline::Reject& reject) override { count(reject.reason); }
+  void on_reject(const pipeline::Reject& reject) override {
+    count(reject.reason);
+    if (metrics_.reject_log) metrics_.reject_log->report(path_, reject);
+  }
 
  private:
   void count(pipeline::RejectReason reason) {
@@ -100,6 +106,7 @@ class FollowDecode final : public pipeline::DecodeSink {
   pipeline::RecordMerge& merge_;
   SourceMetrics& metrics_;
   std::uint64_t source_ = 0;
+  std::string path_;  // of source_, for the rejects file
 };
 
 // Compares without an early exit, so the time taken says nothing about the key.
@@ -248,7 +255,8 @@ void InputSources::follow_loop(zmq::socket_t push) {
     send(last);
   };
   const auto emit = [&](std::uint64_t source, std::string&& chunk) {
-    decode.decode(source, chunk, options_.format, options_.decoder);
+    decode.decode(source, chunk, options_.format, options_.decoder,
+                  metrics_.reject_log ? follower.path_of(source) : std::string());
   };
   bool warned = false;
   while (!stopping_.load()) {

@@ -28,6 +28,8 @@
 
 namespace flowlier::app {
 
+class LiveRejects;  // app/LiveRejects.hpp
+
 struct SourceOptions {
   std::vector<std::string> follow;  // files and directories
   bool from_stdin = false;
@@ -61,6 +63,7 @@ struct SourceMetrics {
   std::atomic<std::uint64_t> follow_held{0};          // records waiting in the merge
   // Followed files are decoded in the source: their rejects count here (the intake's family).
   std::array<std::atomic<std::uint64_t>, pipeline::kRejectReasonCount>* rejected = nullptr;
+  LiveRejects* reject_log = nullptr;  // run --rejects: every reject written there too
   // Set while the HTTP source serves: its refusals by reason (HttpIngestServer::refused).
   std::atomic<const transport::HttpIngestServer*> http_server{nullptr};
 };

@@ -12,6 +12,7 @@
 #include "app/Commands.hpp"
 #include "app/EventTable.hpp"
 #include "app/IngestSummary.hpp"
+#include "app/RuleService.hpp"
 #include "app/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/MemoryLimit.hpp"
@@ -123,6 +124,7 @@ int run_replay(const ReplayOptions& o) {
   const auto cap = entity_cap(config.engine.windows.max_entities, config.limits.max_memory, 1);
   config.engine.windows.max_entities = cap.max_entities;
   Engine engine(config.engine);
+  if (!config.rules.empty()) engine.set_rules(make_rule_book(std::move(config.rules), "replay"));
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, &std::fclose);
   if (!o.trace_entity.empty()) {
     trace.reset(std::fopen(o.trace_out.empty() ? "trace.csv" : o.trace_out.c_str(), "w"));

@@ -37,6 +37,8 @@
 #include "app/Commands.hpp"
 #include "app/EpisodeJournal.hpp"
 #include "app/InputSources.hpp"
+#include "app/LiveRejects.hpp"
+#include "app/RuleService.hpp"
 #include "app/RunMetrics.hpp"
 #include "app/RunStages.hpp"
 #include "app/SinkBridge.hpp"
@@ -88,6 +90,7 @@ void apply_command_line(const RunOptions& o, Config& config) {
   if (given("shards")) s.shards = o.service.shards;
   if (given("shard-index")) s.shard_index = o.service.shard_index;
   if (given("shard-count")) s.shard_count = o.service.shard_count;
+  if (given("rejects")) s.rejects_file = o.service.rejects_file;
   auto& k = config.security;
   if (given("curve-secret")) k.curve_secret_key_file = o.security.curve_secret_key_file;
   if (given("curve-allow")) k.curve_allow_file = o.security.curve_allow_file;
@@ -303,6 +306,9 @@ int run_service(const RunOptions& o) {
       }
     }
   }
+  // Operator rules: one book for every engine of this process, replaced on SIGHUP.
+  const auto rule_book = make_rule_book(config.rules, "run");
+  for (auto& engine : engines) engine->set_rules(rule_book);
   // The intake routes for the engines in this process (its router state is saved beside
   // theirs) or picks the scorer processes of each record (ingest role; no state).
   IntakeRouter intake(config.engine, single ? static_cast<std::uint32_t>(engines.size())
@@ -336,9 +342,20 @@ int run_service(const RunOptions& o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reloads the rules
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   RunMetrics metrics;
+  // Rejected live input, written where it is decoded (intake, followed files).
+  std::unique_ptr<LiveRejects> reject_log;
+  if (!service.rejects_file.empty() && (single || role == "ingest")) {
+    reject_log = std::make_unique<LiveRejects>(service.rejects_file, service.rejects_max_bytes, service.rejects_max_files);
+    if (auto error = reject_log->open(); !error.empty()) {
+      fmt::print(stderr, "run: service.rejects_file / --rejects: {}\n", error);
+      return 2;
+    }
+    metrics.reject_log = reject_log.get();
+  }
   metrics.entity_limit = entity_limit_total;
   metrics.entity_limit_reason = entity_limit_reason;
   for (const auto& engine : engines) {
@@ -505,8 +522,14 @@ int run_service(const RunOptions& o) {
     return 2;
   }
 
-  transport::MetricsServer server([&metrics](std::string_view path) -> transport::MetricsReply {
-    if (path == "/metrics") return {200, transport::PrometheusText::kContentType, render_metrics(metrics)};
+  // The entity API's mailboxes, one per engine of this process.
+  std::vector<std::unique_ptr<EngineQueries>> queries;
+  for (std::size_t k = 0; k < engines.size(); ++k) queries.push_back(std::make_unique<EngineQueries>());
+  transport::MetricsServer server([&metrics, &rule_book, &queries](std::string_view path) -> transport::MetricsReply {
+    if (auto reply = entity_api_reply(path, queries)) return *reply;
+    if (path == "/metrics") {
+      return {200, transport::PrometheusText::kContentType, render_metrics(metrics) + render_rule_metrics(*rule_book)};
+    }
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
       if (!metrics.ready.load()) return {503, "text/plain; charset=utf-8", "not ready\n"};
@@ -569,7 +592,7 @@ int run_service(const RunOptions& o) {
   for (std::size_t k = 0; k < engines.size(); ++k) {
     threads.emplace_back(scoring_stage, std::move(scorer_in[k]), std::move(scorer_out[k]),
                          ScoringShard{engines[k].get(), state_paths[k], &metrics.shards[k], k,
-                                      k < journals.size() ? journals[k].get() : nullptr},
+                                      k < journals.size() ? journals[k].get() : nullptr, queries[k].get()},
                          std::cref(config),
                          hop_kind, std::ref(metrics), std::cref(stopping));
   }
@@ -589,6 +612,7 @@ int run_service(const RunOptions& o) {
   if (config.input_format != "auto") source_options.format = parse_input_format(config.input_format);
   source_options.records_endpoint = kFollowRecordsHop;
   metrics.sources.rejected = &metrics.rejected;
+  metrics.sources.reject_log = metrics.reject_log;
   if (!source_options.http_listen.empty() && source_options.http_access_key.empty()) {
     fmt::print(stderr, "run: warning: --http-listen without an access key accepts every request\n");
   }
@@ -603,7 +627,9 @@ int run_service(const RunOptions& o) {
   metrics.ready.store(true);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    fmt::print(stderr, "run: SIGHUP: {}\n", reload_rules(*rule_book, o.config));
+  }
   fmt::print(stderr, "run: {} received, draining\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   metrics.ready.store(false);
   sources.stop();
@@ -640,8 +666,9 @@ void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Run the live service: flows in over ZeroMQ, anomaly events out");
   cmd->footer(
-      "Every [service] and [security] key of the config has an option here; an option given on the command line "
-      "overrides the config file.");
+      "Every [service] and [security] key of the config has an option here (but the rejects file's rotation, "
+      "service.rejects_max_bytes and rejects_max_files); an option given on the command line overrides the config "
+      "file. SIGHUP reloads the config's [[rules]].");
   cmd->add_option("-c,--config", options->config, "TOML config (the same file `replay` reads); defaults without it");
   cmd->add_option("--check-config", options->check_config, "Validate this config file (with these options) and exit");
   auto& s = options->service;
@@ -670,6 +697,9 @@ void add_run_command(CLI::App& app) {
   track(cmd->add_option("--publish-to", s.publish_to, "score: the publisher's --listen endpoint"), "publish-to");
   track(cmd->add_option("--shard-index", s.shard_index, "score: this scorer's shard, 0-based"), "shard-index");
   track(cmd->add_option("--shard-count", s.shard_count, "score: number of scorers"), "shard-count");
+  track(cmd->add_option("--rejects", s.rejects_file,
+                        "Write every rejected live record (source, reason, raw input) as JSON Lines, rotated"),
+        "rejects");
   cmd->add_option("--metrics", options->metrics, "host:port for /metrics, overriding endpoints.metrics");
   track(cmd->add_option("--curve-secret", k.curve_secret_key_file,
                         "CURVE secret key file (flowlier keygen): encrypts every tcp endpoint"),

@@ -19,6 +19,8 @@
 
 namespace flowlier::app {
 
+class LiveRejects;  // app/LiveRejects.hpp
+
 // One scoring engine's gauges; the metrics are their sums.
 struct ShardGauges {
   std::atomic<std::uint64_t> late{0};  // observations (a record makes one per entity it names)
@@ -62,6 +64,7 @@ struct RunMetrics {
   Value published_sequence{registry, "flowlier_published_sequence", "Sequence number of the last published event.",
                            MetricRegistry::Kind::gauge};
   std::array<std::atomic<std::uint64_t>, pipeline::kRejectReasonCount> rejected{};  // by reason (a family)
+  LiveRejects* reject_log = nullptr;  // run --rejects: every reject written there too (set before the threads start)
   std::deque<ShardGauges> shards;          // one per engine in this process; sized before threads start
   std::array<std::atomic<std::uint64_t>, 5> events_firing{};  // by severity
   std::atomic<std::uint64_t> events_resolved{0};

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <zmq_addon.hpp>
 
+#include "app/LiveRejects.hpp"
 #include "pipeline/InputFormat.hpp"
 #include "pipeline/IntakeRouter.hpp"
 #include "pipeline/RecordWire.hpp"
@@ -153,7 +154,10 @@ class IntakeSink final : public DecodeSink {
   }
   void on_reject(const Reject& reject) override {
     metrics_.rejected[static_cast<std::size_t>(reject.reason)].fetch_add(1, std::memory_order_relaxed);
+    if (metrics_.reject_log) metrics_.reject_log->report(source_, reject);
   }
+  // What the rejects file calls the input being decoded.
+  void set_source(std::string source) { source_ = std::move(source); }
 
   // Close points only move forward; false once the context is gone (shutdown).
   bool advance(std::int64_t close_point) {
@@ -187,6 +191,7 @@ class IntakeSink final : public DecodeSink {
   std::vector<char> targets_;
   std::uint64_t records_ = 0;
   bool ok_ = true;
+  std::string source_;
 };
 
 // Receives one batch of records the --follow source decoded (RecordWire) into `sink`;
@@ -214,11 +219,13 @@ bool receive_message(zmq::socket_t& flows, const Config& config, const std::opti
   zmq::message_t message;
   if (!flows.recv(message, zmq::recv_flags::dontwait)) return false;
   while (true) {
-    metrics.messages_received.fetch_add(1, std::memory_order_relaxed);
+    const auto number = metrics.messages_received.fetch_add(1, std::memory_order_relaxed) + 1;
     const std::string_view text(static_cast<const char*>(message.data()), message.size());
     const auto format = fixed ? fixed : detect_input_format(text.substr(0, 4096));
+    if (metrics.reject_log) sink.set_source(fmt::format("flows_in message {}", number));
     if (!format) {
       metrics.rejected[static_cast<std::size_t>(RejectReason::unknown_format)].fetch_add(1);
+      if (metrics.reject_log) metrics.reject_log->report_unknown_format(fmt::format("flows_in message {}", number), text);
     } else if (auto decoder = make_decoder(*format, config.decoder)) {
       decoder->feed(text, 1, sink);
       decoder->finish(sink);
@@ -407,6 +414,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
   while (true) {
     zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    if (shard.queries != nullptr) shard.queries->serve(engine);
     const auto now = Clock::now();
     if (item.revents & ZMQ_POLLIN) {
       std::vector<zmq::message_t> parts;
@@ -453,6 +461,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
       next_snapshot = now + interval;
     }
   }
+  if (shard.queries != nullptr) shard.queries->close();
   // Shutdown: nothing is flushed (open windows stay open in the snapshot, so a
   // restart continues them).
   forward(Clock::now());

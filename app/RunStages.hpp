@@ -21,6 +21,7 @@
 
 #include <zmq.hpp>
 
+#include "app/EntityApi.hpp"
 #include "app/EpisodeJournal.hpp"
 #include "app/RunMetrics.hpp"
 #include "app/SinkBridge.hpp"
@@ -55,6 +56,7 @@ struct ScoringShard {
   // forwarded, and a snapshot waits until the publish stage has handed every forwarded
   // event to PUB and the sinks, then empties the journal. Null: no journal.
   EpisodeJournal* journal = nullptr;
+  EngineQueries* queries = nullptr;  // the entity API's mailbox (app/EntityApi), answered between messages
 };
 
 void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, const pipeline::Config& config, Hop hop,

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   flowlier::app::add_sim_command(app);
   flowlier::app::add_eval_command(app);
   flowlier::app::add_score_series_command(app);
+  flowlier::app::add_rules_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

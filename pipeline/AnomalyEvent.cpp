@@ -60,6 +60,7 @@ std::string AnomalyEvent::to_json() const {
       list.push_back(std::move(item));
     }
   }
+  if (rule) j["rule"] = {{"name", rule->name}, {"action", rule->action}, {"reason", rule->reason}};
   j["tail_probability"] = finite(tail_probability);
   j["windows"] = windows;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -33,6 +33,13 @@ struct RelatedEntity {
   friend bool operator==(const RelatedEntity&, const RelatedEntity&) = default;
 };
 
+// The operator rule that acted on an event (pipeline/Rules.hpp): schema 1.1 "rule".
+struct RuleMark {
+  std::string name;
+  std::string action;  // "downgrade" or "tag" (suppressed events are not published)
+  std::string reason;
+};
+
 struct AnomalyEvent {
   std::string id;       // unique per event
   std::string episode;  // stable from first window until resolved
@@ -56,6 +63,7 @@ struct AnomalyEvent {
   double tail_probability = 1;  // extra property: the calibrated p behind the score
   std::uint32_t windows = 1;     // extra property: windows the episode has lasted
   std::vector<RelatedEntity> related;  // extra property: the incident's other entities
+  std::optional<RuleMark> rule;        // schema 1.1: the rule that downgraded or tagged it
 
   // One line of JSON (no trailing newline), conforming to the schema.
   std::string to_json() const;

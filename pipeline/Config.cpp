@@ -199,11 +199,33 @@ publish_to = ""           # score: the publisher's listen endpoint
 shards = []               # ingest: the scorers' listen endpoints, in shard order
 shard_index = 0           # score: this scorer's shard, 0-based
 shard_count = 1           # score: number of scorers
+rejects_file = ""         # single / ingest: every rejected live record (source, reason, raw) as JSON Lines; "" = counted only
+rejects_max_bytes = 104857600  # the rejects file rotates to .1 .. .<rejects_max_files> beyond this, like the file sink
+rejects_max_files = 5
 
 [security]                # CURVE on every tcp endpoint of `run` (key files from `flowlier keygen`)
 curve_secret_key_file = ""  # this process's secret key; set = CURVE on
 curve_allow_file = ""       # client public keys admitted (one per line); required with a secret key
 curve_peer_file = ""        # ingest / score: public key of the server(s) connected to (one, or one per shard)
+
+# Operator rules, none by default (README "Rules"). The first matching rule that
+# has not expired acts on each finding that would open or keep an episode. `run` reloads
+# them on SIGHUP. Conditions are optional, all must hold; a list holds when any item does.
+# [[rules]]
+# name = "offsite-backup"        # unique (letters, digits, _.:-); default rule-N; labels /metrics and the event
+# reason = "nightly backup"      # required
+# action = "downgrade"           # suppress (no event, no episode) | downgrade | tag (event kept, says the rule)
+# severity = "low"               # downgrade only: the severity events get
+# expires = "2027-01-31T00:00:00Z"  # RFC 3339, judged at event time; then reported once and ignored
+# entity = ["10.0.2.0/24", "eni-0a1b2c3d"]  # entity ids or CIDRs (the incident's interface or address)
+# entity_kind = ["interface", "address"]
+# peer = ["198.51.100.0/24"]     # a peer, new peer or source contributor within
+# port = [22, "tcp/443"]         # a port or new port contributor
+# protocol = ["tcp"]
+# category = ["exfiltration"]    # port-scan, sweep, ddos, exfiltration, beaconing, brute-force, reject-storm ...
+# detector = ["sustained"]       # count, volume, rare, sustained, beacon, isolation ...
+# feature = ["bytes_out"]
+# min_severity = "low"           # the finding's severity at least this
 )";
 }  // namespace
 
@@ -387,6 +409,10 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   }
   r.get("service.shard_index", sv.shard_index);
   r.get("service.shard_count", sv.shard_count);
+  r.get("service.rejects_file", sv.rejects_file);
+  r.get("service.rejects_max_bytes", sv.rejects_max_bytes);
+  r.check(sv.rejects_max_bytes >= 4096, "service.rejects_max_bytes", "must be at least 4096");
+  r.get("service.rejects_max_files", sv.rejects_max_files);
   r.check(sv.shard_count >= 1 && sv.shard_index < sv.shard_count, "service.shard_index",
           "must be below service.shard_count");
   r.get("security.curve_secret_key_file", c.security.curve_secret_key_file);
@@ -394,8 +420,14 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("security.curve_peer_file", c.security.curve_peer_file);
 
   r.delegate("sinks");
+  r.delegate("rules");
   r.reject_unknown();
   result.error = r.error();
+  if (result.error.empty()) {
+    RulesResult rules = parse_rules(text, source_name);
+    result.error = std::move(rules.error);
+    c.rules = std::move(rules.rules);
+  }
   return result;
 }
 

@@ -9,6 +9,7 @@
 
 #include "pipeline/Engine.hpp"
 #include "pipeline/InputFormat.hpp"
+#include "pipeline/Rules.hpp"
 
 namespace flowlier::pipeline {
 
@@ -37,6 +38,11 @@ struct ServiceConfig {
   std::vector<std::string> shards;  // ingest: the scorers' listen endpoints, in shard order
   std::uint32_t shard_index = 0;  // score
   std::uint32_t shard_count = 1;  // score
+  // single / ingest: every rejected live record (source, reason, raw input) as JSON
+  // Lines here, rotated like the file sink; "" = counted only.
+  std::string rejects_file;
+  std::uint64_t rejects_max_bytes = 100ull << 20;
+  std::uint32_t rejects_max_files = 5;
 };
 
 // CURVE on every tcp endpoint of `run` (files written by `flowlier keygen`).
@@ -62,6 +68,7 @@ struct Config {
   StateConfig state;
   ServiceConfig service;
   SecurityConfig security;
+  std::vector<Rule> rules;  // [[rules]], in file order (pipeline/Rules.hpp)
 };
 
 struct ConfigResult {

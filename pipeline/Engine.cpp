@@ -430,7 +430,14 @@ void Engine::settle_findings() {
         lead.related.push_back(std::move(related));
       }
     }
-    episodes_.observe(deferred_[i].incident, deferred_[i].group, lead, step_, hold);
+    // Rules act where episodes open, on findings that would open or keep one (so their
+    // counts mean something): a suppressed incident does not page or hold one open.
+    const auto& ep = config_.episodes;
+    const bool counts = lead.score >= (episodes_.is_open(deferred_[i].incident, deferred_[i].group) ? ep.keep_score
+                                                                                                     : ep.open_score);
+    if (!counts || !rules_ || rules_->apply(lead)) {
+      episodes_.observe(deferred_[i].incident, deferred_[i].group, lead, step_, hold);
+    }
     i = j;
   }
   deferred_.clear();

@@ -34,6 +34,7 @@
 #include "pipeline/EntityRouter.hpp"
 #include "pipeline/EpisodeTracker.hpp"
 #include "pipeline/FlowRecord.hpp"
+#include "pipeline/RuleBook.hpp"
 #include "pipeline/Scoring.hpp"
 #include "pipeline/WatermarkTracker.hpp"
 
@@ -133,6 +134,11 @@ class Engine {
                                             const models::WindowScores&, const models::EntityBaseline&)>;
   void set_window_observer(WindowObserver observer) { observer_ = std::move(observer); }
 
+  // Operator rules, applied to each incident's finding before it reaches the episode
+  // tracker: a suppressed finding neither opens nor keeps an episode. Shared by the
+  // engines of a process (the book is thread-safe); null: no rules.
+  void set_rules(std::shared_ptr<RuleBook> rules) { rules_ = std::move(rules); }
+
   void save(std::ostream& out) const;
   // Restores a state written by save() with a compatible config. On failure returns
   // why and leaves the engine unchanged.
@@ -146,6 +152,13 @@ class Engine {
   std::size_t entity_count() const { return windower_.entity_count(); }
   std::size_t memory_usage() const;
   const EngineConfig& config() const { return config_; }
+
+  // Read-only views for the live entity API (pipeline/EngineView.cpp), as JSON objects.
+  // Not thread-safe like the rest: `run` calls them on the engine's own thread.
+  // The entity's baseline per feature (expected, band, warm-up) as of the last close
+  // point and its incident's open episodes; "" when this engine does not hold it.
+  std::string entity_view_json(std::string_view kind, std::string_view id) const;
+  std::vector<std::string> open_episodes_json() const;
   // The engine's own watermark (restored with the state): the live service's idle
   // timeout reads it to move event time on while no records arrive.
   const WatermarkTracker& watermark() const { return watermark_; }
@@ -216,6 +229,7 @@ class Engine {
   EngineStats stats_;
   std::uint64_t late_records_ = 0;
   WindowObserver observer_;
+  std::shared_ptr<RuleBook> rules_;
 };
 
 }  // namespace flowlier::pipeline

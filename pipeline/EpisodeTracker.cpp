@@ -43,6 +43,10 @@ AnomalyEvent event_from_json(const std::string& text) {
   for (const auto& r : j.value("related", nlohmann::json::array())) {
     e.related.push_back({r.value("kind", ""), r.value("id", "")});
   }
+  if (j.contains("rule")) {
+    const auto& r = j["rule"];
+    e.rule = RuleMark{r.value("name", ""), r.value("action", ""), r.value("reason", "")};
+  }
   e.tail_probability = j.value("tail_probability", 1.0);
   e.windows = j.value("windows", 1u);
   e.time = formats::parse_rfc3339(j.value("time", "")).value_or(0) / 1'000'000'000;
@@ -104,6 +108,7 @@ void EpisodeTracker::observe(std::uint64_t incident, std::uint8_t group, const A
     if (finding.score < config_.open_score) return;
     Episode e;
     e.id = episode_id(incident, group, finding.window_start);
+    e.opened = finding.window_start;
     it = open_.emplace(k, std::move(e)).first;
   } else if (finding.score < config_.keep_score) {
     return;

@@ -47,6 +47,20 @@ class EpisodeTracker {
   std::size_t open_count() const { return open_.size(); }
   bool is_open(std::uint64_t incident, std::uint8_t group) const { return open_.contains(Key{incident, group}); }
 
+  // What the live API shows of an open episode: its last firing event and counters.
+  struct OpenView {
+    std::uint64_t incident = 0;
+    const AnomalyEvent* announced = nullptr;
+    std::uint32_t windows = 0;
+    std::int64_t last_active_end = 0;
+    std::int64_t opened = 0;  // its first window's start; 0 when restored (the state does not hold it)
+  };
+  std::vector<OpenView> open_views() const {
+    std::vector<OpenView> out;
+    for (const auto& [key, e] : open_) out.push_back({key.first, &e.announced, e.windows, e.last_active_end, e.opened});
+    return out;
+  }
+
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);
 
@@ -69,6 +83,7 @@ class EpisodeTracker {
     Severity max_sent = Severity::info;
     double peak_score = 0;
     AnomalyEvent announced;  // the last firing event sent: the resolve event repeats it
+    std::int64_t opened = 0;  // in memory only (OpenView)
   };
   using Key = std::pair<std::uint64_t, std::uint8_t>;  // incident, group
 

@@ -32,14 +32,16 @@ void RejectLog::report(std::string_view source, const Reject& reject) {
                  rejects_ ? " (all are in the rejects file)" : "");
     }
   }
-  if (rejects_) {
+  if (rejects_ || writer_) {
     std::string line = "{\"source\":";
     append_json_string(line, source);
     line += fmt::format(",\"line\":{},\"reason\":\"{}\",\"message\":", reject.line, to_string(reject.reason));
     append_json_string(line, reject.message);
     line += ",\"raw\":";
     append_json_string(line, reject.raw);
-    line += "}\n";
+    line += "}";
+    if (writer_) return writer_(line);
+    line += "\n";
     std::fwrite(line.data(), 1, line.size(), rejects_);
   }
 }

@@ -3,6 +3,7 @@
 // (raw input and reason) to an optional rejects file, and a count per reason.
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,10 @@ class RejectLog {
 
   // Returns an empty string, or why the file cannot be written.
   std::string open_rejects_file(const std::string& path);
+  // Instead of a file: each reject's JSON line (no newline) goes to `writer` (`run
+  // --rejects` hands them to a rotating file).
+  using Writer = std::function<void(std::string_view line)>;
+  void write_rejects_to(Writer writer) { writer_ = std::move(writer); }
 
   void report(std::string_view source, const Reject& reject);
   std::uint64_t reported() const { return reported_; }
@@ -28,6 +33,7 @@ class RejectLog {
   std::FILE* diagnostics_;
   std::size_t show_first_;
   std::FILE* rejects_ = nullptr;
+  Writer writer_;
   std::uint64_t reported_ = 0;
 };
 

@@ -88,6 +88,13 @@ class FileFollower {
   void poll(const SourceEmit& emit);
   void poll(const LineChunker::Emit& emit);
   const Counters& counters() const { return counters_; }
+  // The path of a source number given to SourceEmit ("" if unknown).
+  std::string path_of(std::uint64_t source) const {
+    for (const auto& [path, f] : files_) {
+      if (f.source == source) return path;
+    }
+    return {};
+  }
   const std::vector<Behind>& behind() const { return behind_; }
   // The last poll stopped at max_bytes_per_poll: poll again without waiting.
   bool budget_spent() const { return poll_bytes_ >= options_.max_bytes_per_poll; }

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "transport/RotatingFile.hpp"
+
 namespace flowlier::transport {
 
 FileSink::FileSink(SinkConfig config, std::string& error) : config_(std::move(config)) {
@@ -67,17 +69,8 @@ FileSink::~FileSink() {
 bool FileSink::rotate() {
   std::fclose(out_);
   out_ = nullptr;
-  std::error_code ec;
-  const auto& p = config_.path;
-  if (config_.max_files == 0) {
-    std::filesystem::remove(p, ec);
-  } else {
-    std::filesystem::remove(fmt::format("{}.{}", p, config_.max_files), ec);
-    for (auto i = config_.max_files; i > 1; --i)
-      std::filesystem::rename(fmt::format("{}.{}", p, i - 1), fmt::format("{}.{}", p, i), ec);
-    std::filesystem::rename(p, p + ".1", ec);
-  }
-  out_ = std::fopen(p.c_str(), "ab");
+  rotate_files(config_.path, config_.max_files);
+  out_ = std::fopen(config_.path.c_str(), "ab");
   size_ = 0;
   return out_ != nullptr;
 }

@@ -1,0 +1,74 @@
+// Engine's read-only views for the live entity API (declared in Engine.hpp): what an
+// entity's baseline expects now and which episodes are open. Kept apart from the
+// scoring code; reads only.
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/Engine.hpp"
+#include "pipeline/formats/Rfc3339.hpp"
+
+namespace flowlier::pipeline {
+
+namespace {
+std::string time_text(std::int64_t seconds) { return formats::format_rfc3339(seconds * 1'000'000'000); }
+double finite(double v) { return std::isfinite(v) ? v : 0.0; }
+
+nlohmann::ordered_json episode_json(const EpisodeTracker::OpenView& v) {
+  const AnomalyEvent& e = *v.announced;
+  nlohmann::ordered_json j = {{"episode", e.episode},
+                              {"entity", {{"kind", e.entity_kind}, {"id", e.entity_id}}},
+                              {"severity", to_string(e.severity)},
+                              {"category", e.category},
+                              {"detector", e.detector},
+                              {"feature", e.feature},
+                              {"start", v.opened != 0 ? nlohmann::ordered_json(time_text(v.opened)) : nullptr},
+                              {"last_active", time_text(v.last_active_end)},
+                              {"windows", v.windows}};
+  if (!e.related.empty()) {
+    auto& list = j["related"] = nlohmann::ordered_json::array();
+    for (const auto& r : e.related) list.push_back({{"kind", r.kind}, {"id", r.id}});
+  }
+  if (e.rule) j["rule"] = e.rule->name;
+  return j;
+}
+}  // namespace
+
+std::string Engine::entity_view_json(std::string_view kind, std::string_view id) const {
+  // A scan of the slots: an API call, not the hot path.
+  for (std::uint32_t slot = 0; slot < windower_.slot_capacity(); ++slot) {
+    const models::EntityKey& key = windower_.key_of(slot);
+    if (key.id.view() != id || models::to_string(key.kind) != kind) continue;
+    nlohmann::ordered_json j = {{"kind", kind}, {"id", id}, {"shard", config_.shard_index},
+                                {"as_of", time_text(last_close_point_)}};
+    auto& features = j["baseline"] = nlohmann::ordered_json::object();
+    if (config_.model == BaselineModel::flowlier && slot < baselines_.size()) {
+      const models::EntityBaseline& baseline = baselines_[slot];
+      // Scoring an empty window yields what the baseline expects and its band now.
+      models::FeatureVector none{};
+      for (auto fs : baseline.score(none, last_close_point_, config_.baseline)) {
+        baseline.complete_bounds(fs, config_.baseline);
+        const auto& r = fs.result;
+        features[std::string(models::to_string(fs.feature))] = {
+            {"detector", fs.detector}, {"expected", finite(r.expected)}, {"lower", finite(r.lower)},
+            {"upper", std::isfinite(r.upper) ? nlohmann::ordered_json(r.upper) : nullptr},
+            {"warming_up", r.warming_up}};
+      }
+    }
+    auto& open = j["open_episodes"] = nlohmann::ordered_json::array();
+    const std::uint64_t incident = key.incident();
+    for (const auto& v : episodes_.open_views()) {
+      if (v.incident == incident) open.push_back(episode_json(v));
+    }
+    return j.dump();
+  }
+  return {};
+}
+
+std::vector<std::string> Engine::open_episodes_json() const {
+  std::vector<std::string> out;
+  for (const auto& v : episodes_.open_views()) out.push_back(episode_json(v).dump());
+  return out;
+}
+
+}  // namespace flowlier::pipeline
