@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -18,6 +16,7 @@
 #include "pipeline/InputFormat.hpp"
 #include "pipeline/IntakeRouter.hpp"
 #include "pipeline/RecordWire.hpp"
+#include "pipeline/ShardStateFiles.hpp"
 #include "transport/ZmqSockets.hpp"
 
 namespace flowlier::app {
@@ -139,8 +138,7 @@ class IntakeSink final : public DecodeSink {
     router_.route(record, observations_);
     // A record is late when its window closed before it came: the engines see the close
     // points in stream order, so they drop its observations (counted per observation).
-    if (!observations_.empty() &&
-        WatermarkTracker::floor_to_window(observations_.front().time_s, window_) + window_ <= broadcast_) {
+    if (!observations_.empty() && WatermarkTracker::is_closed(observations_.front().time_s, window_, broadcast_)) {
       metrics_.late_records.fetch_add(1, std::memory_order_relaxed);
     }
     if (hop_ == Hop::wire) {
@@ -228,23 +226,6 @@ void count_event(RunMetrics& metrics, bool firing, Severity severity) {
 }
 }  // namespace
 
-template <typename State>
-std::string write_snapshot(const State& state, const std::string& path) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    state.save(out);
-    out.flush();
-    if (!out) return fmt::format("cannot write {}", temp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) return fmt::format("cannot rename {} to {}: {}", temp, path, ec.message());
-  return {};
-}
-template std::string write_snapshot(const Engine&, const std::string&);
-template std::string write_snapshot(const IntakeRouter&, const std::string&);
-
 void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop hop, const Config& config,
                   IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
                   const std::atomic<bool>& stopping) {
@@ -263,7 +244,7 @@ void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop h
   bool seen_record = false;
   const auto snapshot = [&] {
     if (state_path.empty()) return;
-    if (auto error = write_snapshot(router, state_path); !error.empty()) {
+    if (auto error = write_state_file(router, state_path); !error.empty()) {
       metrics.snapshot_failures.fetch_add(1);
       fmt::print(stderr, "run: snapshot failed: {}\n", error);
     }
@@ -369,7 +350,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
   const auto published = [&] { return gauges.events_durable.load() >= forwarded; };
   const auto snapshot = [&] {
     if (shard.state_path.empty()) return;
-    if (auto error = write_snapshot(engine, shard.state_path); !error.empty()) {
+    if (auto error = write_state_file(engine, shard.state_path); !error.empty()) {
       metrics.snapshot_failures.fetch_add(1);
       fmt::print(stderr, "run: snapshot failed: {}\n", error);
       return;

@@ -62,9 +62,4 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
 void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBridge& sinks, Hop hop,
                    std::size_t upstream, RunMetrics& metrics, const std::atomic<bool>& stopping);
 
-// Writes an engine's or the intake router's state to `path` atomically (a temp file
-// beside it, then rename). Returns why it failed, or "".
-template <typename State>
-std::string write_snapshot(const State& state, const std::string& path);
-
 }  // namespace flowlier::app
