@@ -251,10 +251,13 @@ int run_service(const RunOptions& o) {
   // theirs) or picks the scorer processes of each record (ingest role; no state).
   IntakeRouter intake(config.engine, single ? static_cast<std::uint32_t>(engines.size())
                                             : static_cast<std::uint32_t>(std::max<std::size_t>(1, service.shards.size())));
-  const std::string intake_state = single ? intake_state_path(config.state.path) : "";
-  const bool engines_restored = std::any_of(state_paths.begin(), state_paths.end(), [](const std::string& p) {
-    return !p.empty() && std::filesystem::exists(p);
-  });
+  // The ingest role's intake routes for scorer processes: its learnt interfaces are
+  // its own state, beside its own state.path.
+  const std::string intake_state = single || role == "ingest" ? intake_state_path(config.state.path) : "";
+  const bool engines_restored = role == "ingest" || std::any_of(state_paths.begin(), state_paths.end(),
+                                                                 [](const std::string& p) {
+                                                                   return !p.empty() && std::filesystem::exists(p);
+                                                                 });
   std::string intake_note;
   if (auto error = restore_intake(intake, intake_state, engines, engines_restored, intake_note); !error.empty()) {
     fmt::print(stderr, "run: cannot restore {}: {} (move it away to start fresh)\n", intake_state, error);
@@ -511,7 +514,7 @@ int run_service(const RunOptions& o) {
   }
   source_options.max_body_bytes = std::min<std::size_t>(source_options.max_body_bytes, config.decoder.max_document_bytes);
   // Followed files resume where they were read, beside the state they went into.
-  if (!intake_state.empty()) source_options.follow_checkpoints = config.state.path + ".follow";
+  if (single && !intake_state.empty()) source_options.follow_checkpoints = config.state.path + ".follow";
   source_options.decoder = config.decoder;
   if (!source_options.http_listen.empty() && source_options.http_access_key.empty()) {
     fmt::print(stderr, "run: warning: --http-listen without an access key accepts every request\n");

@@ -3,8 +3,9 @@
 // ZeroMQ sockets (inproc inside one process, tcp between the processes of a sharded
 // deployment):
 //
-//   intake   decodes each message from the flows-in PULL, tracks the watermark, sends
-//            each record to the scoring shard of every entity it names, and broadcasts
+//   intake   decodes each message from the flows-in PULL, tracks the watermark, routes
+//            each record once into observations, sends each to the scoring shard of
+//            its entity, and broadcasts
 //            the close points to every shard in stream order, so each shard closes
 //            windows exactly where one engine would. Idle watermark timeout.
 //   scoring  one Engine per shard: ingest, advance, state snapshots.
@@ -32,14 +33,15 @@
 namespace flowlier::app {
 
 // How a stage reaches the next: inproc hands heap objects over by pointer (they never
-// leave the process, so records need no second encoding); wire sends bytes to another
-// process (RecordWire records, event JSON), whose frames are checked before use.
+// leave the process, so observations need no second encoding); wire sends bytes to
+// another process (RecordWire observations, event JSON), whose frames are checked
+// before use.
 enum class Hop { inproc, wire };
 
-// `shards`: one PUSH socket per scoring engine, in shard order. In process the intake
+// `shards`: one PUSH socket per scoring engine (or process), in shard order. The intake
 // routes records to observations (`router`, restored with its watermark seeded from
-// the engines', so a restart continues where the snapshots stopped; its state is
-// written to `state_path`); to other processes it sends whole records.
+// the engines' in process, so a restart continues where the snapshots stopped; its
+// state is written to `state_path`), so scorers never route.
 void intake_stage(zmq::socket_t flows, std::vector<zmq::socket_t>& shards, Hop hop, const pipeline::Config& config,
                   pipeline::IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
                   const std::atomic<bool>& stopping);
