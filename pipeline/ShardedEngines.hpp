@@ -60,6 +60,8 @@ class ShardedEngines {
   struct RecordBatch;
   struct EngineShard;
   class Worker;
+  template <typename Item>
+  class Pool;
 
   // The intake's work (on its own thread when count() > 1).
   void route(const FlowRecord& record);
@@ -81,6 +83,8 @@ class ShardedEngines {
   std::uint64_t steps_ = 0;                   // close points (and flushes) handed to the engines
   std::uint64_t late_records_ = 0;
   // count() > 1 only:
+  std::unique_ptr<Pool<Batch>> batches_;
+  std::unique_ptr<Pool<RecordBatch>> record_batches_;
   std::unique_ptr<RecordBatch> records_;  // the caller's, being filled
   std::deque<std::unique_ptr<RecordBatch>> intake_queue_;  // guarded by intake_thread_->mutex()
   std::vector<std::unique_ptr<EngineShard>> shards_;
