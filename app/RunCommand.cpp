@@ -477,7 +477,7 @@ int run_service(const RunOptions& o) {
   // Sinks (Splunk HEC, Sumo Logic, webhooks, files) take every published event; their
   // spools carry undelivered events across restarts.
   std::string sink_error;
-  auto sinks = SinkBridge::open(single || role == "publish" ? o.config : std::string(), sink_error);
+  auto sinks = SinkBridge::open(single || role == "publish" ? o.config : std::string(), config.state.path, sink_error);
   if (!sinks) {
     fmt::print(stderr, "run: sink configuration error: {}\n", sink_error);
     return 2;

@@ -19,8 +19,10 @@ class SinkBridge {
  public:
   // Reads [[sinks]] from the config file and starts them (spools recovered, senders
   // running). An empty path or no [[sinks]] gives an empty bridge. Errors name the key
-  // and line and hold no secrets.
-  static std::unique_ptr<SinkBridge> open(const std::string& config_path, std::string& error);
+  // and line and hold no secrets. Sinks without a spool_dir spool under the state
+  // directory (transport::default_spool_dir of `state_path`, the config's state.path).
+  static std::unique_ptr<SinkBridge> open(const std::string& config_path, const std::string& state_path,
+                                          std::string& error);
 
   bool empty() const { return sinks_.empty(); }
   // Each sink filters by its own min_severity. May block under a full spool's block policy.
