@@ -20,8 +20,8 @@ namespace {
 // A batch is handed on at this many records or observations (about a megabyte) or this
 // many close points, whichever comes first; a few batches in flight per thread keep it
 // busy without holding the input in memory while it falls behind.
-constexpr std::size_t kBatchRecords = 4096;
-constexpr std::size_t kBatchObservations = 8192;
+constexpr std::size_t kBatchRecords = 1024;
+constexpr std::size_t kBatchObservations = 2048;
 constexpr std::size_t kBatchSteps = 64;
 constexpr std::size_t kBatchesInFlight = 4;
 
