@@ -14,7 +14,7 @@
 #include "app/Commands.hpp"
 #include "app/EventTable.hpp"
 #include "app/IngestSummary.hpp"
-#include "app/SinkBridge.hpp"
+#include "service/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/MemoryLimit.hpp"
 #include "pipeline/Engine.hpp"
@@ -27,6 +27,7 @@ namespace flowlier::app {
 
 namespace {
 using namespace flowlier::pipeline;
+using service::SinkBridge;
 
 struct ReplayOptions {
   std::vector<std::string> paths;

@@ -9,7 +9,7 @@
 //   publish (PUB bound on endpoints.events_out: [topic][event JSON][sequence]; sinks)
 //
 // plus the metrics responder (endpoints.metrics: /metrics, /healthz, /readyz). The
-// stages (app/RunStages) are the same when they run as separate processes over tcp
+// stages (service/RunStages) are the same when they run as separate processes over tcp
 // (role ingest | score | publish). Hops block at their high-water mark (counted),
 // never drop.
 #include <pthread.h>
@@ -34,11 +34,11 @@
 #include <zmq.hpp>
 
 #include "app/Commands.hpp"
-#include "app/EpisodeJournal.hpp"
-#include "app/InputSources.hpp"
-#include "app/RunMetrics.hpp"
-#include "app/RunStages.hpp"
-#include "app/SinkBridge.hpp"
+#include "service/EpisodeJournal.hpp"
+#include "service/InputSources.hpp"
+#include "service/RunMetrics.hpp"
+#include "service/RunStages.hpp"
+#include "service/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/IntakeRouter.hpp"
@@ -56,6 +56,7 @@ namespace flowlier::app {
 
 namespace {
 using namespace flowlier::pipeline;
+using namespace flowlier::service;
 
 constexpr const char* kEventsHop = "inproc://flowlier.events";
 // The intake PULL also binds this: --follow, --stdin and --http-listen push here.
@@ -201,7 +202,7 @@ int run_service(const RunOptions& o) {
   std::vector<std::string> state_paths;
   std::string entity_limit_reason = "max_entities";  // which bound caps the entity tables
   std::uint64_t entity_limit_total = 0;
-  // In one process with a state path, each engine's episode journal (app/EpisodeJournal)
+  // In one process with a state path, each engine's episode journal (service/EpisodeJournal)
   // and the journaled events to hand to the sinks again once they are open.
   std::vector<std::unique_ptr<EpisodeJournal>> journals;
   std::vector<std::string> journaled_events;

@@ -1,4 +1,4 @@
-#include "app/InputSources.hpp"
+#include "service/InputSources.hpp"
 
 #include <poll.h>
 #include <unistd.h>
@@ -20,7 +20,7 @@
 #include "transport/FileFollower.hpp"
 #include "transport/LineChunker.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
@@ -254,4 +254,4 @@ transport::MetricsReply InputSources::on_http(const transport::InboundRequest& r
   return firehose_reply(200, request_id);
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -11,7 +11,7 @@
 #include "transport/Sink.hpp"
 #include "transport/SinkFeeder.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 transport::SinkEvent to_sink_event(const pipeline::AnomalyEvent&);
 
@@ -54,4 +54,4 @@ class SinkBridge {
   std::uint64_t unreadable_ = 0;
 };
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -22,15 +22,15 @@
 
 #include <zmq.hpp>
 
-#include "app/EpisodeJournal.hpp"
-#include "app/RunMetrics.hpp"
-#include "app/SinkBridge.hpp"
+#include "service/EpisodeJournal.hpp"
+#include "service/RunMetrics.hpp"
+#include "service/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/IntakeRouter.hpp"
 #include "transport/ZmqPublisher.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 // How a stage reaches the next: inproc hands heap objects over by pointer (they never
 // leave the process, so observations need no second encoding); wire sends bytes to
@@ -64,4 +64,4 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
 void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBridge& sinks, Hop hop,
                    std::size_t upstream, RunMetrics& metrics, const std::atomic<bool>& stopping);
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

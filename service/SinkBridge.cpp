@@ -1,4 +1,4 @@
-#include "app/SinkBridge.hpp"
+#include "service/SinkBridge.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 #include "transport/SinkConfig.hpp"
 #include "transport/SinkFactory.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 transport::SinkEvent to_sink_event(const pipeline::AnomalyEvent& e) {
   transport::SinkEvent out;
@@ -129,4 +129,4 @@ bool SinkBridge::finish(std::FILE* report, std::chrono::milliseconds wait) {
   return all;
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -1,4 +1,4 @@
-#include "app/RunStages.hpp"
+#include "service/RunStages.hpp"
 
 #include <pthread.h>
 
@@ -19,7 +19,7 @@
 #include "pipeline/ShardStateFiles.hpp"
 #include "transport/ZmqSockets.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 namespace {
 using namespace flowlier::pipeline;
 using Clock = std::chrono::steady_clock;
@@ -477,4 +477,4 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
   }
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -21,7 +21,7 @@
 #include "pipeline/InputFormat.hpp"
 #include "transport/HttpIngestServer.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 struct SourceOptions {
   std::vector<std::string> follow;  // files and directories
@@ -89,4 +89,4 @@ class InputSources {
   std::unique_ptr<transport::HttpIngestServer> http_;
 };
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service
