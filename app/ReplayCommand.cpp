@@ -1,4 +1,5 @@
-// flowlier replay: the live service's model over recorded logs, as fast as one core allows.
+// flowlier replay: the live service's model over recorded logs: one intake and N engines
+// (pipeline::ShardedEngines), as fast as the cores allow.
 #include <unistd.h>
 
 #include <chrono>
@@ -6,24 +7,29 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 
 #include <fmt/format.h>
 
 #include "app/Commands.hpp"
 #include "app/EventTable.hpp"
 #include "app/IngestSummary.hpp"
-#include "app/RuleService.hpp"
-#include "app/SinkBridge.hpp"
+#include "service/RuleService.hpp"
+#include "service/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/MemoryLimit.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
+#include "pipeline/ShardStateFiles.hpp"
+#include "pipeline/ShardedEngines.hpp"
 #include "pipeline/formats/Rfc3339.hpp"
 
 namespace flowlier::app {
 
 namespace {
 using namespace flowlier::pipeline;
+using service::SinkBridge;
+using service::make_rule_book;
 
 struct ReplayOptions {
   std::vector<std::string> paths;
@@ -40,12 +46,15 @@ struct ReplayOptions {
   std::string trace_entity;
   std::string trace_out;
   std::string warm_up_until;
+  std::uint32_t threads = 0;  // engines; 0: one per core (at most 8), or as many as wrote --state-in
 };
 
-// Feeds decoded records to the engine and writes its events as they come.
+constexpr std::uint32_t kMaxAutoThreads = 8;
+
+// Feeds decoded records to the engines and writes their events as they come.
 class ReplaySink final : public DecodeSink {
  public:
-  ReplaySink(Engine& engine, std::FILE* json, bool table, bool progress, SinkBridge* sinks)
+  ReplaySink(ShardedEngines& engine, std::FILE* json, bool table, bool progress, SinkBridge* sinks)
       : engine_(engine),
         json_(json),
         table_(table),
@@ -87,7 +96,7 @@ class ReplaySink final : public DecodeSink {
                s > 0 ? static_cast<double>(records_) / s : 0.0);
   }
 
-  Engine& engine_;
+  ShardedEngines& engine_;
   std::FILE* json_;
   bool table_;
   bool progress_;
@@ -109,7 +118,7 @@ int run_replay(const ReplayOptions& o) {
     config = std::move(loaded.config);
   }
   std::string sink_error;
-  auto sinks = SinkBridge::open(o.config, sink_error);
+  auto sinks = SinkBridge::open(o.config, config.state.path, sink_error);
   if (!sinks) {
     fmt::print(stderr, "replay: sink config error: {}\n", sink_error);
     return 2;
@@ -120,12 +129,29 @@ int run_replay(const ReplayOptions& o) {
   ingest_options.decoder = config.decoder;
   ingest_options.time_order = true;
 
-  // [limits] max_memory caps the entity table, as in `run` (one engine here).
-  const auto cap = entity_cap(config.engine.windows.max_entities, config.limits.max_memory, 1);
+  // As many engines as the user asks for, or as wrote the state to continue.
+  std::string count_error;
+  std::uint32_t threads =
+      choose_engine_count(o.threads, o.state_in, kMaxAutoThreads, "--threads", count_error);
+  if (!count_error.empty()) {
+    fmt::print(stderr, "replay: --state-in: {}\n", count_error);
+    return 2;
+  }
+  if (config.engine.isolation.enabled && threads > 1) {
+    // A population model over every entity of a kind: one engine sees them all.
+    if (o.threads > 1) {
+      fmt::print(stderr, "replay: [detectors.isolation] needs every entity in one engine: use --threads 1\n");
+      return 2;
+    }
+    if (o.state_in.empty()) threads = 1;
+  }
+  // [limits] max_memory caps the entity tables, as in `run`: shared by the engines.
+  const auto cap = entity_cap(config.engine.windows.max_entities, config.limits.max_memory, threads);
   config.engine.windows.max_entities = cap.max_entities;
-  Engine engine(config.engine);
+  ShardedEngines engine(config.engine, threads);
   if (!config.rules.empty()) engine.set_rules(make_rule_book(std::move(config.rules), "replay"));
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, &std::fclose);
+  std::mutex trace_mutex;  // engines of several shards may hold entities of that id
   if (!o.trace_entity.empty()) {
     trace.reset(std::fopen(o.trace_out.empty() ? "trace.csv" : o.trace_out.c_str(), "w"));
     if (!trace) {
@@ -137,6 +163,7 @@ int run_replay(const ReplayOptions& o) {
     engine.set_window_observer([&](const models::ClosedWindow& w, const models::FeatureVector&,
                                    const models::WindowScores& scores, const models::EntityBaseline& baseline) {
       if (w.key.id.view() != o.trace_entity) return;
+      std::lock_guard lock(trace_mutex);
       for (auto fs : scores) {
         baseline.complete_bounds(fs, config.engine.baseline);
         const auto& r = fs.result;
@@ -150,15 +177,12 @@ int run_replay(const ReplayOptions& o) {
   models::WindowerStats restored_windows{};
   EngineStats restored{};
   if (!o.state_in.empty()) {
-    std::ifstream in(o.state_in, std::ios::binary);
-    if (!in) {
-      fmt::print(stderr, "replay: cannot read state file {}\n", o.state_in);
+    std::string note;
+    if (auto error = engine.restore(o.state_in, note); !error.empty()) {
+      fmt::print(stderr, "replay: {}\n", error);
       return 2;
     }
-    if (auto error = engine.restore(in); !error.empty()) {
-      fmt::print(stderr, "replay: {}: {}\n", o.state_in, error);
-      return 2;
-    }
+    if (!note.empty()) fmt::print(stderr, "replay: {}\n", note);
     restored_windows = engine.window_stats();
     restored = engine.stats();
   }
@@ -191,17 +215,10 @@ int run_replay(const ReplayOptions& o) {
   // Save before the final flush: the state continues exactly where the input stopped,
   // so replaying the next file from it equals replaying both in one run.
   if (!o.state_out.empty()) {
-    const std::string temp = o.state_out + ".tmp";
-    {
-      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      engine.save(out);
-      out.flush();
-      if (!out) {
-        fmt::print(stderr, "replay: cannot write state file {}\n", o.state_out);
-        return 2;
-      }
+    if (auto error = engine.save(o.state_out); !error.empty()) {
+      fmt::print(stderr, "replay: cannot write the state: {}\n", error);
+      return 2;
     }
-    std::rename(temp.c_str(), o.state_out.c_str());
   }
   engine.flush();
   sink.drain();
@@ -220,12 +237,12 @@ int run_replay(const ReplayOptions& o) {
   std::fflush(stdout);
   if (json) std::fflush(json);
   print_ingest_summary(stderr, "replay", stats, seconds);
-  const auto& ws = engine.window_stats();
-  const auto& es = engine.stats();
+  const auto ws = engine.window_stats();
+  const auto es = engine.stats();
   fmt::print(stderr,
              "  late records: {} ({} observations); entities: {} (limit {}, {}); windows closed: {}; evicted: {}; "
              "refused: {} observations of new entities ({}); self-corrected: {}\n",
-             engine.late_records(), ws.late - restored_windows.late, engine.entity_count(), cap.max_entities,
+             engine.late_records(), ws.late - restored_windows.late, engine.entity_count(), cap.max_entities * threads,
              cap.by_memory ? "max_memory" : "max_entities", ws.windows_closed - restored_windows.windows_closed,
              ws.evicted_idle + ws.evicted_full - restored_windows.evicted_idle - restored_windows.evicted_full,
              ws.dropped_table_full - restored_windows.dropped_table_full,
@@ -252,8 +269,16 @@ void add_replay_command(CLI::App& app) {
         return v == "auto" || parse_input_format(v) ? std::string() : "unknown format '" + v + "'";
       });
   cmd->add_option("--rejects", options->rejects, "Write rejected input with reasons as JSON Lines");
-  cmd->add_option("--state-in", options->state_in, "Start from a model state written by --state-out");
-  cmd->add_option("--state-out", options->state_out, "Write the model state at the end of the input");
+  cmd->add_option("--state-in", options->state_in,
+                  "Start from the model state written by --state-out (or `run`'s state.path) at this path");
+  cmd->add_option("--state-out", options->state_out,
+                  "Write the model state at the end of the input: PATH (one engine) or PATH.shard-K-of-N, and "
+                  "PATH.intake");
+  cmd->add_option("--threads", options->threads,
+                  "Engines, each on its own thread and owning a shard of the entities; the events do not depend on "
+                  "it (0: one per core, at most 8, or as many as wrote --state-in)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   cmd->add_flag("--table", options->table, "Print events as a readable table on stdout (JSON only with --out)");
   cmd->add_option("--warm-up-until", options->warm_up_until,
                   "With --table: mark events before this RFC 3339 time as warm-up (baselines still learning)")

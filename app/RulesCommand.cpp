@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/Commands.hpp"
-#include "app/RuleService.hpp"
+#include "service/RuleService.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
@@ -18,6 +18,7 @@
 namespace flowlier::app {
 namespace {
 using namespace flowlier::pipeline;
+using service::make_rule_book;
 
 struct RulesTestOptions {
   std::string config;

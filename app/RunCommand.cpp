@@ -9,7 +9,7 @@
 //   publish (PUB bound on endpoints.events_out: [topic][event JSON][sequence]; sinks)
 //
 // plus the metrics responder (endpoints.metrics: /metrics, /healthz, /readyz). The
-// stages (app/RunStages) are the same when they run as separate processes over tcp
+// stages (service/RunStages) are the same when they run as separate processes over tcp
 // (role ingest | score | publish). Hops block at their high-water mark (counted),
 // never drop.
 #include <pthread.h>
@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -35,17 +34,18 @@
 #include <zmq.hpp>
 
 #include "app/Commands.hpp"
-#include "app/EpisodeJournal.hpp"
-#include "app/InputSources.hpp"
-#include "app/LiveRejects.hpp"
-#include "app/RuleService.hpp"
-#include "app/RunMetrics.hpp"
-#include "app/RunStages.hpp"
-#include "app/SinkBridge.hpp"
+#include "service/EpisodeJournal.hpp"
+#include "service/InputSources.hpp"
+#include "service/LiveRejects.hpp"
+#include "service/RuleService.hpp"
+#include "service/RunMetrics.hpp"
+#include "service/RunStages.hpp"
+#include "service/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/IntakeRouter.hpp"
 #include "pipeline/MemoryLimit.hpp"
+#include "pipeline/ShardStateFiles.hpp"
 #include "transport/MetricsServer.hpp"
 #include "transport/PrometheusText.hpp"
 #include "transport/TcpServerSocket.hpp"
@@ -58,6 +58,7 @@ namespace flowlier::app {
 
 namespace {
 using namespace flowlier::pipeline;
+using namespace flowlier::service;
 
 constexpr const char* kEventsHop = "inproc://flowlier.events";
 // The intake PULL also binds this: --follow, --stdin and --http-listen push here.
@@ -137,66 +138,13 @@ std::string check_service(const Config& config, bool has_sources) {
   return {};
 }
 
-// The state file of shard `index` of `count` in one process: the configured path for
-// one engine, a suffixed one per engine otherwise.
-std::string shard_state_path(const std::string& path, std::uint32_t index, std::uint32_t count) {
-  if (path.empty() || count == 1) return path;
-  return fmt::format("{}.shard-{}-of-{}", path, index, count);
-}
-
-// How many engines wrote the snapshots at `path` (0: none there). Entities are split
-// among engines by hash, so N engines' states cannot be split or joined.
-std::uint32_t snapshot_engine_count(const std::string& path, std::string& error) {
-  if (path.empty()) return 0;
-  namespace fs = std::filesystem;
-  const fs::path base(path);
-  std::set<std::string> counts;
-  if (fs::exists(base)) counts.insert("1");
-  const std::string prefix = base.filename().string() + ".shard-";
-  std::error_code ec;
-  const fs::path dir = base.has_parent_path() ? base.parent_path() : fs::path(".");
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    const auto of = name.rfind("-of-");
-    if (!name.starts_with(prefix) || name.ends_with(".tmp") || name.ends_with(".journal") ||
-        of == std::string::npos)
-      continue;
-    counts.insert(name.substr(of + 4));
-  }
-  if (counts.empty()) return 0;
-  std::uint32_t count = 0;
-  const std::string& written = *counts.begin();
-  const auto [end, parsed] = std::from_chars(written.data(), written.data() + written.size(), count);
-  if (counts.size() > 1 || parsed != std::errc() || end != written.data() + written.size() || count < 1 ||
-      count > 256) {
-    error = fmt::format("the snapshots at {} were written by different numbers of scoring engines ({}): keep "
-                        "one set, move the others away",
-                        path, fmt::join(counts, ", "));
-    return 0;
-  }
-  return count;
-}
-
 // Engines in this process: the configured count; with 0 (automatic) the count that
 // wrote the snapshots there, else one per core. A configured count that differs from
 // the snapshots' is refused rather than silently starting from nothing.
 std::uint32_t engine_count(const Config& config, std::string& error) {
-  const auto& s = config.service;
-  if (s.role != "single") return 1;
-  const std::uint32_t written = snapshot_engine_count(config.state.path, error);
-  if (!error.empty()) return 0;
-  if (s.scoring_threads == 0) {
-    if (written > 0) return written;
-    return std::clamp<std::uint32_t>(std::thread::hardware_concurrency(), 1, kMaxAutoScoringThreads);
-  }
-  if (written > 0 && written != s.scoring_threads) {
-    error = fmt::format("the snapshots at {} were written by {} scoring engines, this run has {}: set "
-                        "service.scoring_threads = {} (or 0, to follow the snapshots), or move them away to start "
-                        "fresh",
-                        config.state.path, written, s.scoring_threads, written);
-    return 0;
-  }
-  return s.scoring_threads;
+  if (config.service.role != "single") return 1;
+  return choose_engine_count(config.service.scoring_threads, config.state.path, kMaxAutoScoringThreads,
+                             "service.scoring_threads =", error);
 }
 
 // Applies the episode journal at `path` to a restored (or fresh) engine: the records
@@ -259,7 +207,7 @@ int run_service(const RunOptions& o) {
   std::vector<std::string> state_paths;
   std::string entity_limit_reason = "max_entities";  // which bound caps the entity tables
   std::uint64_t entity_limit_total = 0;
-  // In one process with a state path, each engine's episode journal (app/EpisodeJournal)
+  // In one process with a state path, each engine's episode journal (service/EpisodeJournal)
   // and the journaled events to hand to the sinks again once they are open.
   std::vector<std::unique_ptr<EpisodeJournal>> journals;
   std::vector<std::string> journaled_events;
@@ -285,8 +233,7 @@ int run_service(const RunOptions& o) {
       state_paths.push_back(single ? shard_state_path(config.state.path, k, count) : config.state.path);
       const std::string& path = state_paths.back();
       if (!path.empty() && std::filesystem::exists(path)) {
-        std::ifstream in(path, std::ios::binary);
-        if (auto error = engines.back()->restore(in); !error.empty()) {
+        if (auto error = read_state_file(*engines.back(), path); !error.empty()) {
           // Refuse rather than silently start from nothing and re-open known episodes.
           fmt::print(stderr, "run: cannot restore {}: {} (move it away to start fresh)\n", path, error);
           return 2;
@@ -313,28 +260,19 @@ int run_service(const RunOptions& o) {
   // theirs) or picks the scorer processes of each record (ingest role; no state).
   IntakeRouter intake(config.engine, single ? static_cast<std::uint32_t>(engines.size())
                                             : static_cast<std::uint32_t>(std::max<std::size_t>(1, service.shards.size())));
-  const std::string intake_state = single && !config.state.path.empty() ? config.state.path + ".intake" : "";
-  // It belongs with the engines' states: beside fresh engines it would route with
-  // interfaces learned from traffic they never saw.
-  const bool engines_restored = std::any_of(state_paths.begin(), state_paths.end(), [](const std::string& p) {
-    return !p.empty() && std::filesystem::exists(p);
-  });
-  if (!intake_state.empty() && std::filesystem::exists(intake_state) && !engines_restored) {
-    fmt::print(stderr, "run: ignoring {}: no engine state beside it\n", intake_state);
-  } else if (!intake_state.empty() && std::filesystem::exists(intake_state)) {
-    std::ifstream in(intake_state, std::ios::binary);
-    if (auto error = intake.restore(in); !error.empty()) {
-      fmt::print(stderr, "run: cannot restore {}: {} (move it away to start fresh)\n", intake_state, error);
-      return 2;
-    }
+  // The ingest role's intake routes for scorer processes: its learnt interfaces are
+  // its own state, beside its own state.path.
+  const std::string intake_state = single || role == "ingest" ? intake_state_path(config.state.path) : "";
+  const bool engines_restored = role == "ingest" || std::any_of(state_paths.begin(), state_paths.end(),
+                                                                 [](const std::string& p) {
+                                                                   return !p.empty() && std::filesystem::exists(p);
+                                                                 });
+  std::string intake_note;
+  if (auto error = restore_intake(intake, intake_state, engines, engines_restored, intake_note); !error.empty()) {
+    fmt::print(stderr, "run: cannot restore {}: {} (move it away to start fresh)\n", intake_state, error);
+    return 2;
   }
-  // Its watermark continues from the engines' (they all saw the same close points; a
-  // kill -9 may have left the intake's snapshot older than theirs).
-  auto& watermark = intake.watermark();
-  for (const auto& engine : engines) {
-    watermark.restore(std::max(watermark.newest(), engine->watermark().newest()),
-                      std::max(watermark.close_point(), engine->last_close_point()));
-  }
+  if (!intake_note.empty()) fmt::print(stderr, "run: {}\n", intake_note);
 
   // Signals go to the main thread only: block them before any thread (ZeroMQ's too)
   // exists, then wait for them with sigwait.
@@ -569,7 +507,7 @@ int run_service(const RunOptions& o) {
   // Sinks (Splunk HEC, Sumo Logic, webhooks, files) take every published event; their
   // spools carry undelivered events across restarts.
   std::string sink_error;
-  auto sinks = SinkBridge::open(single || role == "publish" ? o.config : std::string(), sink_error);
+  auto sinks = SinkBridge::open(single || role == "publish" ? o.config : std::string(), config.state.path, sink_error);
   if (!sinks) {
     fmt::print(stderr, "run: sink configuration error: {}\n", sink_error);
     return 2;
@@ -607,7 +545,7 @@ int run_service(const RunOptions& o) {
   }
   source_options.max_body_bytes = std::min<std::size_t>(source_options.max_body_bytes, config.decoder.max_document_bytes);
   // Followed files resume where they were read, beside the state they went into.
-  if (!intake_state.empty()) source_options.follow_checkpoints = config.state.path + ".follow";
+  if (single && !intake_state.empty()) source_options.follow_checkpoints = config.state.path + ".follow";
   source_options.decoder = config.decoder;
   if (config.input_format != "auto") source_options.format = parse_input_format(config.input_format);
   source_options.records_endpoint = kFollowRecordsHop;

@@ -1,4 +1,4 @@
-// flowlier's entry point: the only place where pipeline and transport meet.
+// flowlier's entry point: argument parsing and wiring (service/ joins pipeline and transport).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>

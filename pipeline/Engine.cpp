@@ -93,9 +93,8 @@ void Engine::ingest(const FlowRecord& record) {
     return;
   }
   router_.route(record, scratch_);
-  if (!scratch_.empty() && WatermarkTracker::floor_to_window(scratch_.front().time_s, config_.windows.window_seconds) +
-                                   config_.windows.window_seconds <=
-                               last_close_point_) {
+  if (!scratch_.empty() &&
+      WatermarkTracker::is_closed(scratch_.front().time_s, config_.windows.window_seconds, last_close_point_)) {
     ++late_records_;
   }
   for (const auto& o : scratch_) ingest(o);

@@ -64,7 +64,7 @@ class EpisodeTracker {
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);
 
-  // Durable publication (app/EpisodeJournal): with recording on, every episode that
+  // Durable publication (service/EpisodeJournal): with recording on, every episode that
   // emits an event is remembered; take_changes() returns their states as they are now
   // (open with its counters, or gone), serialized, and forgets them. A restart applies
   // them over an older snapshot with apply_changes(), so episodes published after the

@@ -245,6 +245,9 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
   using Head = std::pair<std::int64_t, std::size_t>;  // (record time, active index)
   std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
 
+  // Buffers of finished inputs, for the next ones: a fresh buffer grows to a chunk's
+  // records (680 bytes each) through reallocations and page faults, every file again.
+  std::vector<std::unique_ptr<BufferSink>> spare;
   std::size_t open_count = 0;  // inputs with records in hand or still to decode
   std::size_t next_pending = 0;
   // A fully decoded input: book it and free its reader and decoder (a JSON document's
@@ -273,7 +276,7 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
       if (a.input->finished) retire(a);
     }
     if (a.buffer->records.empty()) {
-      a.buffer.reset();
+      spare.push_back(std::move(a.buffer));
       --open_count;
       return;
     }
@@ -283,7 +286,13 @@ void FileIngest::read_merged(const std::vector<std::string>& files, DecodeSink& 
   while (true) {
     // Open every input that may hold records before the earliest one in hand.
     while (next_pending < pending.size() && (heads.empty() || pending[next_pending].key <= heads.top().first)) {
-      auto buffer = std::make_unique<BufferSink>(downstream);
+      std::unique_ptr<BufferSink> buffer;
+      if (spare.empty()) {
+        buffer = std::make_unique<BufferSink>(downstream);
+      } else {
+        buffer = std::move(spare.back());
+        spare.pop_back();
+      }
       auto input = open_input(files[pending[next_pending++].order], *buffer, on_error, true);
       if (!input) continue;
       ++open_count;

@@ -1,5 +1,6 @@
 #include "pipeline/RecordWire.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -125,6 +126,53 @@ std::size_t read_record_wire(std::string_view in, FlowRecord& r) {
   if (!rd.get_text(extra, 1 << 20)) return 0;
   r.extra.assign(extra);
   if (!rd.get(r.source_index) || !rd.get(r.source_line)) return 0;
+  return rd.position();
+}
+
+namespace {
+// The observation's flags, one bit each, in this order.
+constexpr int kFlagCount = 7;
+bool models::Observation::*const kFlags[kFlagCount] = {
+    &models::Observation::has_peer,      &models::Observation::has_port, &models::Observation::rejected,
+    &models::Observation::external_peer, &models::Observation::inbound,  &models::Observation::client,
+    &models::Observation::continues};
+}  // namespace
+
+void append_observation_wire(std::string& out, const models::Observation& o) {
+  put(out, kObservationWireVersion);
+  put(out, static_cast<std::uint8_t>(o.entity.kind));
+  put_text(out, o.entity.id.view());
+  put(out, o.entity.host);
+  put(out, o.time_s);
+  put(out, o.bytes_in);
+  put(out, o.bytes_out);
+  put(out, o.packets);
+  put(out, o.peer_hash);
+  put(out, o.peer);
+  put(out, o.service_port);
+  put(out, o.local_port);
+  put(out, o.protocol);
+  std::uint8_t flags = 0;
+  for (int i = 0; i < kFlagCount; ++i) flags |= static_cast<std::uint8_t>((o.*kFlags[i] ? 1 : 0) << i);
+  put(out, flags);
+  put(out, o.weight);
+  put(out, o.directions);
+}
+
+std::size_t read_observation_wire(std::string_view in, models::Observation& o) {
+  o = models::Observation{};
+  Reader rd(in);
+  std::uint8_t version = 0, kind = 0, flags = 0;
+  if (!rd.get(version) || version != kObservationWireVersion || !rd.get(kind) ||
+      kind >= models::kEntityKindCount || !rd.get_symbol(o.entity.id))
+    return 0;
+  o.entity.kind = static_cast<models::EntityKind>(kind);
+  const bool ok = rd.get(o.entity.host) && rd.get(o.time_s) && rd.get(o.bytes_in) && rd.get(o.bytes_out) &&
+                  rd.get(o.packets) && rd.get(o.peer_hash) && rd.get(o.peer) && rd.get(o.service_port) &&
+                  rd.get(o.local_port) && rd.get(o.protocol) && rd.get(flags) && rd.get(o.weight) &&
+                  rd.get(o.directions);
+  if (!ok || flags >> kFlagCount != 0 || !std::isfinite(o.weight) || !(o.weight > 0)) return 0;
+  for (int i = 0; i < kFlagCount; ++i) o.*kFlags[i] = (flags >> i & 1) != 0;
   return rd.position();
 }
 

@@ -38,6 +38,12 @@ class WatermarkTracker {
     return (t >= 0 ? t / window : (t - window + 1) / window) * window;
   }
 
+  // Whether the window holding event time t had closed at `close_point`: a record that
+  // comes after that is late.
+  static bool is_closed(std::int64_t t, std::int64_t window, std::int64_t close_point) {
+    return floor_to_window(t, window) + window <= close_point;
+  }
+
   std::int64_t close_point() const { return close_point_; }
   std::int64_t newest() const { return newest_; }
   void restore(std::int64_t newest, std::int64_t close_point) {

@@ -83,6 +83,7 @@ bool DeliveryService::decode_record(const std::string& record, SinkEvent& out) {
 
 std::unique_ptr<DeliveryService> DeliveryService::start(SinkConfig config, SinkLog log, std::string& error) {
   std::string spool_error;
+  if (config.spool_dir.empty()) config.spool_dir = default_spool_dir({});
   auto spool = DiskSpool::open(config.spool_dir + "/" + config.id, config.spool_max_bytes, spool_error);
   if (!spool) {
     error = fmt::format("{}: {}", config.redacted(), spool_error);

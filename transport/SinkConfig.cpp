@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <limits>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -401,6 +402,22 @@ SinkConfigResult load_sink_configs_file(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return parse_sink_configs(text.str(), path);
+}
+
+std::string default_spool_dir(const std::string& state_path) {
+  const auto env = [](const char* name) -> std::string {
+    const char* value = std::getenv(name);
+    return value != nullptr ? value : "";
+  };
+  // systemd may list several state directories, separated by ':'; the unit has one.
+  if (std::string dir = env("STATE_DIRECTORY"); !dir.empty()) return dir.substr(0, dir.find(':')) + "/spool";
+  if (!state_path.empty()) {
+    const std::filesystem::path parent = std::filesystem::path(state_path).parent_path();
+    return ((parent.empty() ? std::filesystem::path(".") : parent) / "spool").string();
+  }
+  if (std::string dir = env("XDG_STATE_HOME"); !dir.empty()) return dir + "/flowlier/spool";
+  if (std::string home = env("HOME"); !home.empty()) return home + "/.local/state/flowlier/spool";
+  return (std::filesystem::temp_directory_path() / "flowlier-spool").string();
 }
 
 }  // namespace flowlier::transport

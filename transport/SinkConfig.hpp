@@ -60,7 +60,9 @@ struct SinkConfig {
   std::uint32_t auth_retry_ms = 60000;  // 401/403: slow retry, the operator must fix the config
 
   // Spool.
-  std::string spool_dir = "spool";  // each sink spools under <spool_dir>/<id>
+  // Each sink spools under <spool_dir>/<id>; empty: default_spool_dir(), never the
+  // working directory (a run must not leave spool/ wherever it was started).
+  std::string spool_dir;
   std::uint64_t spool_max_bytes = 256ull << 20;
   SpoolFullPolicy spool_full_policy = SpoolFullPolicy::block;
 
@@ -88,5 +90,10 @@ struct SinkConfigResult {
 // token_env is read with getenv; token_file relative to the current directory.
 SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source);
 SinkConfigResult load_sink_configs_file(const std::string& path);
+
+// Where sinks spool when spool_dir is not set: under the state directory, i.e. systemd's
+// StateDirectory= ($STATE_DIRECTORY), else the directory of `state_path` (state.path),
+// else $XDG_STATE_HOME/flowlier (~/.local/state/flowlier), each with /spool appended.
+std::string default_spool_dir(const std::string& state_path);
 
 }  // namespace flowlier::transport

@@ -183,10 +183,52 @@ class ReplayTest(unittest.TestCase):
             whole_events = (d / "whole.jsonl").read_text().splitlines()
             self.assertTrue(second)
             self.assertEqual(second, whole_events[len(whole_events) - len(second):])
-            (d / "state").write_bytes(b"garbage")
+            # One engine per core wrote PATH, or PATH.shard-K-of-N, and PATH.intake.
+            for path in d.glob("state*"):
+                path.write_bytes(b"garbage")
             bad = flowlier("replay", "-q", "--state-in", str(d / "state"), str(files[0]))
             self.assertEqual(bad.returncode, 2)
             self.assertIn("engine state", bad.stderr)
+
+
+class SpoolDirTest(unittest.TestCase):
+    """A sink without spool_dir spools under the state directory, never where the run starts."""
+
+    def run_replay(self, d, state_path, env_extra):
+        work = d / "work"
+        work.mkdir()
+        config = d / "flowlier.toml"
+        state = f'[state]\npath = "{state_path}"\n\n' if state_path else ""
+        # Nothing listens on port 1: the events wait in the spool.
+        config.write_text(state + '[[sinks]]\ntype = "webhook"\nid = "hook"\nformat = "json"\n'
+                          'url = "http://127.0.0.1:1/"\nmax_retries = 1\n')
+        env = {k: v for k, v in os.environ.items() if k not in ("STATE_DIRECTORY", "XDG_STATE_HOME")}
+        env.update(env_extra)
+        result = subprocess.run([BINARY, "replay", "-q", "-c", str(config), "--sink-wait", "0.2", "-o", "/dev/null",
+                                 str(next((SAMPLE / "AWSLogs").rglob("*.log.gz")))],
+                                capture_output=True, text=True, timeout=120, cwd=work, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(list(work.iterdir()), [], "the run wrote into its working directory")
+
+    def test_beside_the_state_path(self):
+        with tempfile.TemporaryDirectory() as d:
+            d = pathlib.Path(d)
+            (d / "state").mkdir()
+            self.run_replay(d, d / "state" / "flowlier.bin", {"HOME": str(d / "home")})
+            self.assertTrue((d / "state" / "spool" / "hook").is_dir())
+            self.assertFalse((d / "home").exists())
+
+    def test_in_systemds_state_directory(self):
+        with tempfile.TemporaryDirectory() as d:
+            d = pathlib.Path(d)
+            self.run_replay(d, d / "elsewhere.bin", {"STATE_DIRECTORY": str(d / "var")})
+            self.assertTrue((d / "var" / "spool" / "hook").is_dir())
+
+    def test_without_a_state_path_in_the_users_state_home(self):
+        with tempfile.TemporaryDirectory() as d:
+            d = pathlib.Path(d)
+            self.run_replay(d, "", {"HOME": str(d / "home")})
+            self.assertTrue((d / "home" / ".local" / "state" / "flowlier" / "spool" / "hook").is_dir())
 
 
 class TimeOrderedReplayTest(unittest.TestCase):

@@ -465,8 +465,9 @@ scoring_threads = 2
         config = os.path.join(self.tmp.name, "small.toml")
         with open(config, "w") as f:
             f.write("[limits]\nmax_memory = 1048576\n")
-        out = subprocess.run([BINARY, "replay", "-q", "--config", config, flood], capture_output=True, text=True,
-                             check=True)
+        # One engine: with N, each engine gets 1/N of max_memory's entities (the summary adds them up).
+        out = subprocess.run([BINARY, "replay", "-q", "--threads", "1", "--config", config, flood],
+                             capture_output=True, text=True, check=True)
         m = re.search(r"entities: (\d+) \(limit (\d+), max_memory\).*refused: (\d+) observations of new entities "
                       r"\(max_memory\)", out.stderr)
         self.assertIsNotNone(m, out.stderr)

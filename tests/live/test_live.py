@@ -510,7 +510,7 @@ scoring_threads = {SCORING_THREADS}
         result = subprocess.run([BINARY, "run", "--config", self.config, "--scoring-threads", "3"],
                                 capture_output=True, text=True, timeout=20)
         self.assertEqual(result.returncode, 2)
-        self.assertIn(f"written by {SCORING_THREADS} scoring engines, this run has 3", result.stderr)
+        self.assertIn(f"written by {SCORING_THREADS} engines, this run has 3", result.stderr)
         self.assertIn(f"service.scoring_threads = {SCORING_THREADS}", result.stderr)
         # Automatic (0) follows the snapshots: the 3-core default would not restore them.
         service = Service(self.config, extra=["--scoring-threads", "0"])

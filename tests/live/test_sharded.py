@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """1 ingest / 3 scorers / 1 publisher, each a separate `flowlier run --role ...` process
-over tcp on loopback, publish exactly the events of a single engine on the same input:
+over tcp on loopback (the ingest routes each record once and sends observations; the
+sample is AWS v2, whose local addresses the ingest must learn), publish exactly the
+events of a single engine on the same input:
 replay's events minus those only its final flush emits (see test_live.py), compared as
 sets of (id, score, status)."""
 import json
@@ -188,6 +190,9 @@ metrics = "127.0.0.1:{metrics}"
             self.assertEqual(p.returncode, 0, err)
         for i in range(SHARDS):
             self.assertTrue(os.path.exists(os.path.join(self.tmp.name, f"shard{i}.bin")))
+        # Only the ingest routes (scorers get observations): the interfaces it learnt from
+        # these AWS v2 records (no flow-direction: the local address is learnt) are its state.
+        self.assertTrue(os.path.exists(os.path.join(self.tmp.name, "shard.bin.intake")))
         sub.close()
         push.close()
         ctx.term()

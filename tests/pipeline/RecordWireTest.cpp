@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "pipeline/EntityRouter.hpp"
 #include "pipeline/RecordWire.hpp"
 
 using namespace flowlier::pipeline;
@@ -81,4 +82,66 @@ TEST_CASE("RecordWire rejects truncated, foreign-version and out-of-range input"
   std::string bad_enum = wire;
   bad_enum[1 + 4] = 17;  // format, right after version and presence bits
   CHECK(read_record_wire(bad_enum, x) == 0);
+}
+
+namespace {
+// The observations the intake routes a v2 record into (interface and local address).
+std::vector<flowlier::models::Observation> routed(const FlowRecord& record) {
+  EntityRouter router(RouterConfig{});
+  std::vector<flowlier::models::Observation> out;
+  router.route(record, out);
+  return out;
+}
+
+bool same(const flowlier::models::Observation& a, const flowlier::models::Observation& b) {
+  return a.entity == b.entity && a.time_s == b.time_s && a.bytes_in == b.bytes_in && a.bytes_out == b.bytes_out &&
+         a.packets == b.packets && a.peer_hash == b.peer_hash && a.peer == b.peer &&
+         a.service_port == b.service_port && a.local_port == b.local_port && a.protocol == b.protocol &&
+         a.has_peer == b.has_peer && a.has_port == b.has_port && a.rejected == b.rejected &&
+         a.external_peer == b.external_peer && a.inbound == b.inbound && a.client == b.client &&
+         a.weight == b.weight && a.directions == b.directions && a.continues == b.continues;
+}
+}  // namespace
+
+TEST_CASE("ObservationWire round-trips what the intake routes, back to back", "[wire]") {
+  FlowRecord r = sample_record();
+  for (Field f : {Field::srcaddr, Field::dstaddr, Field::srcport, Field::dstport, Field::protocol, Field::packets,
+                  Field::bytes})
+    r.set(f);
+  auto observations = routed(r);
+  REQUIRE(observations.size() >= 1);
+  observations.back().continues = true;
+  observations.back().entity.host = 0x1234'5678'9abc'def0;
+  std::string wire;
+  for (const auto& o : observations) append_observation_wire(wire, o);
+  std::string_view rest = wire;
+  for (const auto& o : observations) {
+    flowlier::models::Observation x;
+    const std::size_t used = read_observation_wire(rest, x);
+    REQUIRE(used > 0);
+    CHECK(same(x, o));
+    CHECK(x.entity.hash() == o.entity.hash());
+    rest.remove_prefix(used);
+  }
+  CHECK(rest.empty());
+}
+
+TEST_CASE("ObservationWire refuses truncated and out-of-range frames", "[wire]") {
+  flowlier::models::Observation o;
+  o.entity.id.assign("eni-1");
+  std::string wire;
+  append_observation_wire(wire, o);
+  flowlier::models::Observation x;
+  for (std::size_t n = 0; n < wire.size(); ++n) CHECK(read_observation_wire(std::string_view(wire).substr(0, n), x) == 0);
+  std::string bad_kind = wire;
+  bad_kind[1] = static_cast<char>(flowlier::models::kEntityKindCount);
+  CHECK(read_observation_wire(bad_kind, x) == 0);
+  std::string bad_version = wire;
+  bad_version[0] = 9;
+  CHECK(read_observation_wire(bad_version, x) == 0);
+  o.weight = 0;
+  std::string zero_weight;
+  append_observation_wire(zero_weight, o);
+  CHECK(read_observation_wire(zero_weight, x) == 0);
+  CHECK(read_observation_wire(wire, x) == wire.size());
 }

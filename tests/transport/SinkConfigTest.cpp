@@ -1,4 +1,6 @@
 #include <cstdlib>
+#include <optional>
+#include <string>
 
 #include <catch2/catch.hpp>
 
@@ -195,4 +197,31 @@ TEST_CASE("alertmanager sinks: one url or an HA pair, horizon, errors", "[sinks]
   auto zero = parse_sink_configs(
       "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://a\"\nresend_horizon_seconds = 0\n", "c.toml");
   CHECK(zero.error == "c.toml:4: 'sinks[0].resend_horizon_seconds' must be at least 1");
+}
+
+TEST_CASE("the default spool directory is under the state directory, never the working one", "[sinks]") {
+  // Restores the variables it changes, whatever the outcome.
+  struct Env {
+    std::string name;
+    std::optional<std::string> saved;
+    explicit Env(std::string n) : name(std::move(n)) {
+      if (const char* v = std::getenv(name.c_str())) saved = v;
+    }
+    ~Env() { saved ? setenv(name.c_str(), saved->c_str(), 1) : unsetenv(name.c_str()); }
+  };
+  Env state("STATE_DIRECTORY"), xdg("XDG_STATE_HOME"), home("HOME");
+  unsetenv("STATE_DIRECTORY");
+  unsetenv("XDG_STATE_HOME");
+  setenv("HOME", "/home/op", 1);
+  CHECK(default_spool_dir("/var/lib/flowlier/state.bin") == "/var/lib/flowlier/spool");
+  CHECK(default_spool_dir("state.bin") == "./spool");
+  CHECK(default_spool_dir("") == "/home/op/.local/state/flowlier/spool");
+  setenv("XDG_STATE_HOME", "/xdg", 1);
+  CHECK(default_spool_dir("") == "/xdg/flowlier/spool");
+  setenv("STATE_DIRECTORY", "/var/lib/flowlier:/var/lib/other", 1);
+  CHECK(default_spool_dir("/elsewhere/state.bin") == "/var/lib/flowlier/spool");
+  // Parsed configs leave it unset, for the caller that knows the state path.
+  auto r = parse_sink_configs("[[sinks]]\ntype = \"webhook\"\nformat = \"json\"\nurl = \"http://x\"\n", "c.toml");
+  REQUIRE(r.error.empty());
+  CHECK(r.sinks[0].spool_dir.empty());
 }

@@ -20,7 +20,7 @@
 #include "pipeline/Engine.hpp"
 #include "transport/MetricsServer.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 // One engine's mailbox. ask() from any thread; serve() on the engine's thread.
 class EngineQueries {
@@ -48,4 +48,4 @@ class EngineQueries {
 std::optional<transport::MetricsReply> entity_api_reply(std::string_view path,
                                                         std::vector<std::unique_ptr<EngineQueries>>& engines);
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

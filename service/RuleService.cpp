@@ -1,4 +1,4 @@
-#include "app/RuleService.hpp"
+#include "service/RuleService.hpp"
 
 #include <cstdio>
 
@@ -7,7 +7,7 @@
 #include "pipeline/Config.hpp"
 #include "transport/PrometheusText.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 std::shared_ptr<pipeline::RuleBook> make_rule_book(std::vector<pipeline::Rule> rules, const std::string& program) {
   return std::make_shared<pipeline::RuleBook>(
@@ -43,4 +43,4 @@ std::string reload_rules(pipeline::RuleBook& book, const std::string& config_pat
   return fmt::format("reloaded {} rule(s) from {} (other settings take effect at restart)", count, config_path);
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

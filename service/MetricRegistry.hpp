@@ -2,7 +2,7 @@
 // One registry for the live service's plain counters and gauges: each is declared with
 // its exported name and help text in the same line, and render() writes every one, so a
 // counter the code keeps cannot be left out of /metrics. (Families with labels, sums
-// over engines and histograms are rendered by app/RunMetrics on top.)
+// over engines and histograms are rendered by service/RunMetrics on top.)
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -11,7 +11,7 @@
 
 #include "transport/PrometheusText.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 class MetricRegistry {
  public:
@@ -56,4 +56,4 @@ class MetricRegistry {
   std::vector<Entry> entries_;
 };
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

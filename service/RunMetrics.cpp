@@ -1,4 +1,4 @@
-#include "app/RunMetrics.hpp"
+#include "service/RunMetrics.hpp"
 
 #include <chrono>
 
@@ -6,7 +6,7 @@
 #include "transport/ProcessMemory.hpp"
 #include "transport/PrometheusText.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 using namespace flowlier::pipeline;
 
 bool RunMetrics::entity_limit_reached() const {
@@ -169,4 +169,4 @@ std::string render_metrics(const RunMetrics& m) {
   return t.text();
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -1,4 +1,4 @@
-#include "app/EpisodeJournal.hpp"
+#include "service/EpisodeJournal.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -11,7 +11,7 @@
 
 #include "detectors/StateIo.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 namespace {
 constexpr std::uint32_t kMagic = 0x314a4c46;  // "FLJ1" little-endian
@@ -112,4 +112,4 @@ std::string EpisodeJournal::clear() {
   return {};
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -3,8 +3,9 @@
 // ZeroMQ sockets (inproc inside one process, tcp between the processes of a sharded
 // deployment):
 //
-//   intake   decodes each message from the flows-in PULL, tracks the watermark, sends
-//            each record to the scoring shard of every entity it names, and broadcasts
+//   intake   decodes each message from the flows-in PULL, tracks the watermark, routes
+//            each record once into observations, sends each to the scoring shard of
+//            its entity, and broadcasts
 //            the close points to every shard in stream order, so each shard closes
 //            windows exactly where one engine would. Idle watermark timeout.
 //   scoring  one Engine per shard: ingest, advance, state snapshots.
@@ -21,26 +22,27 @@
 
 #include <zmq.hpp>
 
-#include "app/EntityApi.hpp"
-#include "app/EpisodeJournal.hpp"
-#include "app/RunMetrics.hpp"
-#include "app/SinkBridge.hpp"
+#include "service/EntityApi.hpp"
+#include "service/EpisodeJournal.hpp"
+#include "service/RunMetrics.hpp"
+#include "service/SinkBridge.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/IntakeRouter.hpp"
 #include "transport/ZmqPublisher.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 // How a stage reaches the next: inproc hands heap objects over by pointer (they never
-// leave the process, so records need no second encoding); wire sends bytes to another
-// process (RecordWire records, event JSON), whose frames are checked before use.
+// leave the process, so observations need no second encoding); wire sends bytes to
+// another process (RecordWire observations, event JSON), whose frames are checked
+// before use.
 enum class Hop { inproc, wire };
 
-// `shards`: one PUSH socket per scoring engine, in shard order. In process the intake
+// `shards`: one PUSH socket per scoring engine (or process), in shard order. The intake
 // routes records to observations (`router`, restored with its watermark seeded from
-// the engines', so a restart continues where the snapshots stopped; its state is
-// written to `state_path`); to other processes it sends whole records.
+// the engines' in process, so a restart continues where the snapshots stopped; its
+// state is written to `state_path`), so scorers never route.
 // `follow_records`: the followed files' records, decoded and merged by time by the
 // --follow source (RecordWire batches over inproc); taken like decoded messages.
 void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop,
@@ -56,7 +58,7 @@ struct ScoringShard {
   // forwarded, and a snapshot waits until the publish stage has handed every forwarded
   // event to PUB and the sinks, then empties the journal. Null: no journal.
   EpisodeJournal* journal = nullptr;
-  EngineQueries* queries = nullptr;  // the entity API's mailbox (app/EntityApi), answered between messages
+  EngineQueries* queries = nullptr;  // the entity API's mailbox (service/EntityApi), answered between messages
 };
 
 void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, const pipeline::Config& config, Hop hop,
@@ -66,9 +68,4 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
 void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBridge& sinks, Hop hop,
                    std::size_t upstream, RunMetrics& metrics, const std::atomic<bool>& stopping);
 
-// Writes an engine's or the intake router's state to `path` atomically (a temp file
-// beside it, then rename). Returns why it failed, or "".
-template <typename State>
-std::string write_snapshot(const State& state, const std::string& path);
-
-}  // namespace flowlier::app
+}  // namespace flowlier::service

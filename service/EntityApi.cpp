@@ -1,8 +1,8 @@
-#include "app/EntityApi.hpp"
+#include "service/EntityApi.hpp"
 
 #include <fmt/format.h>
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 namespace {
 constexpr auto kTimeout = std::chrono::seconds(5);
@@ -112,4 +112,4 @@ std::optional<transport::MetricsReply> entity_api_reply(std::string_view path,
   return transport::MetricsReply{200, kJson, views->front() + "\n"};
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -1,4 +1,4 @@
-#include "app/InputSources.hpp"
+#include "service/InputSources.hpp"
 
 #include <poll.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "app/LiveRejects.hpp"
+#include "service/LiveRejects.hpp"
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/FileIngest.hpp"
 #include "pipeline/Gzip.hpp"
@@ -25,7 +25,7 @@
 #include "transport/FileFollower.hpp"
 #include "transport/LineChunker.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
@@ -350,4 +350,4 @@ transport::MetricsReply InputSources::on_http(const transport::InboundRequest& r
   return firehose_reply(200, request_id);
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

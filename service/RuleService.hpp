@@ -7,7 +7,7 @@
 
 #include "pipeline/RuleBook.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 // `program` prefixes its stderr notices ("run", "replay").
 std::shared_ptr<pipeline::RuleBook> make_rule_book(std::vector<pipeline::Rule> rules, const std::string& program);
@@ -20,4 +20,4 @@ std::string render_rule_metrics(const pipeline::RuleBook& book);
 // rules and the message says why (FILE:LINE). Engine state is never touched.
 std::string reload_rules(pipeline::RuleBook& book, const std::string& config_path);
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -11,7 +11,7 @@
 #include "transport/Sink.hpp"
 #include "transport/SinkFeeder.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 transport::SinkEvent to_sink_event(const pipeline::AnomalyEvent&);
 
@@ -19,8 +19,10 @@ class SinkBridge {
  public:
   // Reads [[sinks]] from the config file and starts them (spools recovered, senders
   // running). An empty path or no [[sinks]] gives an empty bridge. Errors name the key
-  // and line and hold no secrets.
-  static std::unique_ptr<SinkBridge> open(const std::string& config_path, std::string& error);
+  // and line and hold no secrets. Sinks without a spool_dir spool under the state
+  // directory (transport::default_spool_dir of `state_path`, the config's state.path).
+  static std::unique_ptr<SinkBridge> open(const std::string& config_path, const std::string& state_path,
+                                          std::string& error);
 
   bool empty() const { return sinks_.empty(); }
   // Each sink filters by its own min_severity. May block under a full spool's block policy.
@@ -52,4 +54,4 @@ class SinkBridge {
   std::uint64_t unreadable_ = 0;
 };
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 class EpisodeJournal {
  public:
@@ -52,4 +52,4 @@ class EpisodeJournal {
   std::uint64_t size_ = 0;
 };
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -26,9 +26,9 @@
 #include "pipeline/RejectReason.hpp"
 #include "transport/HttpIngestServer.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
-class LiveRejects;  // app/LiveRejects.hpp
+class LiveRejects;  // service/LiveRejects.hpp
 
 struct SourceOptions {
   std::vector<std::string> follow;  // files and directories
@@ -108,4 +108,4 @@ class InputSources {
   std::unique_ptr<transport::HttpIngestServer> http_;
 };
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

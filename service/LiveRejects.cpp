@@ -1,6 +1,6 @@
-#include "app/LiveRejects.hpp"
+#include "service/LiveRejects.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 LiveRejects::LiveRejects(std::string path, std::uint64_t max_bytes, std::uint32_t max_files)
     : file_(std::move(path), max_bytes, max_files) {
@@ -30,4 +30,4 @@ std::uint64_t LiveRejects::write_failures() const {
   return write_failures_;
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -9,17 +9,17 @@
 #include <utility>
 #include <vector>
 
-#include "app/InputSources.hpp"
-#include "app/MetricRegistry.hpp"
-#include "app/SinkBridge.hpp"
+#include "service/InputSources.hpp"
+#include "service/MetricRegistry.hpp"
+#include "service/SinkBridge.hpp"
 #include "pipeline/RejectReason.hpp"
 #include "transport/LatencyHistogram.hpp"
 #include "transport/ZmqCurve.hpp"
 #include "transport/ZmqMonitor.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
-class LiveRejects;  // app/LiveRejects.hpp
+class LiveRejects;  // service/LiveRejects.hpp
 
 // One scoring engine's gauges; the metrics are their sums.
 struct ShardGauges {
@@ -95,4 +95,4 @@ struct RunMetrics {
 
 std::string render_metrics(const RunMetrics& metrics);
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

@@ -1,4 +1,4 @@
-#include "app/SinkBridge.hpp"
+#include "service/SinkBridge.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 #include "transport/SinkConfig.hpp"
 #include "transport/SinkFactory.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 transport::SinkEvent to_sink_event(const pipeline::AnomalyEvent& e) {
   transport::SinkEvent out;
@@ -32,13 +32,17 @@ static_assert(static_cast<int>(pipeline::Severity::info) == static_cast<int>(tra
 static_assert(static_cast<int>(pipeline::Severity::critical) ==
               static_cast<int>(transport::SinkSeverity::critical));
 
-std::unique_ptr<SinkBridge> SinkBridge::open(const std::string& config_path, std::string& error) {
+std::unique_ptr<SinkBridge> SinkBridge::open(const std::string& config_path, const std::string& state_path,
+                                             std::string& error) {
   auto bridge = std::make_unique<SinkBridge>();
   if (config_path.empty()) return bridge;
   auto configs = transport::load_sink_configs_file(config_path);
   if (!configs.error.empty()) {
     error = configs.error;
     return nullptr;
+  }
+  for (auto& c : configs.sinks) {
+    if (c.spool_dir.empty()) c.spool_dir = transport::default_spool_dir(state_path);
   }
   bridge->sinks_ = transport::make_sinks(
       configs.sinks, [](const std::string& line) { fmt::print(stderr, "sink: {}\n", line); }, error);
@@ -125,4 +129,4 @@ bool SinkBridge::finish(std::FILE* report, std::chrono::milliseconds wait) {
   return all;
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

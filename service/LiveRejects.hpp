@@ -13,7 +13,7 @@
 #include "pipeline/RejectLog.hpp"
 #include "transport/RotatingFile.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 
 class LiveRejects {
  public:
@@ -31,4 +31,4 @@ class LiveRejects {
   std::uint64_t write_failures_ = 0;
 };
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service

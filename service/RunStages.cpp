@@ -1,12 +1,10 @@
-#include "app/RunStages.hpp"
+#include "service/RunStages.hpp"
 
 #include <pthread.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -15,13 +13,14 @@
 #include <fmt/format.h>
 #include <zmq_addon.hpp>
 
-#include "app/LiveRejects.hpp"
+#include "service/LiveRejects.hpp"
 #include "pipeline/InputFormat.hpp"
 #include "pipeline/IntakeRouter.hpp"
 #include "pipeline/RecordWire.hpp"
+#include "pipeline/ShardStateFiles.hpp"
 #include "transport/ZmqSockets.hpp"
 
-namespace flowlier::app {
+namespace flowlier::service {
 namespace {
 using namespace flowlier::pipeline;
 using Clock = std::chrono::steady_clock;
@@ -68,20 +67,36 @@ bool send_marker(zmq::socket_t& socket, char kind, std::string_view payload, Run
 class ShardFanout {
  public:
   ShardFanout(std::vector<zmq::socket_t>& sockets, Hop hop, RunMetrics& metrics)
-      : sockets_(sockets), hop_(hop), metrics_(metrics), batches_(sockets.size()), wire_(sockets.size()) {}
+      : sockets_(sockets),
+        hop_(hop),
+        metrics_(metrics),
+        batches_(sockets.size()),
+        wire_(sockets.size()),
+        wire_records_(sockets.size()) {}
 
-  // Wire: whole records (the scorer process routes them itself).
-  void add(std::size_t shard, const FlowRecord& record) { append_record_wire(wire_[shard], record); }
-  // In process: observations, and which batch counts the record as scored.
-  void add(std::size_t shard, const models::Observation& o) { batch(shard).observations.push_back(o); }
-  void count_record(std::size_t shard) { ++batch(shard).records; }
+  // The observations routed to a shard (to another process: ObservationWire bytes), and
+  // which batch counts the record as scored.
+  void add(std::size_t shard, const models::Observation& o) {
+    if (hop_ == Hop::wire) return append_observation_wire(wire_[shard], o);
+    batch(shard).observations.push_back(o);
+  }
+  void count_record(std::size_t shard) {
+    if (hop_ == Hop::wire) return void(++wire_records_[shard]);
+    ++batch(shard).records;
+  }
 
   bool flush() {
     for (std::size_t i = 0; i < sockets_.size(); ++i) {
       if (hop_ == Hop::wire) {
-        if (wire_[i].empty()) continue;
-        if (!send_marker(sockets_[i], kBatch, wire_[i], metrics_)) return false;
+        if (wire_[i].empty() && wire_records_[i] == 0) continue;
+        // [B][observations][records counted as scored there, uint64]
+        std::vector<zmq::message_t> parts;
+        parts.emplace_back(&kBatch, 1);
+        parts.emplace_back(wire_[i].data(), wire_[i].size());
+        parts.emplace_back(&wire_records_[i], sizeof wire_records_[i]);
+        if (!transport::send_counted(sockets_[i], parts, metrics_.hwm_blocks)) return false;
         wire_[i].clear();
+        wire_records_[i] = 0;
         continue;
       }
       if (!batches_[i]) continue;
@@ -123,6 +138,7 @@ class ShardFanout {
   RunMetrics& metrics_;
   std::vector<std::unique_ptr<ShardBatch>> batches_;
   std::vector<std::string> wire_;
+  std::vector<std::uint64_t> wire_records_;
 };
 
 // Takes each decoded record straight from the decoder (no copy of the record):
@@ -130,9 +146,9 @@ class ShardFanout {
 // only counted (the live path has no place to print every bad line).
 class IntakeSink final : public DecodeSink {
  public:
-  IntakeSink(IntakeRouter& router, ShardFanout& fanout, Hop hop, std::int64_t& broadcast, std::int64_t window_seconds,
+  IntakeSink(IntakeRouter& router, ShardFanout& fanout, std::int64_t& broadcast, std::int64_t window_seconds,
              RunMetrics& metrics)
-      : router_(router), fanout_(fanout), hop_(hop), broadcast_(broadcast), window_(window_seconds), metrics_(metrics) {}
+      : router_(router), fanout_(fanout), broadcast_(broadcast), window_(window_seconds), metrics_(metrics) {}
 
   void on_record(const FlowRecord& record) override {
     ++records_;
@@ -140,16 +156,12 @@ class IntakeSink final : public DecodeSink {
     router_.route(record, observations_);
     // A record is late when its window closed before it came: the engines see the close
     // points in stream order, so they drop its observations (counted per observation).
-    if (!observations_.empty() &&
-        WatermarkTracker::floor_to_window(observations_.front().time_s, window_) + window_ <= broadcast_) {
+    if (!observations_.empty() && WatermarkTracker::is_closed(observations_.front().time_s, window_, broadcast_)) {
       metrics_.late_records.fetch_add(1, std::memory_order_relaxed);
     }
-    if (hop_ == Hop::wire) {
-      send_record(record);
-    } else {
-      for (const auto& o : observations_) fanout_.add(router_.shard_of(o), o);
-      fanout_.count_record(observations_.empty() ? 0 : router_.shard_of(observations_.front()));
-    }
+    // Routed here only, also for scorers in other processes: they never route again.
+    for (const auto& o : observations_) fanout_.add(router_.shard_of(o), o);
+    fanout_.count_record(observations_.empty() ? 0 : router_.shard_of(observations_.front()));
     if (auto close_point = router_.observe(record)) advance(*close_point);
   }
   void on_reject(const Reject& reject) override {
@@ -170,25 +182,13 @@ class IntakeSink final : public DecodeSink {
   std::uint64_t take_record_count() { return std::exchange(records_, 0); }
 
  private:
-  // Each record goes to the shard of every entity it names; the scorer routes it again.
-  void send_record(const FlowRecord& record) {
-    const std::uint32_t shards = router_.shard_count();
-    if (shards == 1 || !record.is_traffic()) return fanout_.add(0, record);
-    targets_.assign(shards, 0);
-    for (const auto& o : observations_) targets_[router_.shard_of(o)] = 1;
-    for (std::uint32_t i = 0; i < shards; ++i) {
-      if (targets_[i]) fanout_.add(i, record);
-    }
-  }
-
+ private:
   IntakeRouter& router_;
   ShardFanout& fanout_;
-  Hop hop_;
   std::int64_t& broadcast_;
   std::int64_t window_;
   RunMetrics& metrics_;
   std::vector<models::Observation> observations_;
-  std::vector<char> targets_;
   std::uint64_t records_ = 0;
   bool ok_ = true;
   std::string source_;
@@ -253,23 +253,6 @@ void count_event(RunMetrics& metrics, bool firing, Severity severity) {
 }
 }  // namespace
 
-template <typename State>
-std::string write_snapshot(const State& state, const std::string& path) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    state.save(out);
-    out.flush();
-    if (!out) return fmt::format("cannot write {}", temp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) return fmt::format("cannot rename {} to {}: {}", temp, path, ec.message());
-  return {};
-}
-template std::string write_snapshot(const Engine&, const std::string&);
-template std::string write_snapshot(const IntakeRouter&, const std::string&);
-
 void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector<zmq::socket_t>& shards, Hop hop,
                   const Config& config, IntakeRouter& router, const std::string& state_path, RunMetrics& metrics,
                   const std::atomic<bool>& stopping) {
@@ -283,12 +266,12 @@ void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector
   auto next_snapshot = Clock::now() + interval;
   ShardFanout fanout(shards, hop, metrics);
   std::int64_t broadcast = router.watermark().close_point();
-  IntakeSink sink(router, fanout, hop, broadcast, window, metrics);
+  IntakeSink sink(router, fanout, broadcast, window, metrics);
   auto last_record = Clock::now();
   bool seen_record = false;
   const auto snapshot = [&] {
     if (state_path.empty()) return;
-    if (auto error = write_snapshot(router, state_path); !error.empty()) {
+    if (auto error = write_state_file(router, state_path); !error.empty()) {
       metrics.snapshot_failures.fetch_add(1);
       fmt::print(stderr, "run: snapshot failed: {}\n", error);
     }
@@ -399,7 +382,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
   const auto published = [&] { return gauges.events_durable.load() >= forwarded; };
   const auto snapshot = [&] {
     if (shard.state_path.empty()) return;
-    if (auto error = write_snapshot(engine, shard.state_path); !error.empty()) {
+    if (auto error = write_state_file(engine, shard.state_path); !error.empty()) {
       metrics.snapshot_failures.fetch_add(1);
       fmt::print(stderr, "run: snapshot failed: {}\n", error);
       return;
@@ -428,19 +411,24 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
         const auto before = Clock::now();
         engine.advance(close_point);
         if (!forward(before)) return;
-      } else if (kind == kBatch && parts.size() == 2 && hop == Hop::wire) {
+      } else if (kind == kBatch && parts.size() == 3 && hop == Hop::wire &&
+                 parts[2].size() == sizeof(std::uint64_t)) {
+        // Observations the intake routed: this scorer never routes (it could not learn
+        // which address is local from its shard's records alone).
         std::string_view rest(static_cast<const char*>(parts[1].data()), parts[1].size());
-        FlowRecord record;
+        models::Observation o;
         while (!rest.empty()) {
-          const std::size_t used = read_record_wire(rest, record);
+          const std::size_t used = read_observation_wire(rest, o);
           if (used == 0) {
             metrics.rejected[static_cast<std::size_t>(RejectReason::bad_encoding)].fetch_add(1);
             break;
           }
           rest.remove_prefix(used);
-          engine.ingest(record);
-          metrics.records_scored.fetch_add(1, std::memory_order_relaxed);
+          engine.ingest(o);
         }
+        std::uint64_t records = 0;
+        std::memcpy(&records, parts[2].data(), sizeof records);
+        metrics.records_scored.fetch_add(records, std::memory_order_relaxed);
       } else if (kind == kBatch && parts.size() == 2) {
         std::unique_ptr<ShardBatch> batch(frame_pointer<ShardBatch>(parts[1]));
         if (!batch) continue;
@@ -521,4 +509,4 @@ void publish_stage(zmq::socket_t in, transport::ZmqPublisher& publisher, SinkBri
   }
 }
 
-}  // namespace flowlier::app
+}  // namespace flowlier::service
