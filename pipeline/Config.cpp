@@ -394,6 +394,7 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("security.curve_peer_file", c.security.curve_peer_file);
 
   r.delegate("sinks");
+  r.delegate("source.kafka");  // transport/KafkaSourceConfig
   r.reject_unknown();
   result.error = r.error();
   return result;
