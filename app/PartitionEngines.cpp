@@ -160,8 +160,8 @@ void PartitionEngines::on_revoked(const std::vector<transport::KafkaPartition>& 
   if (fatal_.empty()) checkpoint(partitions);
   for (const auto& name : partitions) partitions_.erase(name);
   assigned_ = false;
-  fmt::print(stderr, "run: kafka: {} partition{} revoked, checkpointed and committed\n", partitions.size(),
-             partitions.size() == 1 ? "" : "s");
+  fmt::print(stderr, "run: kafka: {} partition{} revoked{}\n", partitions.size(), partitions.size() == 1 ? "" : "s",
+             fatal_.empty() ? ", checkpointed and committed" : " (not checkpointed: their state was not restored)");
 }
 
 void PartitionEngines::refresh_status() {

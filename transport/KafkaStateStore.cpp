@@ -225,7 +225,9 @@ std::map<std::string, KafkaCheckpoint> KafkaStateStore::read(const std::set<std:
       if (whole) c.state += chunk->second;
     }
     if (!whole || c.state.size() != head.bytes || fnv1a(c.state) != head.checksum) {
-      error = fmt::format("checkpoint {}: chunks missing or damaged", key);
+      error = fmt::format("checkpoint {}: {} (slot {}, {} chunks, {} of {} bytes)", key,
+                          whole ? "damaged: checksum mismatch" : "chunks missing", head.slot, head.chunks,
+                          c.state.size(), head.bytes);
       continue;
     }
     slots_[key] = head.slot;
