@@ -58,9 +58,10 @@ void PartitionEngines::process(const transport::KafkaMessage& message) {
     decoder->feed(message.payload, 1, feed);
     decoder->finish(feed);
   }
-  p.records += feed.records;
+  Counts& counts = counts_[it->first];
+  counts.records += feed.records;
+  ++counts.messages;
   counters_.rejected += feed.rejected;
-  ++p.messages;
   p.next_offset = message.offset + 1;
   for (const auto& event : p.engine->take_events()) {
     publish_(event);
@@ -171,8 +172,8 @@ void PartitionEngines::refresh_status() {
   for (const auto& [name, p] : partitions_) {
     PartitionStatus ps;
     ps.name = name.name();
-    ps.records = p.records;
-    ps.messages = p.messages;
+    ps.records = counts_[name].records;
+    ps.messages = counts_[name].messages;
     ps.next_offset = p.next_offset;
     ps.checkpoint_offset = p.checkpointed_offset;
     ps.lag = source_ ? source_->lag(name, p.next_offset) : 0;

@@ -35,7 +35,7 @@ namespace flowlier::app {
 
 struct PartitionStatus {
   std::string name;  // topic/partition
-  std::uint64_t records = 0;
+  std::uint64_t records = 0;   // in this process's life, also across reassignments
   std::uint64_t messages = 0;
   std::int64_t lag = 0;
   std::int64_t next_offset = -1;
@@ -91,8 +91,6 @@ class PartitionEngines final : public transport::KafkaRebalanceListener {
     std::int64_t checkpointed_offset = -1;  // what the last durable checkpoint covers
     std::chrono::steady_clock::time_point checkpointed_at;
     std::uint64_t checkpoint_bytes = 0;
-    std::uint64_t records = 0;
-    std::uint64_t messages = 0;
   };
   void checkpoint(const std::vector<transport::KafkaPartition>& which);
   std::string key(const transport::KafkaPartition& p) const;
@@ -105,6 +103,13 @@ class PartitionEngines final : public transport::KafkaRebalanceListener {
   pipeline::EngineConfig engine_config_;
   transport::KafkaSource* source_ = nullptr;
   std::map<transport::KafkaPartition, Partition> partitions_;
+  // Records and messages decoded per partition in this process's life: counters that
+  // survive a rebalance taking the partition away and giving it back.
+  struct Counts {
+    std::uint64_t records = 0;
+    std::uint64_t messages = 0;
+  };
+  std::map<transport::KafkaPartition, Counts> counts_;
   std::string fatal_;
   bool assigned_ = false;
   KafkaStatus counters_;
