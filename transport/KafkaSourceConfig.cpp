@@ -115,6 +115,12 @@ KafkaSourceConfigResult parse_kafka_source_config(const std::string& text, const
   r.require("state_topic", !c.state_topic.empty(), "must not be empty");
   r.require("assignor", c.assignor == "range" || c.assignor == "roundrobin",
             "must be \"range\" or \"roundrobin\" (eager: the cooperative assignor of librdkafka 2.0 is not used)");
+  // These carry flowlier's offset and rebalance discipline: set by their own keys only.
+  for (const char* owned : {"partition.assignment.strategy", "group.id", "enable.auto.commit",
+                            "enable.auto.offset.store", "bootstrap.servers"}) {
+    r.require(std::string("librdkafka.") + owned, !c.librdkafka.count(owned),
+              "is set by flowlier (see source.kafka.assignor, group_id, brokers)");
+  }
   r.reject_unknown();
   result.error = r.error();
   if (result.error.empty()) result.config = std::move(c);

@@ -310,6 +310,10 @@ class KafkaConfigTest(unittest.TestCase):
         r = self.run_config(base + '[source.kafka.librdkafka]\n"no.such.property" = "1"\n', "--config")
         self.assertEqual(r.returncode, 2)
         self.assertIn("no.such.property", r.stderr)
+        r = self.run_config(base + '[source.kafka.librdkafka]\n"partition.assignment.strategy" = "cooperative-sticky"\n',
+                            "--check-config")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'source.kafka.librdkafka.partition.assignment.strategy' is set by flowlier", r.stderr)
         r = self.run_config(base, "--check-config")
         self.assertEqual(r.returncode, 0, r.stderr)
 
