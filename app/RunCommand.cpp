@@ -34,6 +34,7 @@
 #include <zmq.hpp>
 
 #include "app/Commands.hpp"
+#include "app/KafkaRunCommand.hpp"
 #include "service/EpisodeJournal.hpp"
 #include "service/InputSources.hpp"
 #include "service/LiveRejects.hpp"
@@ -174,7 +175,8 @@ int run_service(const RunOptions& o) {
   if (!o.check_config.empty()) {
     auto loaded = load_config_file(o.check_config);
     if (loaded.error.empty()) apply_command_line(o, loaded.config);
-    const std::string error = loaded.error.empty() ? check_service(loaded.config, false) : loaded.error;
+    std::string error = loaded.error.empty() ? check_service(loaded.config, false) : loaded.error;
+    if (std::string kafka_error; error.empty() && has_kafka_source(o.check_config, kafka_error)) error = kafka_error;
     if (!error.empty()) {
       fmt::print(stderr, "run: config error: {}\n", error);
       return 2;
@@ -192,6 +194,15 @@ int run_service(const RunOptions& o) {
     config = std::move(loaded.config);
   }
   apply_command_line(o, config);
+  // [source.kafka]: a consumer-group member (app/KafkaRunCommand) instead of the stages.
+  std::string kafka_error;
+  if (has_kafka_source(o.config, kafka_error)) {
+    if (!kafka_error.empty()) {
+      fmt::print(stderr, "run: config error: {}\n", kafka_error);
+      return 2;
+    }
+    return run_kafka(config, o.config, o.metrics.empty() ? config.endpoints.metrics : o.metrics);
+  }
   const bool has_sources = !o.sources.follow.empty() || o.sources.from_stdin || !o.sources.http_listen.empty();
   if (auto error = check_service(config, has_sources); !error.empty()) {
     fmt::print(stderr, "run: {}\n", error);

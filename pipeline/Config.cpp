@@ -421,6 +421,7 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
 
   r.delegate("sinks");
   r.delegate("rules");
+  r.delegate("source.kafka");  // transport/KafkaSourceConfig
   r.reject_unknown();
   result.error = r.error();
   if (result.error.empty()) {
