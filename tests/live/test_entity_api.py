@@ -70,7 +70,7 @@ class EntityApiTest(ServiceCase):
             self.assertEqual(status, 200, view)
             self.assertEqual((view["kind"], view["id"]), (entity["kind"], entity["id"]))
             self.assertIn(episode, [x["episode"] for x in view["open_episodes"]])
-            self.assertEqual(len(view["baseline"]), 13)
+            self.assertEqual(len(view["baseline"]), 14)
             warm = [f for f, b in view["baseline"].items() if not b["warming_up"]]
             self.assertGreater(len(warm), 0, view)
             for name in warm:

@@ -9,13 +9,14 @@
 using namespace flowlier::pipeline;
 
 TEST_CASE("a score is the adjusted probability's decades over the configured span", "[scoring]") {
-  const ScoringConfig c;  // 13 features per window, 12 decades to 100
-  // p * 13 = 1e-6: six decades of twelve.
-  CHECK(score_from_probability(1e-6 / 13, c) == Approx(50));
-  CHECK(score_from_probability(1e-12 / 13, c) == Approx(100));
-  CHECK(score_from_probability(1e-3 / 13, c) == Approx(25));
-  // Nothing a window of 13 tests would show by chance scores above zero.
-  CHECK(score_from_probability(1.0 / 13, c) == 0);
+  const ScoringConfig c;  // 14 features per window, 12 decades to 100
+  REQUIRE(c.multiplicity == 14);
+  // p * 14 = 1e-6: six decades of twelve.
+  CHECK(score_from_probability(1e-6 / 14, c) == Approx(50));
+  CHECK(score_from_probability(1e-12 / 14, c) == Approx(100));
+  CHECK(score_from_probability(1e-3 / 14, c) == Approx(25));
+  // Nothing a window of 14 tests would show by chance scores above zero.
+  CHECK(score_from_probability(1.0 / 14, c) == 0);
   CHECK(score_from_probability(0.5, c) == 0);
   CHECK(score_from_probability(1.0, c) == 0);
   // Beyond the span it stays at 100; 0 and NaN (no evidence of a probability) are the floor.
@@ -36,10 +37,10 @@ TEST_CASE("scores fall as probabilities rise, and the multiplicity is a Bonferro
   }
   ScoringConfig one_test = c;
   one_test.multiplicity = 1;
-  CHECK(score_from_probability(1e-6, one_test) == Approx(score_from_probability(1e-6 / 13, c)));
+  CHECK(score_from_probability(1e-6, one_test) == Approx(score_from_probability(1e-6 / 14, c)));
   ScoringConfig six_decades = c;
   six_decades.decades = 6;
-  CHECK(score_from_probability(1e-6 / 13, six_decades) == Approx(100));
+  CHECK(score_from_probability(1e-6 / 14, six_decades) == Approx(100));
 }
 
 TEST_CASE("severities start at each threshold", "[scoring]") {
