@@ -150,7 +150,9 @@ TEST_CASE("a window saves and loads to the same features and contributors", "[wi
   REQUIRE(a == b);
   for (std::size_t i = 0; i < a; ++i) CHECK(copy[i].key == original[i].key);
 
-  flowlier::detectors::StateReader truncated(writer.bytes().substr(0, writer.bytes().size() / 2));
+  // The reader keeps a view: the half it reads must outlive it.
+  const std::string half = writer.bytes().substr(0, writer.bytes().size() / 2);
+  flowlier::detectors::StateReader truncated(half);
   WindowAccumulator partial;
   CHECK_FALSE(partial.load(truncated));
 }
