@@ -25,7 +25,7 @@ WindowScores EntityBaseline::score(const FeatureVector& x, std::int64_t t, const
   WindowScores out;
   for (std::size_t i = 0; i < kVolume.size(); ++i) {
     const Feature f = kVolume[i];
-    auto& fs = out[at(f)] = {f, i < kVolumeCount || f == Feature::external_upload_bytes ? "volume" : "activity", {}};
+    auto& fs = out[at(f)] = {f, i < kVolumeCount ? "volume" : "activity", {}};
     fs.result = volume_[i].score(x[at(f)], config.volume, &fs.raw_probability);
     fs.corrected = volume_[i].correction_factor(config.volume) >= detectors::TailSelfCheck::kCorrecting;
   }

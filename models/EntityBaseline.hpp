@@ -115,10 +115,10 @@ class EntityBaseline {
   // Magnitudes: volumes, and the counts a user or a job drives in bursts (a
   // browser opens fifty connections at once): heavy-tailed, often zero.
   static constexpr std::array<Feature, 8> kVolume{Feature::packets,        Feature::bytes_in,
-                                                  Feature::bytes_out,      Feature::flows,
-                                                  Feature::external_flows, Feature::fanout_peers,
-                                                  Feature::external_client_flows, Feature::external_upload_bytes};
-  static constexpr std::size_t kVolumeCount = 3;  // the first kVolumeCount are byte/packet volumes
+                                                  Feature::bytes_out,      Feature::external_upload_bytes,
+                                                  Feature::flows,          Feature::external_flows,
+                                                  Feature::fanout_peers,   Feature::external_client_flows};
+  static constexpr std::size_t kVolumeCount = 4;  // the first kVolumeCount are byte/packet volumes
   // Counts of many small independent events (peers that reach the entity, probed
   // ports, rejected attempts, one source's repeated connections): negative-binomial,
   // in which a few more are news.

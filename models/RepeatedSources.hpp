@@ -8,6 +8,9 @@
 // over several windows (half-life a few windows) lets a slow, sustained source
 // stand out where a per-window count cannot: at 1.5 flows/min a source builds up to
 // ~11 with a 5-window half-life, while single probes stay at 1.
+// The same decayed per-address totals serve a second quantity: the bytes an entity
+// sends to each external destination (EntityBaseline::track_uploads), where a
+// low-and-slow upload adds up the same way.
 //
 // State: four sources (address, decayed count) and the time of the last update:
 // about 90 bytes per entity. Deterministic; not thread-safe.
