@@ -8,7 +8,9 @@ python3-confluent-kafka (Debian packages; a reader that is missing is skipped, n
 - Brokers down: a live `flowlier run` keeps its events in the sink's spool and counts the
   retries in /metrics; once the brokers return, every event is delivered.
 - Brokers down for all of a replay: the undelivered events stay spooled at shutdown and
-  the next process delivers them."""
+  the next process delivers them.
+- An event larger than the broker takes is dead-lettered; the rest are delivered.
+- Config errors name the key and line; librdkafka secrets are never printed."""
 import collections
 import json
 import os
@@ -116,7 +118,7 @@ class KafkaSinkTest(unittest.TestCase):
         self.cluster.stdin.flush()
         self.assertEqual(self.cluster.stdout.readline().strip(), "ok")
 
-    def sink_toml(self, key="episode"):
+    def sink_toml(self, key="episode", extra=""):
         # A down cluster turns into a spool retry after 1.5 s instead of 30 s.
         return f"""
 [[sinks]]
@@ -131,12 +133,12 @@ backoff_max_ms = 1000
 
 [sinks.librdkafka]
 "message.timeout.ms" = 1500
-"""
+{extra}"""
 
-    def replay_with_sink(self, sink_wait, key="episode"):
+    def replay_with_sink(self, sink_wait, key="episode", extra=""):
         config = os.path.join(self.tmp.name, f"{self.id().split('.')[-1]}.toml")
         with open(self.base) as base, open(config, "w") as f:
-            f.write(base.read() + self.sink_toml(key))
+            f.write(base.read() + self.sink_toml(key, extra))
         return subprocess.run([BINARY, "replay", "-q", "--config", config, "--sink-wait", str(sink_wait), "-o",
                                os.devnull, *SAMPLE], capture_output=True, text=True, timeout=120)
 
@@ -169,6 +171,26 @@ backoff_max_ms = 1000
         r = self.replay_with_sink(30, key="entity")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.check_topic(reader()(self.bootstrap), key="entity")
+
+    def test_an_event_larger_than_the_broker_takes_is_dead_lettered_the_rest_delivered(self):
+        sizes = sorted(len(json.dumps(e, separators=(",", ":"))) for e in self.replay)
+        limit = max(1000, sizes[len(sizes) // 2])  # librdkafka's smallest message.max.bytes is 1000
+        r = self.replay_with_sink(30, extra=f'"message.max.bytes" = {limit}\n')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.spool, "k", "dead-letter.jsonl")) as f:
+            dead = [json.loads(line) for line in f]
+        self.assertGreater(len(dead), 0)
+        self.assertTrue(all(d["sink"] == "k" and "events not stored" in d["reason"] for d in dead), dead[0])
+        dead_ids = {d["event"]["id"] for d in dead}
+        messages = reader()(self.bootstrap)
+        by_id = collections.defaultdict(set)
+        for _, _, event in messages:
+            by_id[event["id"]].add(json.dumps(event, sort_keys=True))
+        # The batch was split down to the refused events: the others were sent again, identical.
+        self.assertEqual({i: v for i, v in by_id.items() if len(v) > 1}, {})
+        self.assertGreater(len(by_id), 0)
+        self.assertEqual(set(by_id) & dead_ids, set())
+        self.assertEqual(set(by_id) | dead_ids, {e["id"] for e in self.replay})
 
     def test_events_spooled_at_shutdown_go_out_with_the_next_process(self):
         read = reader()
