@@ -87,7 +87,7 @@ std::string KafkaProducer::create() {
   // spool retry after 30 s instead of librdkafka's 5 minutes.
   rd_kafka_conf_set(conf, "message.timeout.ms", "30000", why, sizeof why);
   std::string error = apply_kafka_properties(conf, config_.brokers, config_.librdkafka,
-                                             fmt::format("sinks '{}' librdkafka", config_.id));
+                                             "sinks.librdkafka");
   // Idempotent: librdkafka's own retries store each message once and in order (acks=all).
   if (error.empty() && rd_kafka_conf_set(conf, "enable.idempotence", "true", why, sizeof why) != RD_KAFKA_CONF_OK)
     error = why;

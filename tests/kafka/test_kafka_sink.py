@@ -301,6 +301,15 @@ class KafkaSinkConfigTest(unittest.TestCase):
         r = self.check(base + '[sinks.librdkafka]\n"linger.ms" = 5\n"sasl.password" = "hunter2-secret"\n')
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("hunter2", r.stdout + r.stderr)
+        # A property librdkafka refuses is named when the sink starts.
+        with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
+            f.write(base + '[sinks.librdkafka]\n"no.such.property" = "1"\n"sasl.password" = "hunter2-secret"\n')
+            f.flush()
+            r = subprocess.run([BINARY, "replay", "-q", "--config", f.name, "-o", os.devnull, *SAMPLE[:1]],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("'sinks.librdkafka.no.such.property'", r.stderr)
+        self.assertNotIn("hunter2", r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
