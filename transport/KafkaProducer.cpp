@@ -86,8 +86,7 @@ std::string KafkaProducer::create() {
   // Ours first, so the pass-through may change it: an unreachable cluster turns into a
   // spool retry after 30 s instead of librdkafka's 5 minutes.
   rd_kafka_conf_set(conf, "message.timeout.ms", "30000", why, sizeof why);
-  std::string error = apply_kafka_properties(conf, config_.brokers, config_.librdkafka,
-                                             "sinks.librdkafka");
+  std::string error = apply_kafka_properties(conf, config_.brokers, config_.librdkafka, "sinks.librdkafka");
   // Idempotent: librdkafka's own retries store each message once and in order (acks=all).
   if (error.empty() && rd_kafka_conf_set(conf, "enable.idempotence", "true", why, sizeof why) != RD_KAFKA_CONF_OK)
     error = why;
@@ -146,8 +145,8 @@ bool KafkaProducer::send(std::span<const SinkEvent> events, const std::function<
           RD_KAFKA_V_VALUE(const_cast<char*>(e.json.data()), e.json.size()),
           RD_KAFKA_V_HEADER("flowlier-id", e.meta.id.data(), static_cast<ssize_t>(e.meta.id.size())),
           RD_KAFKA_V_HEADER("flowlier-episode", e.meta.episode.data(), static_cast<ssize_t>(e.meta.episode.size())),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag(generation, i)))),
-          RD_KAFKA_V_END);
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag(generation, i)))), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {  // refused at once (too large, unknown topic): no report comes
         record(i, err, rd_kafka_err2str(err), false);
