@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "transport/KafkaProperties.hpp"
-#include "transport/KafkaSource.hpp"
 
 namespace flowlier::transport {
 
