@@ -442,9 +442,11 @@ std::size_t DeliveryService::deliver(std::span<const SinkEvent> events, std::spa
         {
           std::lock_guard lock(mutex_);
           if (!counters_.config_error)
-            log_(fmt::format("ERROR {}: configuration error ({}): check the token and URL; events stay spooled, "
+            log_(fmt::format("ERROR {}: configuration error ({}): check the {}; events stay spooled, "
                              "retrying every {} ms",
-                             config_.redacted(), describe(response, config_), config_.auth_retry_ms));
+                             config_.redacted(), describe(response, config_),
+                             kafka_ ? "topic, its ACLs and the sasl/ssl properties" : "token and URL",
+                             config_.auth_retry_ms));
           counters_.config_error = true;
           counters_.last_error = describe(response, config_);
           ++counters_.retried;

@@ -113,8 +113,8 @@ class KafkaSinkTest(unittest.TestCase):
         self.cluster.wait(timeout=10)
         self.cluster.stdout.close()
 
-    def brokers(self, verb):
-        self.cluster.stdin.write(f"{verb} all\n")
+    def brokers(self, verb, which="all"):
+        self.cluster.stdin.write(f"{verb} {which}\n")
         self.cluster.stdin.flush()
         self.assertEqual(self.cluster.stdout.readline().strip(), "ok")
 
@@ -130,6 +130,7 @@ key = "{key}"
 spool_dir = "{self.spool}"
 backoff_initial_ms = 200
 backoff_max_ms = 1000
+auth_retry_ms = 500
 
 [sinks.librdkafka]
 "message.timeout.ms" = 1500
@@ -191,6 +192,17 @@ backoff_max_ms = 1000
         self.assertGreater(len(by_id), 0)
         self.assertEqual(set(by_id) & dead_ids, set())
         self.assertEqual(set(by_id) | dead_ids, {e["id"] for e in self.replay})
+
+    def test_a_topic_that_may_not_be_written_is_a_configuration_error_until_it_may(self):
+        # Topic authorization failed (29) for the first Produce requests: the events stay
+        # spooled, the sink says so once and retries every auth_retry_ms until it works.
+        self.brokers("fail-produce", "29 3")
+        r = self.replay_with_sink(30, extra="")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration error (", r.stderr)
+        self.assertIn("Topic authorization failed", r.stderr)
+        self.assertIn("receiver accepts events again", r.stderr)
+        self.check_topic(reader()(self.bootstrap))
 
     def test_events_spooled_at_shutdown_go_out_with_the_next_process(self):
         read = reader()
