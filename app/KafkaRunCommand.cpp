@@ -145,6 +145,9 @@ int run_kafka(const pipeline::Config& config, const std::string& config_path, co
       // group has more members than partitions); not while a rebalance is under way.
       const auto s = engines.status();
       if (!s.assigned) return {503, "text/plain; charset=utf-8", "not ready: no partition assignment\n"};
+      // As the ZeroMQ run says: a refused sink's events pile up in its spool.
+      if (auto id = sinks->misconfigured(); !id.empty())
+        return {503, "text/plain; charset=utf-8", fmt::format("not ready: sink {} has a configuration error\n", id)};
       return {200, "text/plain; charset=utf-8", fmt::format("ready: {} partitions\n", s.partitions.size())};
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};

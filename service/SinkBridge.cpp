@@ -72,6 +72,13 @@ std::vector<SinkBridge::Status> SinkBridge::status() const {
   return out;
 }
 
+std::string SinkBridge::misconfigured() const {
+  for (const auto& sink : sinks_) {
+    if (sink->counters().config_error) return sink->id();
+  }
+  return {};
+}
+
 void SinkBridge::publish(const pipeline::AnomalyEvent& event) {
   if (sinks_.empty()) return;
   const auto converted = to_sink_event(event);

@@ -10,6 +10,9 @@ python3-confluent-kafka (Debian packages; a reader that is missing is skipped, n
 - Brokers down for all of a replay: the undelivered events stay spooled at shutdown and
   the next process delivers them.
 - An event larger than the broker takes is dead-lettered; the rest are delivered.
+- A topic that may not be written (mock: Produce answered "topic authorization failed")
+  is a configuration error: events stay spooled, /readyz of a Kafka consumer names the
+  sink, and delivery resumes once the cluster accepts.
 - Config errors name the key and line; librdkafka secrets are never printed."""
 import collections
 import json
@@ -20,6 +23,8 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import zmq
 
@@ -203,6 +208,45 @@ auth_retry_ms = 500
         self.assertIn("Topic authorization failed", r.stderr)
         self.assertIn("receiver accepts events again", r.stderr)
         self.check_topic(reader()(self.bootstrap))
+
+    def test_a_kafka_consumer_is_not_ready_while_its_sink_is_refused(self):
+        # The spool gets the replay's events while every Produce is refused; a `run` on
+        # [source.kafka] then resumes that spool and still finds the topic refused.
+        self.brokers("fail-produce", "29 100000")
+        r = self.replay_with_sink(2)
+        self.assertIn("undelivered events stay spooled", r.stderr)
+        events, metrics = free_ports(2)
+        config = os.path.join(self.tmp.name, "consumer.toml")
+        with open(config, "w") as f:
+            f.write(f"""[endpoints]
+events_out = "tcp://127.0.0.1:{events}"
+metrics = "127.0.0.1:{metrics}"
+
+[source.kafka]
+brokers = "{self.bootstrap}"
+topics = ["flows"]
+group_id = "g"
+""" + self.sink_toml())
+        proc = subprocess.Popen([BINARY, "run", "--config", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+        def readyz():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/readyz", timeout=2) as r:
+                    return r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        try:
+            self.wait_for(lambda: "sink k has a configuration error" in readyz()[1], "/readyz to name the sink")
+            self.assertEqual(readyz()[0], 503)
+            m = scrape(metrics)
+            self.assertEqual(m['flowlier_sink_config_error{sink="k"}'], 1)
+            self.assertEqual(m['flowlier_sink_spool_events{sink="k"}'], len(self.replay))
+            self.assertGreater(m["flowlier_kafka_assigned_partitions"], 0)  # the topic the mock made
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
 
     def test_events_spooled_at_shutdown_go_out_with_the_next_process(self):
         read = reader()
