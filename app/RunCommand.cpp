@@ -499,11 +499,8 @@ int run_service(const RunOptions& o) {
       // A sink refused for its credentials (401/403) is a configuration error: events
       // pile up in its spool, so the service says it is not ready, naming the sink.
       if (const SinkBridge* bridge = metrics.sinks.load(); bridge != nullptr) {
-        for (const auto& s : bridge->status()) {
-          if (s.counters.config_error) {
-            return {503, "text/plain; charset=utf-8", fmt::format("not ready: sink {} has a configuration error\n", s.id)};
-          }
-        }
+        if (auto id = bridge->misconfigured(); !id.empty())
+          return {503, "text/plain; charset=utf-8", fmt::format("not ready: sink {} has a configuration error\n", id)};
       }
       return {200, "text/plain; charset=utf-8", "ready\n"};
     }
