@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "pipeline/NearestName.hpp"
+#include "core/NearestName.hpp"
 
 namespace flowlier::pipeline {
 
@@ -81,7 +81,7 @@ class Reader {
     }
     if (!unknown.empty() && error_.empty()) {
       std::sort(unknown.begin(), unknown.end());
-      const std::string near = nearest_name(unknown[0].second, known_);
+      const std::string near = core::nearest_name(unknown[0].second, known_);
       error_ = fmt::format("{}:{}: unknown key '{}'{}", source_, unknown[0].first, unknown[0].second,
                            near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
     }

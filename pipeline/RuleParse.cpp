@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "pipeline/NearestName.hpp"
+#include "core/NearestName.hpp"
 #include "pipeline/Rules.hpp"
 #include "pipeline/formats/Rfc3339.hpp"
 
@@ -88,7 +88,7 @@ Rule read_rule(const toml::table& t, std::size_t index) {
   for (const auto& [key, node] : t) {
     const std::string k(key.str());
     if (std::find(kRuleKeys.begin(), kRuleKeys.end(), k) == kRuleKeys.end()) {
-      const std::string near = nearest_name(k, kRuleKeys);
+      const std::string near = core::nearest_name(k, kRuleKeys);
       throw Failure{line_of(node), fmt::format("unknown key 'rules.{}'{}", k,
                                                near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near))};
     }
