@@ -122,7 +122,7 @@ TEST_CASE("intake, scoring and publish over inproc publish what replay's engines
   sub.set(zmq::sockopt::rcvhwm, 0);
   sub.connect("inproc://test.pub");
   std::string sink_error;
-  auto sinks = SinkBridge::open("", "", sink_error);
+  auto sinks = SinkBridge::open(flowlier::core::ConfigDocument(), "", sink_error);
   REQUIRE(sinks);
 
   std::atomic<bool> stopping{false};

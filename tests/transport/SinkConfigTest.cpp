@@ -129,7 +129,9 @@ TEST_CASE("config errors name the key and the line", "[sinks]") {
   CHECK(dup.error == "c.toml:5: 'sinks[1].id' duplicates another sink's id");
 
   auto negative = parse_sink_configs("[[sinks]]\ntype = \"file\"\npath = \"x\"\nmax_bytes = -5\n", "c.toml");
-  CHECK(negative.error == "c.toml:4: 'sinks[0].max_bytes' must be a non-negative integer in range");
+  CHECK(negative.error == "c.toml:4: 'sinks[0].max_bytes' must be a non-negative integer");
+  auto wide = parse_sink_configs("[[sinks]]\ntype = \"file\"\npath = \"x\"\nmax_files = 4294967301\n", "c.toml");
+  CHECK(wide.error == "c.toml:4: 'sinks[0].max_files' must be a non-negative integer no larger than 4294967295");
 
   auto not_array = parse_sink_configs("sinks = 3\n", "c.toml");
   CHECK(not_array.error == "c.toml:1: 'sinks' must be an array of tables ([[sinks]])");
