@@ -5,26 +5,9 @@
 #include <fmt/format.h>
 
 #include "core/TomlReader.hpp"
+#include "transport/KafkaProperties.hpp"
 
 namespace flowlier::transport {
-namespace {
-
-// librdkafka properties: numbers and booleans are accepted as librdkafka reads them, as text.
-void read_properties(core::TomlReader& r, std::map<std::string, std::string>& out) {
-  const toml::node* n = r.node("librdkafka");
-  if (n == nullptr) return;
-  const auto* t = n->as_table();
-  if (t == nullptr) return r.fail(*n, "librdkafka", "must be a table of strings");
-  for (const auto& [k, v] : *t) {
-    if (auto s = v.value<std::string>()) out[std::string(k.str())] = *s;
-    else if (auto i = v.value<std::int64_t>(); i && v.is_integer()) out[std::string(k.str())] = std::to_string(*i);
-    else if (auto b = v.value<bool>()) out[std::string(k.str())] = *b ? "true" : "false";
-    else return r.fail(v, "librdkafka." + std::string(k.str()), "must be a string, integer or boolean");
-  }
-}
-
-}  // namespace
-
 KafkaSourceConfigResult read_kafka_source_config(const core::ConfigDocument& document) {
   KafkaSourceConfigResult result;
   const std::string& source = document.source();
@@ -47,7 +30,7 @@ KafkaSourceConfigResult read_kafka_source_config(const core::ConfigDocument& doc
   r.check(c.checkpoint_interval_seconds > 0, "checkpoint_interval_seconds", "must be a positive number");
   r.get_integer<std::size_t>("checkpoint_chunk_bytes", c.checkpoint_chunk_bytes, 1,
                              std::numeric_limits<std::size_t>::max());
-  read_properties(r, c.librdkafka);
+  read_kafka_properties(r, "librdkafka", c.librdkafka);
   r.check(!c.brokers.empty(), "brokers", "is required");
   r.check(!c.topics.empty(), "topics", "must name at least one topic");
   r.check(!c.group_id.empty(), "group_id", "is required");
