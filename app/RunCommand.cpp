@@ -314,6 +314,7 @@ int run_service(const RunOptions& o) {
   }
   metrics.entity_limit = entity_limit_total;
   metrics.entity_limit_reason = entity_limit_reason;
+  metrics.peer_exchange = peer_exchange.get();
   for (const auto& engine : engines) {
     metrics.shards.emplace_back().entities.store(engine->entity_count());
     metrics.shards.back().dropped_table_full.store(engine->window_stats().dropped_table_full);

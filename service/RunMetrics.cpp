@@ -1,5 +1,6 @@
 #include "service/RunMetrics.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "pipeline/AnomalyEvent.hpp"
@@ -85,6 +86,13 @@ std::string render_metrics(const RunMetrics& m) {
             "Entity-feature windows scored while a baseline's self-check widened its tail (it fired more often than "
             "its probabilities claimed).",
             sum(&ShardGauges::self_corrections));
+  double groups = 0;  // every engine of a process holds the same model (one exchange)
+  for (const auto& s : m.shards) groups = std::max(groups, static_cast<double>(s.peer_groups.load()));
+  t.gauge("flowlier_peer_groups", "Peer groups (subnets) young addresses are judged against.", groups);
+  t.counter("flowlier_peer_exchange_incomplete_total",
+            "Epoch boundaries at which an engine went on without every other engine's peer tallies (one had "
+            "stopped or was restored at another epoch).",
+            m.peer_exchange ? static_cast<double>(m.peer_exchange->incomplete()) : 0.0);
   t.counter("flowlier_observations_total",
             "Entity observations the engines took (a record names one or more entities).",
             sum(&ShardGauges::observations));

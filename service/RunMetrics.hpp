@@ -12,6 +12,7 @@
 #include "service/InputSources.hpp"
 #include "service/MetricRegistry.hpp"
 #include "service/SinkBridge.hpp"
+#include "pipeline/PeerExchange.hpp"
 #include "pipeline/RejectReason.hpp"
 #include "transport/LatencyHistogram.hpp"
 #include "transport/PrometheusText.hpp"
@@ -27,6 +28,7 @@ struct ShardGauges {
   std::atomic<std::uint64_t> late{0};  // observations (a record makes one per entity it names)
   std::atomic<std::uint64_t> windows_closed{0};
   std::atomic<std::uint64_t> self_corrections{0};
+  std::atomic<std::uint64_t> peer_groups{0};  // groups in the engine's peer model
   std::atomic<std::uint64_t> observations{0};  // entity observations the engine took (its own shard)
   // Observations dropped because another shard owns their entity: the engine's router
   // disagreed with the intake's (0 while routing happens once, in the intake).
@@ -81,6 +83,9 @@ struct RunMetrics {
   // ([limits]) or "max_entities". Set before the threads start.
   std::uint64_t entity_limit = 0;
   std::string entity_limit_reason = "max_entities";
+  // The engines' peer-group exchange (null: one engine, or a --role scorer); set before
+  // the stages start.
+  const pipeline::PeerExchange* peer_exchange = nullptr;
   // When an engine last refused a new entity (steady clock, ms; 0: never).
   std::atomic<std::int64_t> last_refusal_ms{0};
   // True while new entities were refused within the last minute.

@@ -370,6 +370,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
     gauges.late.store(ws.late);
     gauges.windows_closed.store(ws.windows_closed);
     gauges.self_corrections.store(engine.stats().self_corrections);
+    gauges.peer_groups.store(engine.peer_groups().group_count());
     gauges.other_shard.store(engine.stats().other_shard);
     gauges.observations.store(ws.observations);
     gauges.evictions.store(ws.evicted_idle + ws.evicted_full);

@@ -99,6 +99,10 @@ TEST_CASE("intake, scoring and publish over inproc publish what replay's engines
     engines.push_back(std::make_unique<pipeline::Engine>(shard));
     metrics.shards.emplace_back();
   }
+  // As run wires them: the engines hand each other their peer-group tallies.
+  auto exchange = std::make_shared<pipeline::PeerExchange>(kEngines);
+  for (auto& e : engines) e->set_peer_exchange(exchange);
+  metrics.peer_exchange = exchange.get();
   pipeline::IntakeRouter intake(config.engine, kEngines);
 
   zmq::socket_t flows = socket(zmq::socket_type::pull);
@@ -171,6 +175,13 @@ TEST_CASE("intake, scoring and publish over inproc publish what replay's engines
   // The intake routes once; the engines, fed observations, never drop one as another
   // shard's, and /metrics says so.
   CHECK(render_metrics(metrics).find("\nflowlier_other_shard_observations_total 0\n") != std::string::npos);
+  // Every epoch boundary of the sample's hours found both engines (none waited in vain),
+  // and both hold the same peer model.
+  CHECK(render_metrics(metrics).find("\nflowlier_peer_exchange_incomplete_total 0\n") != std::string::npos);
+  CHECK(engines[0]->peer_groups().group_count() == engines[1]->peer_groups().group_count());
+  CHECK(engines[0]->peer_groups().group_count() > 0);
+  CHECK(render_metrics(metrics).find(fmt::format("\nflowlier_peer_groups {}\n", engines[0]->peer_groups().group_count())) !=
+        std::string::npos);
   std::uint64_t entities = 0;
   for (const auto& e : engines) entities += e->entity_count();
   CHECK(entities > 0);
