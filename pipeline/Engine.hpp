@@ -28,6 +28,7 @@
 #include "detectors/BeaconDetector.hpp"
 #include "detectors/HalfSpaceTrees.hpp"
 #include "models/EntityBaseline.hpp"
+#include "models/RecentWindows.hpp"
 #include "models/TrailingOutlierBaseline.hpp"
 #include "models/Windower.hpp"
 #include "pipeline/AnomalyEvent.hpp"
@@ -156,7 +157,8 @@ class Engine {
   // Read-only views for the live entity API (pipeline/EngineView.cpp), as JSON objects.
   // Not thread-safe like the rest: `run` calls them on the engine's own thread.
   // The entity's baseline per feature (expected, band, warm-up) as of the last close
-  // point and its incident's open episodes; "" when this engine does not hold it.
+  // point, its last windows' values and scores (since the process started: not in the
+  // state) and its incident's open episodes; "" when this engine does not hold it.
   std::string entity_view_json(std::string_view kind, std::string_view id) const;
   std::vector<std::string> open_episodes_json() const;
   // The engine's own watermark (restored with the state): the live service's idle
@@ -196,6 +198,8 @@ class Engine {
   void score_isolation(const models::ClosedWindow& window, const models::EntityBaseline& baseline,
                        const WindowEvidence& evidence, int strongest);
   void absorb(const models::ClosedWindow& window, models::EntityBaseline& baseline, const WindowEvidence& evidence);
+  // Keeps the window's values and scores for the entity API (EngineView.cpp); reads only.
+  void remember_window(const models::ClosedWindow& window, const WindowEvidence& evidence);
   // A finding waits until every window of its close point has been scored, so the
   // findings of one host's entities in one window become one incident (settle_findings).
   void defer(const models::ClosedWindow& window, std::uint8_t group, AnomalyEvent finding, std::int64_t hold_until = 0);
@@ -212,6 +216,7 @@ class Engine {
   std::vector<models::TrailingOutlierBaseline> outliers_;  // by slot, trailing_outlier model only
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
   std::vector<detectors::BeaconDetector> beacons_;  // by windower slot (one pointer while empty)
+  std::vector<models::RecentWindows> recent_;  // by windower slot, for the entity API
   struct DeferredFinding {
     std::uint64_t incident;
     std::uint8_t group;
