@@ -7,7 +7,7 @@
 // Compact because there is one per entity (bench/entity-memory): 8 windows of
 //   end     u32 Unix seconds (1970..2106; clamped outside)
 //   values  u16 per feature: integers below 32768 exactly, anything else (larger,
-//           fractional) on a log scale to about 0.07 % (encode_value)
+//           fractional) on a log scale, to 0.07 % of 1 + value (encode_value)
 //   scores  u8 per feature: the 0-100 score in half points, 255 while warming up
 // = 46 B a window, 372 B an entity, no heap. Not thread-safe; record() is O(features).
 #include <array>

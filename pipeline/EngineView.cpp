@@ -43,7 +43,10 @@ nlohmann::ordered_json recent_json(const models::RecentWindows& recent) {
     nlohmann::ordered_json values = nlohmann::ordered_json::object(), scores = nlohmann::ordered_json::object();
     for (std::size_t f = 0; f < models::kFeatureCount; ++f) {
       const std::string name(models::to_string(static_cast<models::Feature>(f)));
-      values[name] = w.values[f];
+      const double v = w.values[f];
+      // Whole values print as integers (38, not 38.0).
+      values[name] = v == std::floor(v) && v < 1e15 ? nlohmann::ordered_json(static_cast<std::int64_t>(v))
+                                                    : nlohmann::ordered_json(v);
       scores[name] = w.scores[f] ? nlohmann::ordered_json(*w.scores[f]) : nullptr;
     }
     list.push_back({{"end", time_text(w.end)}, {"values", std::move(values)}, {"scores", std::move(scores)}});
