@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "app/PartitionEngines.hpp"
+#include "service/RunMetrics.hpp"
 #include "service/SinkBridge.hpp"
 #include "transport/KafkaSource.hpp"
 #include "transport/KafkaStateStore.hpp"
@@ -35,7 +36,7 @@ bool has_kafka_source(const std::string& config_path, std::string& error) {
 namespace {
 constexpr std::size_t kMessagesPerPoll = 1000;
 
-std::string render(const KafkaStatus& s) {
+std::string render(const KafkaStatus& s, const service::SinkBridge& sinks) {
   transport::PrometheusText t;
   t.gauge("flowlier_kafka_assigned_partitions", "Partitions this member owns now", static_cast<double>(s.partitions.size()));
   t.counter("flowlier_kafka_rebalances_total", "Rebalance callbacks (assign and revoke)", static_cast<double>(s.rebalances));
@@ -50,6 +51,9 @@ std::string render(const KafkaStatus& s) {
   t.counter("flowlier_rejected_total", "Rejected lines and records", static_cast<double>(s.rejected));
   t.counter("flowlier_kafka_unknown_format_total", "Messages in no known format", static_cast<double>(s.unknown_format));
   t.counter("flowlier_events_published_total", "Events published", static_cast<double>(s.events));
+  t.counter("flowlier_kafka_idle_advances_total",
+            "Close points a partition's engine moved by the idle timeout (service.idle_seconds)",
+            static_cast<double>(s.idle_advances));
   // Partitions are a bounded label set (the topic's partition count).
   const auto family = [&](const char* name, const char* help, bool counter, auto value) {
     std::vector<std::pair<std::string, double>> v;
@@ -71,6 +75,9 @@ std::string render(const KafkaStatus& s) {
          [](const PartitionStatus& p) { return p.checkpoint_bytes; });
   family("flowlier_kafka_partition_entities", "Entities in the partition's engine", false,
          [](const PartitionStatus& p) { return p.entities; });
+  family("flowlier_kafka_partition_windows_closed_total", "Entity windows the partition's engine closed", true,
+         [](const PartitionStatus& p) { return p.windows_closed; });
+  service::render_sink_metrics(t, sinks);
   return t.text();
 }
 
@@ -130,14 +137,17 @@ int run_kafka(const pipeline::Config& config, const std::string& config_path, co
     publisher->publish(topic_of(event), json);
     if (!sinks->empty()) sinks->publish_json(json);
   });
-  transport::MetricsServer server([&engines](std::string_view path) -> transport::MetricsReply {
-    if (path == "/metrics") return {200, transport::PrometheusText::kContentType, render(engines.status())};
+  transport::MetricsServer server([&engines, &sinks](std::string_view path) -> transport::MetricsReply {
+    if (path == "/metrics") return {200, transport::PrometheusText::kContentType, render(engines.status(), *sinks)};
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
       // Ready once the group has given this member its share (possibly none, when the
       // group has more members than partitions); not while a rebalance is under way.
       const auto s = engines.status();
       if (!s.assigned) return {503, "text/plain; charset=utf-8", "not ready: no partition assignment\n"};
+      // As the ZeroMQ run says: a refused sink's events pile up in its spool.
+      if (auto id = sinks->misconfigured(); !id.empty())
+        return {503, "text/plain; charset=utf-8", fmt::format("not ready: sink {} has a configuration error\n", id)};
       return {200, "text/plain; charset=utf-8", fmt::format("ready: {} partitions\n", s.partitions.size())};
     }
     return {404, "text/plain; charset=utf-8", "not found\n"};
@@ -164,6 +174,7 @@ int run_kafka(const pipeline::Config& config, const std::string& config_path, co
       rc = 2;
       break;
     }
+    engines.advance_idle();
     engines.checkpoint_due();
     engines.refresh_status();
   }

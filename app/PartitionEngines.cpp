@@ -1,5 +1,7 @@
 #include "app/PartitionEngines.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -7,6 +9,7 @@
 
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/MemoryLimit.hpp"
+#include "pipeline/WatermarkTracker.hpp"
 
 namespace flowlier::app {
 namespace {
@@ -20,10 +23,15 @@ class EngineFeed final : public pipeline::DecodeSink {
   void on_record(const pipeline::FlowRecord& record) override {
     engine_.process(record);
     ++records;
+    // The event time the engine's watermark takes from a record (start, else end).
+    if (record.has(pipeline::Field::start) || record.has(pipeline::Field::end)) {
+      newest = std::max(newest, (record.has(pipeline::Field::start) ? record.start_ns : record.end_ns) / 1'000'000'000);
+    }
   }
   void on_reject(const pipeline::Reject&) override { ++rejected; }
   std::uint64_t records = 0;
   std::uint64_t rejected = 0;
+  std::int64_t newest = std::numeric_limits<std::int64_t>::min();
 
  private:
   pipeline::Engine& engine_;
@@ -63,9 +71,40 @@ void PartitionEngines::process(const transport::KafkaMessage& message) {
   ++counts.messages;
   counters_.rejected += feed.rejected;
   p.next_offset = message.offset + 1;
+  if (feed.records > 0) {
+    p.last_record_at = Clock::now();
+    p.newest = std::max(p.newest, feed.newest);
+  }
+  publish_events(p);
+}
+
+void PartitionEngines::publish_events(Partition& p) {
   for (const auto& event : p.engine->take_events()) {
     publish_(event);
     ++counters_.events;
+  }
+}
+
+void PartitionEngines::advance_idle() {
+  const double idle_seconds = config_.service.idle_seconds;
+  if (!(idle_seconds > 0)) return;
+  const std::int64_t window = config_.engine.windows.window_seconds;
+  const std::int64_t lateness = config_.engine.windows.allowed_lateness_seconds;
+  const auto now = Clock::now();
+  for (auto& [name, p] : partitions_) {
+    if (p.newest == std::numeric_limits<std::int64_t>::min() ||
+        now - p.last_record_at < std::chrono::duration<double>(idle_seconds))
+      continue;
+    // As the ZeroMQ intake does: event time is taken to follow the wall clock from the
+    // newest record the partition gave, and windows close once that (minus the allowed
+    // lateness) passes them. From the records' own newest time, not the engine's
+    // watermark, which an advance moves on by itself.
+    const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - p.last_record_at).count();
+    const auto boundary = pipeline::WatermarkTracker::floor_to_window(p.newest + idle - lateness, window);
+    if (boundary <= p.engine->watermark().close_point()) continue;
+    p.engine->advance(boundary);
+    ++counters_.idle_advances;
+    publish_events(p);
   }
 }
 
@@ -134,13 +173,16 @@ std::map<transport::KafkaPartition, std::int64_t> PartitionEngines::on_assigned(
   for (const auto& name : partitions) {
     Partition p;
     p.engine = std::make_unique<pipeline::Engine>(engine_config_);
-    p.checkpointed_at = Clock::now();
+    p.checkpointed_at = p.last_record_at = Clock::now();
     if (const auto it = checkpoints.find(key(name)); it != checkpoints.end()) {
       std::istringstream in(it->second.state);
       if (auto why = p.engine->restore(in); !why.empty()) {
         fatal_ = fmt::format("cannot restore the checkpoint of {}: {}", name.name(), why);
       }
       p.next_offset = p.checkpointed_offset = it->second.offset;
+      // Idle from now on, if nothing comes, from where the checkpoint's event time was.
+      if (p.engine->watermark().newest() > std::numeric_limits<std::int64_t>::min() / 2)  // not the initial one
+        p.newest = p.engine->watermark().newest();
       p.checkpoint_bytes = it->second.state.size();
       starts[name] = it->second.offset;
       ++counters_.restored;
@@ -180,6 +222,7 @@ void PartitionEngines::refresh_status() {
     ps.checkpoint_age_seconds = std::chrono::duration<double>(now - p.checkpointed_at).count();
     ps.checkpoint_bytes = p.checkpoint_bytes;
     ps.entities = p.engine->entity_count();
+    ps.windows_closed = p.engine->window_stats().windows_closed;
     s.partitions.push_back(std::move(ps));
   }
   if (source_) {

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,7 @@ struct PartitionStatus {
   double checkpoint_age_seconds = 0;
   std::uint64_t checkpoint_bytes = 0;
   std::size_t entities = 0;
+  std::uint64_t windows_closed = 0;  // by the partition's engine (its state's count, restored with it)
 };
 
 struct KafkaStatus {
@@ -57,6 +59,7 @@ struct KafkaStatus {
   std::uint64_t unknown_format = 0;
   std::uint64_t events = 0;
   std::uint64_t consumer_errors = 0;
+  std::uint64_t idle_advances = 0;  // close points moved by service.idle_seconds
 };
 
 class PartitionEngines final : public transport::KafkaRebalanceListener {
@@ -69,6 +72,12 @@ class PartitionEngines final : public transport::KafkaRebalanceListener {
   void attach(transport::KafkaSource& source) { source_ = &source; }
   // Decodes one message into its partition's engine and publishes the events.
   void process(const transport::KafkaMessage& message);
+  // Per-partition idle timeout (service.idle_seconds, as the ZeroMQ intake's): a
+  // partition that gave no records that long still moves event time on with the wall
+  // clock, so its last windows close and its episodes resolve. Not checkpointed by
+  // itself: a new owner that restores the checkpoint closes them again when idle (the
+  // same events, same ids) or on the records that come.
+  void advance_idle();
   // Checkpoints (and then commits) the partitions whose interval has passed.
   void checkpoint_due();
   // Everything assigned, now (shutdown without leaving the group).
@@ -91,7 +100,10 @@ class PartitionEngines final : public transport::KafkaRebalanceListener {
     std::int64_t checkpointed_offset = -1;  // what the last durable checkpoint covers
     std::chrono::steady_clock::time_point checkpointed_at;
     std::uint64_t checkpoint_bytes = 0;
+    std::chrono::steady_clock::time_point last_record_at;  // wall time of its last records (or assignment)
+    std::int64_t newest = std::numeric_limits<std::int64_t>::min();  // event time of its newest record
   };
+  void publish_events(Partition& p);
   void checkpoint(const std::vector<transport::KafkaPartition>& which);
   std::string key(const transport::KafkaPartition& p) const;
 

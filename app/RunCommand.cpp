@@ -267,6 +267,13 @@ int run_service(const RunOptions& o) {
   // Operator rules: one book for every engine of this process, replaced on SIGHUP.
   const auto rule_book = make_rule_book(config.rules, "run");
   for (auto& engine : engines) engine->set_rules(rule_book);
+  // The engines of this process judge young addresses by the peers of every shard, as
+  // replay does; a --role scorer's groups are its own shard's (no exchange across hosts).
+  std::shared_ptr<PeerExchange> peer_exchange;
+  if (engines.size() > 1 && config.engine.peers.enabled) {
+    peer_exchange = std::make_shared<PeerExchange>(static_cast<std::uint32_t>(engines.size()));
+    for (auto& engine : engines) engine->set_peer_exchange(peer_exchange);
+  }
   // The intake routes for the engines in this process (its router state is saved beside
   // theirs) or picks the scorer processes of each record (ingest role; no state).
   IntakeRouter intake(config.engine, single ? static_cast<std::uint32_t>(engines.size())
@@ -493,11 +500,8 @@ int run_service(const RunOptions& o) {
       // A sink refused for its credentials (401/403) is a configuration error: events
       // pile up in its spool, so the service says it is not ready, naming the sink.
       if (const SinkBridge* bridge = metrics.sinks.load(); bridge != nullptr) {
-        for (const auto& s : bridge->status()) {
-          if (s.counters.config_error) {
-            return {503, "text/plain; charset=utf-8", fmt::format("not ready: sink {} has a configuration error\n", s.id)};
-          }
-        }
+        if (auto id = bridge->misconfigured(); !id.empty())
+          return {503, "text/plain; charset=utf-8", fmt::format("not ready: sink {} has a configuration error\n", id)};
       }
       return {200, "text/plain; charset=utf-8", "ready\n"};
     }
@@ -571,6 +575,7 @@ int run_service(const RunOptions& o) {
     fmt::print(stderr, "run: {}\n", error);
     sources.stop();
     stopping.store(true);
+    if (peer_exchange) peer_exchange->cancel();
     for (auto& t : threads) t.join();
     return 2;
   }

@@ -155,6 +155,12 @@ novelty_evidence = 0.05           # kept only if the first contact's window was 
 [detectors.sustained]             # evidence over the windows after a first contact on a new port
 max_windows = 10                  # later windows combined (Fisher); each look is corrected for
 
+[detectors.peers]                 # young addresses judged by their subnet's peers (/24, /64)
+enabled = true
+min_members = 5                   # hosts of the subnet that describe it; fewer: not judged
+contribute_after = 240            # a host's windows describe its subnet once it has this many
+judge_until = 600                 # judged by peers while its own baseline has fewer windows
+
 [detectors.isolation]             # half-space trees over each entity kind's population
 enabled = false                   # off by default: it pages only below min_alert_score
 trees = 25
@@ -345,6 +351,11 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.get("detectors.sustained.max_windows", e.sustained.max_windows);
   r.check(e.sustained.max_windows >= 1 && e.sustained.max_windows <= 1000, "detectors.sustained",
           "max_windows must be 1 to 1000");
+  r.get("detectors.peers.enabled", e.peers.enabled);
+  r.get("detectors.peers.min_members", e.peers.min_members);
+  r.get("detectors.peers.contribute_after", e.peers.contribute_after);
+  r.get("detectors.peers.judge_until", e.peers.judge_until);
+  r.check(e.peers.min_members >= 2, "detectors.peers", "min_members must be at least 2");
   auto& iso = e.isolation;
   r.get("detectors.isolation.enabled", iso.enabled);
   r.get("detectors.isolation.trees", iso.trees.trees);

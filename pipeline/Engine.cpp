@@ -10,6 +10,7 @@
 
 #include "detectors/StateIo.hpp"
 #include "pipeline/Explanation.hpp"
+#include "pipeline/PeerGroupKey.hpp"
 #include "pipeline/StateSettings.hpp"
 
 namespace flowlier::pipeline {
@@ -83,6 +84,7 @@ void Engine::reset_slot(std::uint32_t slot) {
   if (slot < outliers_.size()) outliers_[slot] = models::TrailingOutlierBaseline(config_.outlier);
   if (slot < beacons_.size()) beacons_[slot] = detectors::BeaconDetector();
   if (slot < recent_.size()) recent_[slot] = models::RecentWindows();
+  if (slot < peer_member_epoch_.size()) peer_member_epoch_[slot] = INT64_MIN;
 }
 
 Engine::~Engine() = default;
@@ -130,6 +132,7 @@ void Engine::advance(std::int64_t close_point) {
     watermark_.restore(std::max(watermark_.newest(), close_point + config_.windows.allowed_lateness_seconds),
                        close_point);
   }
+  cross_peer_epoch(close_point);
   windower_.close_until(close_point, [this](const models::ClosedWindow& w) { on_window_closed(w); });
   settle_findings();
   episodes_.expire(close_point, step_);
@@ -175,6 +178,7 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   const auto [strongest, strongest_score] = strongest_finding(ev);
   const double keep = std::min(config_.episodes.keep_score, config_.episodes.open_score);
   if (strongest >= 0 && strongest_score >= keep) report_finding(w, baseline, ev, strongest, strongest_score);
+  if (peers_on() && baseline.windows() < config_.peers.judge_until) judge_by_peers(w, baseline, ev);
   if (config_.isolation.enabled) score_isolation(w, baseline, ev, strongest);
   if (!outlier_model()) score_beacons(w, ev.scores);
   if (observer_) observer_(w, ev.x, ev.scores, baseline);
@@ -360,7 +364,65 @@ void Engine::absorb(const models::ClosedWindow& w, models::EntityBaseline& basel
     upload.start({std::max(bytes_out.tail_probability, new_peers.tail_probability)});
   }
   baseline.upload_hours().observe(w.end, ev.large_upload, config_.baseline.upload_hours);
+  if (peers_on() && baseline.windows() >= config_.peers.contribute_after) add_to_peers(w, baseline, ev);
   baseline.update(ev.x, scores, w.end, config_.baseline);
+}
+
+void Engine::judge_by_peers(const models::ClosedWindow& w, const models::EntityBaseline& baseline,
+                            const WindowEvidence& ev) {
+  const auto group = peer_group_of(w.key);
+  if (!group) return;
+  const models::PeerReading r = peers_.judge(group->hash, ev.x, config_.peers);
+  if (!r.judged) return;
+  const double score = score_from_probability(r.tail_probability, config_.scoring);
+  if (score < std::min(config_.episodes.keep_score, config_.episodes.open_score)) return;
+  const Feature feature = models::kPeerFeatures[r.feature];
+  AnomalyEvent e = event_for(w);
+  e.detector = "peer_group";
+  e.feature = std::string(models::to_string(feature));
+  e.value = r.value;
+  e.expected = r.expected;
+  e.bounds = std::make_pair(0.0, r.upper);
+  e.tail_probability = r.tail_probability;
+  e.score = score;
+  e.severity = severity_from_score(score, config_.scoring);
+  e.contributors = contributors_for(feature, w.accumulator);
+  // The category reads the window as the peers judged it: its own young baseline finds
+  // little significant yet.
+  models::WindowScores judged = ev.scores;
+  for (std::size_t i = 0; i < models::kPeerFeatures.size(); ++i) {
+    auto& result = judged[static_cast<std::size_t>(models::kPeerFeatures[i])].result;
+    result.tail_probability = std::min(result.warming_up ? 1.0 : result.tail_probability, r.feature_probability[i]);
+    result.warming_up = false;
+  }
+  e.category = categorize(feature, ev.x, judged, w.accumulator, e.contributors);
+  e.explanation = explain(e, e.contributors) +
+                  fmt::format("; unlike its peers: {} hosts in {} (its own baseline has {} windows)", r.members,
+                              r.label, baseline.windows());
+  defer(w, kBaselineGroup, std::move(e));
+}
+
+void Engine::add_to_peers(const models::ClosedWindow& w, const models::EntityBaseline&, const WindowEvidence& ev) {
+  const auto group = peer_group_of(w.key);
+  if (!group) return;
+  if (peer_member_epoch_.size() <= w.slot) peer_member_epoch_.resize(windower_.slot_capacity(), INT64_MIN);
+  const bool first = peer_member_epoch_[w.slot] != peer_epoch_;
+  peer_member_epoch_[w.slot] = peer_epoch_;
+  peers_.contribute(group->hash, ev.x, first);
+  if (!peers_.labelled(group->hash)) peers_.label(group->hash, group->label());
+}
+
+void Engine::cross_peer_epoch(std::int64_t close_point) {
+  if (!peers_on()) return;
+  const std::int64_t epoch = config_.peers.epoch_of(close_point);
+  if (peer_epoch_ == INT64_MIN) peer_epoch_ = epoch;
+  if (epoch <= peer_epoch_) return;
+  // Every engine of the process crosses the same epochs (they share the close points),
+  // so each hands its tally and all absorb the same sum.
+  models::PeerContribution tally = peers_.seal();
+  if (peer_exchange_) tally = peer_exchange_->exchange(peer_epoch_, tally);
+  peers_.absorb(peer_epoch_, tally, config_.peers);
+  peer_epoch_ = epoch;
 }
 
 void Engine::score_beacons(const models::ClosedWindow& w, const models::WindowScores& scores) {
@@ -426,6 +488,8 @@ void Engine::settle_findings() {
          ++j) {
       const AnomalyEvent& other = deferred_[j].event;
       hold = std::max(hold, deferred_[j].hold_until);
+      // The same entity's other finding (its own baseline's beside its peers') adds no one.
+      if (other.entity_kind == lead.entity_kind && other.entity_id == lead.entity_id) continue;
       RelatedEntity related{other.entity_kind, other.entity_id};
       if (std::find(lead.related.begin(), lead.related.end(), related) == lead.related.end()) {
         lead.related.push_back(std::move(related));
@@ -450,6 +514,7 @@ std::size_t Engine::memory_usage() const {
                       recent_.capacity() * sizeof(models::RecentWindows) +
                       (beacons_.capacity() - beacons_.size()) * sizeof(detectors::BeaconDetector);
   for (const auto& b : beacons_) bytes += b.memory_usage();
+  bytes += peer_member_epoch_.capacity() * sizeof(std::int64_t);
   for (const auto& trees : isolation_) {
     if (trees) bytes += trees->memory_usage();
   }
@@ -488,6 +553,20 @@ void Engine::save(std::ostream& out) const {
     bw.put_string(one.str());
   }
   detectors::save_record(parts, "beacons", 1, bw.bytes());
+  // Peer groups: the model, the open epoch's tally, and which slots it already counts.
+  {
+    detectors::StateWriter pw;
+    pw.put(peer_epoch_);
+    std::vector<std::int64_t> members(peer_member_epoch_.begin(),
+                                      peer_member_epoch_.begin() +
+                                          static_cast<std::ptrdiff_t>(std::min(peer_member_epoch_.size(),
+                                                                               windower_.slot_capacity())));
+    pw.put_vector(members);
+    std::ostringstream model;
+    peers_.save(model);
+    pw.put_string(model.str());
+    detectors::save_record(parts, "peers", 1, pw.bytes());
+  }
   w.put_string(parts.str());
   save_state_settings(out, config_);  // checked first by restore(): see StateSettings.hpp
   detectors::save_record(out, kEngineTag, kStateVersion, w.bytes());
@@ -550,6 +629,20 @@ std::string Engine::restore(std::istream& in) {
     }
     if (auto error = br.finish(); !error.empty()) return "engine state (beacons): " + error;
   }
+  {
+    std::string peer_payload;
+    if (auto error = detectors::load_record(parts, "peers", 1, peer_payload); !error.empty()) {
+      return "engine state (peer groups): " + error;
+    }
+    detectors::StateReader pr(peer_payload);
+    std::string model;
+    pr.get(next->peer_epoch_);
+    pr.get_vector(next->peer_member_epoch_, next->windower_.slot_capacity());
+    pr.get_string(model, std::size_t{1} << 32);
+    if (auto error = pr.finish(); !error.empty()) return "engine state (peer groups): " + error;
+    std::istringstream model_in(model);
+    if (auto error = next->peers_.restore(model_in); !error.empty()) return "engine state: " + error;
+  }
   // Commit: move the restored parts into this engine (the evict handler stays bound to `this`).
   last_close_point_ = next->last_close_point_;
   watermark_.restore(newest, close_point);
@@ -563,6 +656,9 @@ std::string Engine::restore(std::istream& in) {
   isolation_ = std::move(next->isolation_);
   beacons_ = std::move(next->beacons_);
   recent_.clear();  // not in the state; its slots would name other entities
+  peers_ = std::move(next->peers_);
+  peer_epoch_ = next->peer_epoch_;
+  peer_member_epoch_ = std::move(next->peer_member_epoch_);
   return {};
 }
 

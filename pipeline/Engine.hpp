@@ -29,12 +29,14 @@
 #include "detectors/HalfSpaceTrees.hpp"
 #include "models/EntityBaseline.hpp"
 #include "models/RecentWindows.hpp"
+#include "models/PeerGroups.hpp"
 #include "models/TrailingOutlierBaseline.hpp"
 #include "models/Windower.hpp"
 #include "pipeline/AnomalyEvent.hpp"
 #include "pipeline/EntityRouter.hpp"
 #include "pipeline/EpisodeTracker.hpp"
 #include "pipeline/FlowRecord.hpp"
+#include "pipeline/PeerExchange.hpp"
 #include "pipeline/RuleBook.hpp"
 #include "pipeline/Scoring.hpp"
 #include "pipeline/WatermarkTracker.hpp"
@@ -78,6 +80,8 @@ struct EngineConfig {
   detectors::BeaconConfig beacon;
   // Evidence combined over the windows after a first contact on a new port.
   detectors::SustainedConfig sustained;
+  // Young addresses judged by their subnet's peers (flowlier model only).
+  models::PeerConfig peers;
   std::uint32_t shard_index = 0;
   std::uint32_t shard_count = 1;
 };
@@ -98,8 +102,8 @@ struct EngineStats {
 class Engine {
  public:
   // 2: beacon candidates; 3: external_client_flows, port by role; 4: addresses keyed by host,
-  // intermittent baselines, repeated sources
-  static constexpr std::uint32_t kStateVersion = 5;
+  // intermittent baselines, repeated sources; 6: peer groups
+  static constexpr std::uint32_t kStateVersion = 6;
 
   explicit Engine(EngineConfig config);
   ~Engine();
@@ -139,6 +143,12 @@ class Engine {
   // tracker: a suppressed finding neither opens nor keeps an episode. Shared by the
   // engines of a process (the book is thread-safe); null: no rules.
   void set_rules(std::shared_ptr<RuleBook> rules) { rules_ = std::move(rules); }
+
+  // The engines of one process share peer-group tallies through this (one party per
+  // engine, set before the first record); without one an engine's groups are its own
+  // entities' (one engine alone; a --role scorer; a Kafka partition).
+  void set_peer_exchange(std::shared_ptr<PeerExchange> exchange) { peer_exchange_ = std::move(exchange); }
+  const models::PeerGroups& peer_groups() const { return peers_; }
 
   void save(std::ostream& out) const;
   // Restores a state written by save() with a compatible config. On failure returns
@@ -200,6 +210,14 @@ class Engine {
   void absorb(const models::ClosedWindow& window, models::EntityBaseline& baseline, const WindowEvidence& evidence);
   // Keeps the window's values and scores for the entity API (EngineView.cpp); reads only.
   void remember_window(const models::ClosedWindow& window, const WindowEvidence& evidence);
+  // Peer groups: a young address judged by its subnet, a grown one adding to it, and the
+  // tallies exchanged (or taken alone) when a close point begins a new epoch.
+  bool peers_on() const { return config_.peers.enabled && !outlier_model(); }
+  void judge_by_peers(const models::ClosedWindow& window, const models::EntityBaseline& baseline,
+                      const WindowEvidence& evidence);
+  void add_to_peers(const models::ClosedWindow& window, const models::EntityBaseline& baseline,
+                    const WindowEvidence& evidence);
+  void cross_peer_epoch(std::int64_t close_point);
   // A finding waits until every window of its close point has been scored, so the
   // findings of one host's entities in one window become one incident (settle_findings).
   void defer(const models::ClosedWindow& window, std::uint8_t group, AnomalyEvent finding, std::int64_t hold_until = 0);
@@ -217,6 +235,10 @@ class Engine {
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
   std::vector<detectors::BeaconDetector> beacons_;  // by windower slot (one pointer while empty)
   std::vector<models::RecentWindows> recent_;  // by windower slot, for the entity API
+  models::PeerGroups peers_;
+  std::shared_ptr<PeerExchange> peer_exchange_;
+  std::int64_t peer_epoch_ = INT64_MIN;            // the epoch whose tally is open
+  std::vector<std::int64_t> peer_member_epoch_;   // by slot: the last epoch it was counted a member
   struct DeferredFinding {
     std::uint64_t incident;
     std::uint8_t group;

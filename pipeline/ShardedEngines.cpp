@@ -220,6 +220,11 @@ ShardedEngines::ShardedEngines(const EngineConfig& config, std::uint32_t count)
     engines_.push_back(std::make_unique<Engine>(shard));
   }
   if (count == 1) return;
+  // Each engine judges young addresses by the whole estate's peers, as one engine would.
+  if (config.peers.enabled) {
+    peer_exchange_ = std::make_shared<PeerExchange>(count);
+    for (auto& engine : engines_) engine->set_peer_exchange(peer_exchange_);
+  }
   batches_ = std::make_unique<Pool<Batch>>();
   record_batches_ = std::make_unique<Pool<RecordBatch>>();
   for (std::uint32_t k = 0; k < count; ++k) {
@@ -243,7 +248,10 @@ ShardedEngines::ShardedEngines(const EngineConfig& config, std::uint32_t count)
   });
 }
 
-ShardedEngines::~ShardedEngines() = default;
+ShardedEngines::~ShardedEngines() {
+  // An engine left waiting for peers that will not come (stopped mid-stream) is woken.
+  if (peer_exchange_) peer_exchange_->cancel();
+}
 
 void ShardedEngines::set_window_observer(const Engine::WindowObserver& observer) {
   for (auto& engine : engines_) engine->set_window_observer(observer);
@@ -302,9 +310,16 @@ void ShardedEngines::broadcast(std::int64_t close_point, bool flush) {
     ready_.insert(ready_.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
     return;
   }
+  // A close point that begins a peer epoch makes every engine wait for the others'
+  // tallies: each must have it now, not when its batch fills (or one waits for a batch
+  // stuck behind the intake, which waits for the first).
+  const auto& peers = engines_[0]->config().peers;
+  const bool exchange = peer_exchange_ && !flush && last_broadcast_ != INT64_MIN &&
+                        peers.epoch_of(close_point) > peers.epoch_of(last_broadcast_);
+  if (!flush) last_broadcast_ = close_point;
   for (std::size_t k = 0; k < open_.size(); ++k) {
     open_[k]->steps.push_back({open_[k]->observations.size(), close_point, flush, steps_});
-    if (open_[k]->steps.size() >= kBatchSteps) hand_over(k);
+    if (exchange || open_[k]->steps.size() >= kBatchSteps) hand_over(k);
   }
   ++steps_;
 }
@@ -383,6 +398,7 @@ std::string ShardedEngines::restore(const std::string& path, std::string& note) 
   if (auto error = restore_intake(intake_, intake_file, engines_, restored, note); !error.empty()) {
     return fmt::format("{}: {}", intake_file, error);
   }
+  if (restored) last_broadcast_ = engines_[0]->last_close_point();
   return {};
 }
 

@@ -76,6 +76,8 @@ class ShardedEngines {
   void wait_idle();
 
   IntakeRouter intake_;
+  std::shared_ptr<PeerExchange> peer_exchange_;  // engines' peer tallies (count() > 1)
+  std::int64_t last_broadcast_ = INT64_MIN;
   std::vector<std::unique_ptr<Engine>> engines_;
   std::int64_t window_seconds_;
   std::vector<AnomalyEvent> ready_;

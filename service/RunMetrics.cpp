@@ -17,6 +17,39 @@ bool RunMetrics::entity_limit_reached() const {
   return now - last < 60'000;
 }
 
+void render_sink_metrics(transport::PrometheusText& t, const SinkBridge& bridge) {
+  if (bridge.empty()) return;
+  const auto status = bridge.status();
+  const auto family = [&status](auto field) {
+    std::vector<std::pair<std::string, double>> out;
+    for (const auto& s : status) out.emplace_back(s.id, static_cast<double>(field(s)));
+    return out;
+  };
+  using S = SinkBridge::Status;
+  t.gauge_family("flowlier_sink_spool_bytes", "Bytes pending in the sink's disk spool.", "sink",
+                 family([](const S& s) { return s.counters.spool_bytes; }));
+  t.gauge_family("flowlier_sink_spool_max_bytes", "The sink's spool bound (spool_max_bytes).", "sink",
+                 family([](const S& s) { return s.spool_max_bytes; }));
+  t.gauge_family("flowlier_sink_spool_events", "Events pending in the sink's disk spool.", "sink",
+                 family([](const S& s) { return s.counters.spool_events; }));
+  t.counter_family("flowlier_sink_delivered_total", "Events the sink's receiver accepted.", "sink",
+                   family([](const S& s) { return s.counters.delivered; }));
+  t.counter_family("flowlier_sink_retried_total", "Requests the sink retried.", "sink",
+                   family([](const S& s) { return s.counters.retried; }));
+  t.counter_family("flowlier_sink_dropped_total", "Events the sink dropped (spool full, write errors).", "sink",
+                   family([](const S& s) { return s.counters.dropped; }));
+  t.gauge_family("flowlier_sink_backlog_events",
+                 "Events waiting on disk for room in the sink's full spool (spool_full_policy block).", "sink",
+                 family([](const S& s) { return s.backlog_events; }));
+  t.counter_family("flowlier_sink_backlog_dropped_total",
+                   "Events neither the sink's full spool nor its backlog on disk could take.", "sink",
+                   family([](const S& s) { return s.backlog_dropped; }));
+  t.counter_family("flowlier_sink_dead_lettered_total", "Events the receiver refused for good.", "sink",
+                   family([](const S& s) { return s.counters.dead_lettered; }));
+  t.gauge_family("flowlier_sink_config_error", "1 when the sink's receiver answered 401/403/404.", "sink",
+                 family([](const S& s) { return s.counters.config_error ? 1u : 0u; }));
+}
+
 std::string render_metrics(const RunMetrics& m) {
   transport::PrometheusText t;
   m.registry.render(t);
@@ -130,37 +163,7 @@ std::string render_metrics(const RunMetrics& m) {
             v(m.sources.follow_forced));
   t.gauge("flowlier_process_resident_memory_bytes", "Resident set size of the process.",
           static_cast<double>(transport::resident_memory_bytes()));
-  if (const SinkBridge* bridge = m.sinks.load(); bridge != nullptr && !bridge->empty()) {
-    const auto status = bridge->status();
-    const auto family = [&status](auto field) {
-      std::vector<std::pair<std::string, double>> out;
-      for (const auto& s : status) out.emplace_back(s.id, static_cast<double>(field(s)));
-      return out;
-    };
-    using S = SinkBridge::Status;
-    t.gauge_family("flowlier_sink_spool_bytes", "Bytes pending in the sink's disk spool.", "sink",
-                   family([](const S& s) { return s.counters.spool_bytes; }));
-    t.gauge_family("flowlier_sink_spool_max_bytes", "The sink's spool bound (spool_max_bytes).", "sink",
-                   family([](const S& s) { return s.spool_max_bytes; }));
-    t.gauge_family("flowlier_sink_spool_events", "Events pending in the sink's disk spool.", "sink",
-                   family([](const S& s) { return s.counters.spool_events; }));
-    t.counter_family("flowlier_sink_delivered_total", "Events the sink's receiver accepted.", "sink",
-                     family([](const S& s) { return s.counters.delivered; }));
-    t.counter_family("flowlier_sink_retried_total", "Requests the sink retried.", "sink",
-                     family([](const S& s) { return s.counters.retried; }));
-    t.counter_family("flowlier_sink_dropped_total", "Events the sink dropped (spool full, write errors).", "sink",
-                     family([](const S& s) { return s.counters.dropped; }));
-    t.gauge_family("flowlier_sink_backlog_events",
-                   "Events waiting on disk for room in the sink's full spool (spool_full_policy block).", "sink",
-                   family([](const S& s) { return s.backlog_events; }));
-    t.counter_family("flowlier_sink_backlog_dropped_total",
-                     "Events neither the sink's full spool nor its backlog on disk could take.", "sink",
-                     family([](const S& s) { return s.backlog_dropped; }));
-    t.counter_family("flowlier_sink_dead_lettered_total", "Events the receiver refused for good.", "sink",
-                     family([](const S& s) { return s.counters.dead_lettered; }));
-    t.gauge_family("flowlier_sink_config_error", "1 when the sink's receiver answered 401/403/404.", "sink",
-                   family([](const S& s) { return s.counters.config_error ? 1u : 0u; }));
-  }
+  if (const SinkBridge* bridge = m.sinks.load(); bridge != nullptr) render_sink_metrics(t, *bridge);
   t.histogram_family("flowlier_stage_latency_seconds",
                      "Wall time spent per stage: intake (a message decoded and routed), scoring (a batch from its "
                      "hand-over to its engine having it), publish (a window close to its events' publication).",

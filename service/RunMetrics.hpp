@@ -14,6 +14,7 @@
 #include "service/SinkBridge.hpp"
 #include "pipeline/RejectReason.hpp"
 #include "transport/LatencyHistogram.hpp"
+#include "transport/PrometheusText.hpp"
 #include "transport/ZmqCurve.hpp"
 #include "transport/ZmqMonitor.hpp"
 
@@ -94,5 +95,8 @@ struct RunMetrics {
 };
 
 std::string render_metrics(const RunMetrics& metrics);
+// The flowlier_sink_* families of every configured sink (none when there are none):
+// also for `run` on Kafka, whose other metrics are its own.
+void render_sink_metrics(transport::PrometheusText& text, const SinkBridge& sinks);
 
 }  // namespace flowlier::service

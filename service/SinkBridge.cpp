@@ -50,7 +50,7 @@ std::unique_ptr<SinkBridge> SinkBridge::open(const std::string& config_path, con
   for (std::size_t i = 0; i < configs.sinks.size(); ++i) {
     const auto& c = configs.sinks[i];
     bridge->spool_max_bytes_.push_back(c.spool_max_bytes);
-    // Only spooled (HTTP) sinks can wait; file and stdout sinks take every event at once.
+    // Only spooled (HTTP, Kafka) sinks can wait; file and stdout sinks take every event at once.
     const bool spooled = c.type != transport::SinkType::file && c.type != transport::SinkType::stdout_;
     bridge->feeders_.push_back(std::make_unique<transport::SinkFeeder>(
         *bridge->sinks_[i], spooled ? c.spool_dir + "/" + c.id + "/backlog" : std::string(),
@@ -70,6 +70,13 @@ std::vector<SinkBridge::Status> SinkBridge::status() const {
     out.push_back(std::move(status));
   }
   return out;
+}
+
+std::string SinkBridge::misconfigured() const {
+  for (const auto& sink : sinks_) {
+    if (sink->counters().config_error) return sink->id();
+  }
+  return {};
 }
 
 void SinkBridge::publish(const pipeline::AnomalyEvent& event) {

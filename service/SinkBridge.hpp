@@ -43,6 +43,9 @@ class SinkBridge {
     std::uint64_t backlog_dropped = 0;  // neither spool nor backlog could take them
   };
   std::vector<Status> status() const;
+  // The id of the first sink whose receiver refused it for its configuration (HTTP
+  // 401/403/404, Kafka topic authorization or unknown topic), "" when none: /readyz.
+  std::string misconfigured() const;
   // Waits up to `wait` for every sink to deliver, then prints one line of counters per
   // sink to `report`. True when every sink delivered everything.
   bool finish(std::FILE* report, std::chrono::milliseconds wait);

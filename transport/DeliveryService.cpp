@@ -30,6 +30,7 @@ Outcome classify(const HttpResponse& r) {
 // the request, token and secret URL included, so every configured secret is redacted
 // before the text is cut to size.
 std::string describe(const HttpResponse& r, const SinkConfig& config) {
+  if (config.type == SinkType::kafka) return config.redact(r.error).substr(0, 300);
   if (r.status == 0) return r.error.empty() ? "no answer" : config.redact(r.error);
   std::string body = config.redact(r.body.substr(0, 4096)).substr(0, 200);
   for (auto& ch : body)
@@ -89,10 +90,19 @@ std::unique_ptr<DeliveryService> DeliveryService::start(SinkConfig config, SinkL
     error = fmt::format("{}: {}", config.redacted(), spool_error);
     return nullptr;
   }
+  std::unique_ptr<KafkaProducer> kafka;
+  if (config.type == SinkType::kafka) {
+    kafka = KafkaProducer::open(config, spool_error);
+    if (!kafka) {
+      error = fmt::format("{}: {}", config.redacted(), spool_error);
+      return nullptr;
+    }
+  }
   if (!log) log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   // Whatever a log line quotes (a receiver's answer, a libcurl error), no secret is printed.
   log = [log = std::move(log), config](const std::string& line) { log(config.redact(line)); };
   std::unique_ptr<DeliveryService> service(new DeliveryService(std::move(config), std::move(log), std::move(spool)));
+  service->kafka_ = std::move(kafka);
   service->thread_ = std::thread([s = service.get()] { s->run(); });
   return service;
 }
@@ -345,6 +355,12 @@ bool DeliveryService::send_once(std::span<const SinkEvent> events, HttpResponse&
     labelled = with_opened_labels(events);
     events = labelled;
   }
+  if (kafka_) {
+    return kafka_->send(events, [this] {
+      std::lock_guard lock(mutex_);
+      return stop_;
+    }, response);
+  }
   if (config_.type != SinkType::alertmanager) {
     response = client_.post(build_request(config_, events, channel_), config_.timeout_ms);
     return true;
@@ -426,9 +442,11 @@ std::size_t DeliveryService::deliver(std::span<const SinkEvent> events, std::spa
         {
           std::lock_guard lock(mutex_);
           if (!counters_.config_error)
-            log_(fmt::format("ERROR {}: configuration error ({}): check the token and URL; events stay spooled, "
+            log_(fmt::format("ERROR {}: configuration error ({}): check the {}; events stay spooled, "
                              "retrying every {} ms",
-                             config_.redacted(), describe(response, config_), config_.auth_retry_ms));
+                             config_.redacted(), describe(response, config_),
+                             kafka_ ? "topic, its ACLs and the sasl/ssl properties" : "token and URL",
+                             config_.auth_retry_ms));
           counters_.config_error = true;
           counters_.last_error = describe(response, config_);
           ++counters_.retried;

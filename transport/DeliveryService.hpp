@@ -1,5 +1,6 @@
 #pragma once
-// The HTTP sink service (splunk_hec, sumo_logic, webhook): push() appends the event
+// The spooled sink service (splunk_hec, sumo_logic, webhook, alertmanager, and kafka
+// through transport/KafkaProducer, whose outcomes map onto the statuses below): push() appends the event
 // to the sink's disk spool (<spool_dir>/<id>); one sender thread takes batches
 // (by events, bytes and age) from the spool head, sends them and commits them only
 // once the receiver accepted them: at-least-once, in order, surviving restarts.
@@ -28,6 +29,7 @@
 
 #include "transport/DiskSpool.hpp"
 #include "transport/HttpClient.hpp"
+#include "transport/KafkaProducer.hpp"
 #include "transport/Sink.hpp"
 #include "transport/SinkConfig.hpp"
 
@@ -83,6 +85,7 @@ class DeliveryService final : public Sink {
   SinkLog log_;
   std::unique_ptr<DiskSpool> spool_;
   HttpClient client_;
+  std::unique_ptr<KafkaProducer> kafka_;  // kafka sinks: sends instead of client_
   std::string channel_;
   std::mt19937_64 rng_;
   std::chrono::steady_clock::time_point last_send_{};

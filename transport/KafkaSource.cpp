@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "transport/KafkaProperties.hpp"
+
 namespace flowlier::transport {
 
 struct KafkaSourceCallbacks {
@@ -21,20 +23,6 @@ std::vector<KafkaPartition> to_partitions(const rd_kafka_topic_partition_list_t*
 }
 }  // namespace
 
-std::string apply_kafka_properties(void* conf_pointer, const KafkaSourceConfig& config) {
-  auto* conf = static_cast<rd_kafka_conf_t*>(conf_pointer);
-  char why[512];
-  const auto set = [&](const std::string& name, const std::string& value) -> std::string {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), why, sizeof why) == RD_KAFKA_CONF_OK) return {};
-    return fmt::format("'source.kafka.librdkafka.{}': {}", name, why);
-  };
-  if (auto error = set("bootstrap.servers", config.brokers); !error.empty()) return error;
-  for (const auto& [name, value] : config.librdkafka) {
-    if (auto error = set(name, value); !error.empty()) return error;
-  }
-  return {};
-}
-
 std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceConfig& config, KafkaRebalanceListener& listener,
                                                std::string& error) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -43,7 +31,7 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceConfig& config, 
   rd_kafka_conf_set(conf, "group.id", config.group_id.c_str(), why, sizeof why);
   rd_kafka_conf_set(conf, "partition.assignment.strategy", config.assignor.c_str(), why, sizeof why);
   rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", why, sizeof why);
-  error = apply_kafka_properties(conf, config);
+  error = apply_kafka_properties(conf, config.brokers, config.librdkafka, "source.kafka.librdkafka");
   // Offsets move only when a checkpoint covers them (commit()).
   for (const char* name : {"enable.auto.commit", "enable.auto.offset.store"}) {
     if (error.empty() && rd_kafka_conf_set(conf, name, "false", why, sizeof why) != RD_KAFKA_CONF_OK) error = why;

@@ -44,10 +44,6 @@ class KafkaRebalanceListener {
   virtual void on_revoked(const std::vector<KafkaPartition>& partitions) = 0;
 };
 
-// librdkafka properties for a client of `config`: brokers, then the pass-through ones.
-// Returns why one was refused (the property name only, never its value), or "".
-std::string apply_kafka_properties(void* rd_kafka_conf, const KafkaSourceConfig& config);
-
 class KafkaSource {
  public:
   // Joins `config.group_id` and subscribes to `config.topics`. Null with `error` set.

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "transport/KafkaProperties.hpp"
+
 namespace flowlier::transport {
 namespace {
 
@@ -53,10 +55,7 @@ class Reader {
     const auto* t = n->as_table();
     if (!t) return fail(*n, key, "must be a table of strings");
     for (const auto& [k, v] : *t) {
-      // Numbers and booleans are accepted as librdkafka reads them: as text.
-      if (auto s = v.value<std::string>()) out[std::string(k.str())] = *s;
-      else if (auto i = v.value<std::int64_t>(); i && v.is_integer()) out[std::string(k.str())] = std::to_string(*i);
-      else if (auto b = v.value<bool>()) out[std::string(k.str())] = *b ? "true" : "false";
+      if (auto text = kafka_property_text(v)) out[std::string(k.str())] = *text;
       else return fail(v, std::string(key) + "." + std::string(k.str()), "must be a string, integer or boolean");
     }
   }

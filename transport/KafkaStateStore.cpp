@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "transport/KafkaSource.hpp"
+#include "transport/KafkaProperties.hpp"
 
 namespace flowlier::transport {
 
@@ -50,7 +50,7 @@ bool parse_head(std::string_view value, Head& head) {
 
 rd_kafka_conf_t* client_conf(const KafkaSourceConfig& config, std::string& error) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  error = apply_kafka_properties(conf, config);
+  error = apply_kafka_properties(conf, config.brokers, config.librdkafka, "source.kafka.librdkafka");
   if (!error.empty()) {
     rd_kafka_conf_destroy(conf);
     return nullptr;

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "transport/KafkaProperties.hpp"
+
 namespace flowlier::transport {
 
 const char* to_string(SinkType t) {
@@ -21,9 +23,12 @@ const char* to_string(SinkType t) {
     case SinkType::file: return "file";
     case SinkType::stdout_: return "stdout";
     case SinkType::alertmanager: return "alertmanager";
+    case SinkType::kafka: return "kafka";
   }
   return "?";
 }
+
+const char* to_string(KafkaKey k) { return k == KafkaKey::entity ? "entity" : "episode"; }
 
 const char* to_string(WebhookFormat f) {
   switch (f) {
@@ -121,8 +126,10 @@ class TableReader {
       const auto* t = node->as_table();
       if (!t) return fail(*node, key, "must be a table of strings");
       for (const auto& [k, v] : *t) {
-        auto s = v.template value<std::string>();
-        if (!s) return fail(v, key, "must be a table of strings");
+        // The librdkafka pass-through also takes numbers and booleans, as librdkafka reads them.
+        auto s = key == "librdkafka" ? kafka_property_text(v) : v.template value<std::string>();
+        if (!s) return fail(v, key, key == "librdkafka" ? "must be a table of strings, integers or booleans"
+                                                        : "must be a table of strings");
         out[std::string(k.str())] = *s;
       }
     } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
@@ -182,8 +189,9 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
   else if (type == "file") c.type = SinkType::file;
   else if (type == "stdout") c.type = SinkType::stdout_;
   else if (type == "alertmanager") c.type = SinkType::alertmanager;
-  else return r.fail("type", type.empty() ? "is required (splunk_hec, sumo_logic, webhook, alertmanager, file, stdout)"
-                                          : "must be splunk_hec, sumo_logic, webhook, alertmanager, file or stdout");
+  else if (type == "kafka") c.type = SinkType::kafka;
+  else return r.fail("type", type.empty() ? "is required (splunk_hec, sumo_logic, webhook, alertmanager, kafka, file, stdout)"
+                                          : "must be splunk_hec, sumo_logic, webhook, alertmanager, kafka, file or stdout");
   c.id = fmt::format("{}-{}", type, index);
   r.get("id", c.id);
   if (c.id.empty() || c.id.find_first_of("/\\") != std::string::npos || c.id == "." || c.id == "..")
@@ -209,6 +217,13 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
     if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
       r.fail("url", "is required and must start with http:// or https://");
     r.get("timeout_ms", c.timeout_ms);
+  }
+  if (c.type == SinkType::kafka) {
+    // librdkafka batches on its own (linger.ms): the spool hands it events sooner.
+    c.batch_max_events = 1000;
+    c.batch_timeout_ms = 100;
+  }
+  if (http || c.type == SinkType::kafka) {  // spooled sinks
     r.get("batch_max_events", c.batch_max_events);
     r.get("batch_max_bytes", c.batch_max_bytes);
     r.get("batch_timeout_ms", c.batch_timeout_ms);
@@ -307,6 +322,26 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
       r.get("max_files", c.max_files);
       if (c.max_bytes < 1024) r.fail("max_bytes", "must be at least 1024");
       break;
+    case SinkType::kafka: {
+      r.get("brokers", c.brokers);
+      r.get("topic", c.topic);
+      std::string key = "episode";
+      r.get("key", key);
+      r.get("librdkafka", c.librdkafka);
+      if (c.brokers.empty()) r.fail("brokers", "is required for a kafka sink");
+      if (c.topic.empty()) r.fail("topic", "is required for a kafka sink");
+      if (key == "episode") c.kafka_key = KafkaKey::episode;
+      else if (key == "entity") c.kafka_key = KafkaKey::entity;
+      else r.fail("key", "must be \"episode\" or \"entity\"");
+      // Delivery is acknowledged only by an idempotent producer (acks=all, no duplicates
+      // from librdkafka's own retries): these are flowlier's, not the pass-through's.
+      for (const char* owned : {"bootstrap.servers", "enable.idempotence", "acks", "request.required.acks",
+                                "transactional.id"}) {
+        if (c.librdkafka.count(owned))
+          r.fail("librdkafka", fmt::format("'{}' is set by flowlier (brokers; an idempotent producer, acks=all)", owned));
+      }
+      break;
+    }
     case SinkType::stdout_: break;
   }
   r.reject_unknown(to_string(c.type));
@@ -322,6 +357,7 @@ std::string SinkConfig::redacted() const {
     out += fmt::format(" -> {}", url_origin(url));
   }
   if (type == SinkType::webhook) out += fmt::format(" (format {})", to_string(format));
+  if (type == SinkType::kafka) out += fmt::format(" -> topic {} on {} (key {})", topic, brokers, to_string(kafka_key));
   return out;
 }
 
@@ -332,6 +368,7 @@ std::vector<std::string> SinkConfig::secrets() const {
   const bool path_is_secret = type == SinkType::sumo_logic || type == SinkType::webhook;
   add_url_secrets(url, path_is_secret, out);
   for (const auto& u : urls) add_url_secrets(u, path_is_secret, out);
+  for (auto& secret : kafka_property_secrets(librdkafka)) out.push_back(std::move(secret));
   // Short strings would blank out ordinary words; a secret that short is no secret anyway.
   std::erase_if(out, [](const std::string& secret) { return secret.size() < 4; });
   // Longest first, so a secret inside another is not left half replaced.

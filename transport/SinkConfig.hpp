@@ -12,12 +12,15 @@
 
 namespace flowlier::transport {
 
-enum class SinkType : std::uint8_t { splunk_hec, sumo_logic, webhook, file, stdout_, alertmanager };
+enum class SinkType : std::uint8_t { splunk_hec, sumo_logic, webhook, file, stdout_, alertmanager, kafka };
 enum class WebhookFormat : std::uint8_t { alertmanager, pagerduty, slack, json };
 enum class SpoolFullPolicy : std::uint8_t { block, drop_newest };
+// kafka: what a message is keyed by (so one episode, or one entity, stays in one partition).
+enum class KafkaKey : std::uint8_t { episode, entity };
 
 const char* to_string(SinkType);
 const char* to_string(WebhookFormat);
+const char* to_string(KafkaKey);
 
 struct SinkConfig {
   SinkType type = SinkType::stdout_;
@@ -70,6 +73,13 @@ struct SinkConfig {
   std::string path;
   std::uint64_t max_bytes = 100ull << 20;  // rotate to path.1 .. path.<max_files>
   std::uint32_t max_files = 5;
+
+  // kafka sink: an idempotent producer to `topic`, messages keyed by `kafka_key`; the
+  // librdkafka properties are passed through (they may hold secrets: never printed).
+  std::string brokers;
+  std::string topic;
+  KafkaKey kafka_key = KafkaKey::episode;  // "key" key
+  std::map<std::string, std::string> librdkafka;
 
   // For logs: type, name, URL host only, no token, no secret URL path.
   std::string redacted() const;

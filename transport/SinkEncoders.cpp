@@ -293,7 +293,8 @@ HttpRequest build_request(const SinkConfig& c, std::span<const SinkEvent> events
       r.body = encode_alertmanager_v2(c, events, now);
       break;
     case SinkType::file:
-    case SinkType::stdout_: break;
+    case SinkType::stdout_:
+    case SinkType::kafka: break;  // not HTTP: FileSink, KafkaProducer
   }
   if (compress) {
     r.headers.push_back("Content-Encoding: gzip");

@@ -4,7 +4,13 @@
 //
 //   kafka_mock serve TOPIC:PARTITIONS...
 //       starts a 3-broker mock cluster with these topics, prints its bootstrap servers
-//       on one line and stays up until stdin closes.
+//       on one line and stays up until stdin closes. Reads commands on stdin, answering
+//       each with one line ("ok" or "error ..."):
+//         down BROKER|all   the broker (id 1..3) drops its connections and refuses new ones
+//         up BROKER|all     it accepts connections again
+//         fail-produce ERROR COUNT
+//                           the next COUNT Produce requests are answered with the
+//                           Kafka error code ERROR (e.g. 29, topic authorization failed)
 //   kafka_mock produce BOOTSTRAP TOPIC PARTITION FILE [LINES_PER_MESSAGE]
 //       produces FILE's lines to one partition, LINES_PER_MESSAGE lines per message
 //       (default 200), each message starting with FILE's first line when it is an AWS
@@ -55,6 +61,28 @@ int serve(int argc, char** argv) {
   std::fflush(stdout);
   std::string line;
   while (std::getline(std::cin, line)) {
+    const auto space = line.find(' ');
+    const std::string verb = line.substr(0, space), which = space == std::string::npos ? "" : line.substr(space + 1);
+    if (verb == "fail-produce") {
+      const auto err = static_cast<rd_kafka_resp_err_t>(std::atoi(which.c_str()));
+      const auto second = which.find(' ');
+      const std::size_t count = second == std::string::npos ? 1 : std::strtoul(which.c_str() + second + 1, nullptr, 10);
+      const std::vector<rd_kafka_resp_err_t> errors(count, err);
+      rd_kafka_mock_push_request_errors_array(cluster, 0 /* Produce */, errors.size(), errors.data());
+      std::printf("ok\n");
+    } else if (verb != "down" && verb != "up") {
+      std::printf("error unknown command\n");
+    } else {
+      bool ok = true;
+      for (int broker = 1; broker <= 3; ++broker) {
+        if (which != "all" && which != std::to_string(broker)) continue;
+        const auto err = verb == "down" ? rd_kafka_mock_broker_set_down(cluster, broker)
+                                        : rd_kafka_mock_broker_set_up(cluster, broker);
+        ok = ok && err == RD_KAFKA_RESP_ERR_NO_ERROR;
+      }
+      std::printf(ok ? "ok\n" : "error\n");
+    }
+    std::fflush(stdout);
   }
   rd_kafka_mock_cluster_destroy(cluster);
   rd_kafka_destroy(rk);

@@ -128,13 +128,18 @@ class KafkaGroupTest(unittest.TestCase):
         self.cluster.stdin.close()
         self.cluster.wait(timeout=10)
 
-    def member(self, name, group="g", interval=0.5):
+    def member(self, name, group="g", interval=0.5, idle=0, lateness=LATENESS):
+        """A `run` member. No idle timeout by default: the union checks compare with
+        replay, whose windows close on event time only."""
         events, metrics = free_ports(2)
         path = os.path.join(self.tmp.name, f"{self.id().split('.')[-1]}-{name}.toml")
         with open(path, "w") as f:
             f.write(f"""[window]
 seconds = {WINDOW}
-allowed_lateness_seconds = {LATENESS}
+allowed_lateness_seconds = {lateness}
+
+[service]
+idle_seconds = {idle}
 
 [endpoints]
 events_out = "tcp://127.0.0.1:{events}"
@@ -287,6 +292,29 @@ checkpoint_chunk_bytes = 65536
         # shows they scored as one engine would: no cold start).
         self.assertGreater(self.scrape(members[2])["flowlier_kafka_partitions_restored_total"], 0)
         self.check_union(members)
+
+
+    def test_idle_partition_moves_event_time_on(self):
+        # No lateness: 60 records of one window never close it by event time; only the
+        # idle timeout can. Two groups read the same partition, one with the timeout.
+        idle = self.member("idle", group="gi", idle=1, lateness=0)
+        still = self.member("still", group="gs", idle=0, lateness=0)
+        both = [idle, still]
+        self.wait_for("both groups to assign all partitions",
+                      lambda: all(self.scrape(m)["flowlier_kafka_assigned_partitions"] == PARTITIONS for m in both))
+        t0 = 1772409600  # a window boundary; the last record is one second before the next
+        lines = [f"2 123456789012 eni-{i % 3} 10.0.0.{i % 5} 10.0.1.1 {1000 + i} 443 6 1 100 {t0 + i} {t0 + i} "
+                 "ACCEPT OK" for i in range(60)]
+        self.produce({0: write_part(self.tmp.name, "idle-0.log", self.header, lines)})
+        records = 'flowlier_kafka_partition_records_total{partition="flows/0"}'
+        closed = 'flowlier_kafka_partition_windows_closed_total{partition="flows/0"}'
+        self.wait_for("both to read the records", lambda: all(self.scrape(m)[records] == 60 for m in both),
+                      members=both)
+        self.wait_for("the idle timeout to close the window", lambda: self.scrape(idle)[closed] > 0, timeout=30,
+                      members=both)
+        self.assertGreaterEqual(self.scrape(idle)["flowlier_kafka_idle_advances_total"], 1)
+        self.assertEqual(self.scrape(still)[closed], 0)
+        self.assertEqual(self.scrape(still)["flowlier_kafka_idle_advances_total"], 0)
 
 
 class KafkaConfigTest(unittest.TestCase):

@@ -100,8 +100,9 @@ TEST_CASE("config errors name the key and the line", "[sinks]") {
   CHECK(unknown.error == "c.toml:4: unknown key 'sinks[0].bogus' for a stdout sink");
   CHECK(unknown.sinks.empty());
 
-  auto type = parse_sink_configs("[[sinks]]\ntype = \"kafka\"\n", "c.toml");
-  CHECK(type.error == "c.toml:2: 'sinks[0].type' must be splunk_hec, sumo_logic, webhook, alertmanager, file or stdout");
+  auto type = parse_sink_configs("[[sinks]]\ntype = \"syslog\"\n", "c.toml");
+  CHECK(type.error ==
+        "c.toml:2: 'sinks[0].type' must be splunk_hec, sumo_logic, webhook, alertmanager, kafka, file or stdout");
 
   auto token = parse_sink_configs("[[sinks]]\ntype = \"splunk_hec\"\nurl = \"http://h\"\n", "c.toml");
   CHECK(token.error.find("exactly one of token, token_file, token_env") != std::string::npos);
@@ -146,7 +147,7 @@ TEST_CASE("token_env resolves the token from the environment", "[sinks]") {
 TEST_CASE("the example configs parse", "[sinks]") {
   for (const char* name : {"splunk_hec", "sumo_logic", "webhook_alertmanager", "alertmanager", "webhook_pagerduty",
                            "webhook_slack",
-                           "file", "stdout"}) {
+                           "file", "stdout", "kafka"}) {
     ::setenv("SPLUNK_HEC_TOKEN", "example-token", 1);
     const std::string path = std::string(FLOWLIER_SOURCE_DIR) + "/examples/sinks/" + name + ".toml";
     auto r = load_sink_configs_file(path);
@@ -154,6 +155,34 @@ TEST_CASE("the example configs parse", "[sinks]") {
     CHECK(r.error.empty());
     CHECK(r.sinks.size() == 1);
   }
+}
+
+TEST_CASE("kafka sinks: brokers, topic, key, librdkafka pass-through and its secrets", "[sinks]") {
+  auto r = parse_sink_configs(
+      "[[sinks]]\ntype = \"kafka\"\nbrokers = \"b1:9092\"\ntopic = \"events\"\nkey = \"entity\"\n"
+      "[sinks.librdkafka]\n\"linger.ms\" = 5\n\"enable.ssl.certificate.verification\" = true\n"
+      "\"sasl.password\" = \"pw-secret-1\"\n",
+      "c.toml");
+  REQUIRE(r.error.empty());
+  const auto& c = r.sinks.at(0);
+  CHECK(c.type == SinkType::kafka);
+  CHECK(c.id == "kafka-0");
+  CHECK(c.kafka_key == KafkaKey::entity);
+  CHECK(c.batch_timeout_ms == 100);
+  CHECK(c.librdkafka.at("linger.ms") == "5");
+  CHECK(c.librdkafka.at("enable.ssl.certificate.verification") == "true");
+  CHECK(c.redacted().find("pw-secret-1") == std::string::npos);
+  CHECK(c.redact("auth failed for pw-secret-1") == "auth failed for <redacted>");
+
+  const auto error = [](const std::string& extra) {
+    return parse_sink_configs("[[sinks]]\ntype = \"kafka\"\nbrokers = \"b\"\ntopic = \"t\"\n" + extra, "c.toml").error;
+  };
+  CHECK(error("key = \"host\"\n") == "c.toml:5: 'sinks[0].key' must be \"episode\" or \"entity\"");
+  CHECK(error("url = \"http://x\"\n") == "c.toml:5: unknown key 'sinks[0].url' for a kafka sink");
+  CHECK(error("[sinks.librdkafka]\nacks = \"1\"\n").find("'acks' is set by flowlier") != std::string::npos);
+  CHECK(error("[sinks.librdkafka]\n\"linger.ms\" = 1.5\n").find("integers or booleans") != std::string::npos);
+  CHECK(parse_sink_configs("[[sinks]]\ntype = \"kafka\"\ntopic = \"t\"\n", "c.toml").error.find(
+            "'sinks[0].brokers' is required") != std::string::npos);
 }
 
 TEST_CASE("alertmanager sinks: one url or an HA pair, horizon, errors", "[sinks]") {
