@@ -75,9 +75,9 @@ void port_scan(Draft& d) {
                                     count, d.victim(), d.minutes());
 }
 
-void sweep(Draft& d) {
-  d.last(uniform_int(d.rng, 5, 20));
-  d.inj.hosts = {pick_host(d.rng, d.ctx.env, {Role::web, Role::app})};
+// After d.last(): the duration is drawn before the host, as it always was.
+void sweep_from(Draft& d, std::size_t host) {
+  d.inj.hosts = {host};
   const int count = uniform_int(d.rng, 60, 300);
   std::set<std::uint32_t> targets;
   while (targets.size() < static_cast<std::size_t>(count)) {
@@ -91,6 +91,11 @@ void sweep(Draft& d) {
   d.label.actors.push_back(ipv4_text(d.ctx.env.host(d.inj.hosts[0]).address));
   d.label.description = fmt::format("{} connects to {} internal addresses on 22/445 within {} min (lateral movement)",
                                     d.victim(), count, d.minutes());
+}
+
+void sweep(Draft& d) {
+  d.last(uniform_int(d.rng, 5, 20));
+  sweep_from(d, pick_host(d.rng, d.ctx.env, {Role::web, Role::app}));
 }
 
 // A third of the exfiltrations are low-volume: 1/6 of the usual size.
@@ -222,6 +227,22 @@ void slow_exfiltration(Draft& d) {
 }
 
 }  // namespace
+
+Injection plan_newcomer_sweep(std::size_t host, std::int64_t start, Rng& rng, const IncidentContext& ctx,
+                              LabelledSpan& label) {
+  Injection inj;
+  inj.type = IncidentType::sweep;
+  inj.start = start;
+  label.type = "newcomer-sweep";
+  Draft d{inj, label, rng, ctx};
+  d.last(uniform_int(d.rng, 5, 20));
+  sweep_from(d, host);
+  label.description += ", in its first hours after launch";
+  label.start = inj.start;
+  label.end = inj.end;
+  label.entities = host_entities(ctx.env, inj.hosts);
+  return inj;
+}
 
 Injection plan_incident(IncidentType type, std::int64_t start, Rng& rng, const IncidentContext& ctx,
                         LabelledSpan& label) {

@@ -21,6 +21,11 @@ struct IncidentContext {
 Injection plan_incident(IncidentType type, std::int64_t start, Rng& rng, const IncidentContext& ctx,
                         LabelledSpan& label);
 
+// A sweep by a freshly launched host (an autoscaled instance) in its first hours, when
+// its own baseline is too young to page: what judging by peers is for.
+Injection plan_newcomer_sweep(std::size_t host, std::int64_t start, Rng& rng, const IncidentContext& ctx,
+                              LabelledSpan& label);
+
 // Emits the incident's records for the emitter's current window (the caller checks that
 // the window is inside [start, end)). Reject storms change benign traffic instead.
 void emit_incident(Injection& inj, FlowEmitter& emit);

@@ -99,6 +99,28 @@ void plan_incidents(const SimConfig& config, const Environment& env, AddressBook
   }
 }
 
+// One more, where the estate has instances launched after warm-up that live a few hours:
+// a newcomer sweeps the network 30-120 minutes after launch. Drawn from streams of its
+// own and numbered last, so every other incident (and its id) is the same without it.
+void plan_newcomer_incident(const SimConfig& config, const Environment& env, AddressBook& book, Plan& p) {
+  std::vector<const Autoscaled*> launched;
+  for (const auto& a : p.zoo.autoscaled) {
+    const std::int64_t until = std::min(a.leave, p.labels.end);
+    if (a.arrive >= p.labels.warmup_end && until - a.arrive >= 3 * hour) launched.push_back(&a);
+  }
+  if (launched.empty()) return;
+  Rng rng = stream(config.seed, 90);
+  const Autoscaled& a = *launched[static_cast<std::size_t>(uniform_int(rng, 0, static_cast<int>(launched.size()) - 1))];
+  const std::int64_t start = align_minute(a.arrive + uniform_int(rng, 30, 120) * minute);
+  const IncidentContext ctx{env, book, config.scale, p.traffic, std::min(p.labels.end, a.leave)};
+  LabelledSpan label;
+  Injection inj = plan_newcomer_sweep(a.host, start, rng, ctx, label);
+  inj.rng = stream(config.seed, 91);
+  label.id = fmt::format("inc-{:02}", p.labels.incidents.size() + 1);
+  p.injections.push_back(std::move(inj));
+  p.labels.incidents.push_back(std::move(label));
+}
+
 void describe_estate(const Environment& env, const Zoo& zoo, Labels& labels) {
   labels.zoo = zoo.members;
   for (std::size_t h = 0; h < env.hosts().size(); ++h) {
@@ -156,7 +178,10 @@ std::optional<Prepared> prepare(const SimConfig& config, std::string& error) {
   p.labels.window_seconds = minute;
   p.labels.warmup_end = warmup_end_for(config.start, config.duration_seconds);
   plan_changes(config, env, book, p);
-  if (config.incidents) plan_incidents(config, env, book, rng, p);
+  if (config.incidents) {
+    plan_incidents(config, env, book, rng, p);
+    plan_newcomer_incident(config, env, book, p);
+  }
   describe_estate(env, p.zoo, p.labels);
   return prepared;
 }

@@ -77,37 +77,46 @@ void PeerGroups::absorb(std::int64_t epoch, const PeerContribution& merged, cons
   }
 }
 
-PeerReading PeerGroups::judge(std::uint64_t group, const FeatureVector& x, const PeerConfig& config) const {
-  PeerReading r;
+bool PeerGroups::total(std::uint64_t group, PeerTally& sum, std::int64_t& members) const {
   const auto it = model_.find(group);
-  if (it == model_.end()) return r;
-  PeerTally total;
-  std::int64_t members = 0;
+  if (it == model_.end()) return false;
   for (const auto& [epoch, tally] : it->second.epochs) {
-    total.add(tally);
+    sum.add(tally);
     members = std::max(members, tally.members);
   }
+  return true;
+}
+
+std::pair<double, double> PeerGroups::moments(const PeerTally& total, std::size_t i, const PeerConfig& config) {
+  const double n = static_cast<double>(total.windows);
+  const double mean = static_cast<double>(total.sum[i]) / n / kScale;
+  const double second = static_cast<double>(total.sum_squares[i]) / n / (kScale * kScale);
+  return {mean, std::max(std::sqrt(std::max(0.0, second - mean * mean)), config.min_spread)};
+}
+
+PeerReading PeerGroups::judge(std::uint64_t group, const FeatureVector& x, const PeerConfig& config) const {
+  PeerReading r;
+  PeerTally sum;
+  std::int64_t members = 0;
+  if (!total(group, sum, members)) return r;
   if (members < static_cast<std::int64_t>(config.min_members) ||
-      total.windows < static_cast<std::int64_t>(config.min_windows)) {
+      sum.windows < static_cast<std::int64_t>(config.min_windows)) {
     return r;
   }
   r.judged = true;
   r.members = members;
-  r.label = it->second.label;
+  r.label = model_.at(group).label;
   // Hosts, not windows, are the independent draws of what a member of this group does.
-  const double dof = std::clamp(static_cast<double>(members - 1), 1.0, 30.0);
-  const double floor = std::pow(static_cast<double>(total.windows) + 1.0, -config.evidence_power);
-  const double n = static_cast<double>(total.windows);
+  const double nu = dof(members);
+  const double floor = std::pow(static_cast<double>(sum.windows) + 1.0, -config.evidence_power);
   // Every feature has the same degrees of freedom, so the least probable is the one
   // furthest out in spreads (and ties at the evidence floor go to it too).
   double best_t = -1e300, best_mean = 0, best_spread = 0;
   for (std::size_t i = 0; i < kPeerFeatures.size(); ++i) {
-    const double mean = static_cast<double>(total.sum[i]) / n / kScale;
-    const double second = static_cast<double>(total.sum_squares[i]) / n / (kScale * kScale);
-    const double spread = std::max(std::sqrt(std::max(0.0, second - mean * mean)), config.min_spread);
+    const auto [mean, spread] = moments(sum, i, config);
     const double value = x[static_cast<std::size_t>(kPeerFeatures[i])];
     const double t = (std::log1p(std::max(0.0, value)) - mean) / spread;
-    r.feature_probability[i] = std::max(detectors::student_t_upper_tail(t, dof), floor);
+    r.feature_probability[i] = std::max(detectors::student_t_upper_tail(t, nu), floor);
     if (t > best_t) {
       best_t = t;
       r.feature = i;
@@ -118,9 +127,24 @@ PeerReading PeerGroups::judge(std::uint64_t group, const FeatureVector& x, const
   }
   r.tail_probability = r.feature_probability[r.feature];
   r.expected = std::expm1(best_mean);
-  const double t999 = boost::math::quantile(boost::math::students_t(dof), 0.999);
-  r.upper = std::expm1(best_mean + t999 * best_spread);
+  r.upper = std::expm1(best_mean + boost::math::quantile(boost::math::students_t(nu), 0.999) * best_spread);
   return r;
+}
+
+PeerSummary PeerGroups::summary(std::uint64_t group, const PeerConfig& config) const {
+  PeerSummary s;
+  PeerTally sum;
+  if (!total(group, sum, s.members) || sum.windows == 0) return s;
+  s.known = true;
+  s.label = model_.at(group).label;
+  s.windows = sum.windows;
+  const double t999 = boost::math::quantile(boost::math::students_t(dof(s.members)), 0.999);
+  for (std::size_t i = 0; i < kPeerFeatures.size(); ++i) {
+    const auto [mean, spread] = moments(sum, i, config);
+    s.typical[i] = std::expm1(mean);
+    s.upper[i] = std::expm1(mean + t999 * spread);
+  }
+  return s;
 }
 
 void PeerGroups::save(std::ostream& out) const {

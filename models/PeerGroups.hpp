@@ -13,6 +13,7 @@
 // A group's spread mixes windows of different hosts, so how far a window may stray is
 // judged with a Student-t whose degrees of freedom come from the number of hosts (not
 // windows): a handful of peers can never page, a subnet of twenty can.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <iosfwd>
@@ -85,6 +86,17 @@ struct PeerReading {
   std::string label;
 };
 
+// What a group looks like now (the entity API): per peer feature, its typical value
+// and the value a member window exceeds about once in a thousand.
+struct PeerSummary {
+  bool known = false;
+  std::string label;
+  std::int64_t members = 0;
+  std::int64_t windows = 0;
+  std::array<double, kPeerFeatures.size()> typical{};
+  std::array<double, kPeerFeatures.size()> upper{};
+};
+
 class PeerGroups {
  public:
   static constexpr const char* kTag = "peer_groups";
@@ -101,6 +113,7 @@ class PeerGroups {
   void absorb(std::int64_t epoch, const PeerContribution& merged, const PeerConfig& config);
 
   PeerReading judge(std::uint64_t group, const FeatureVector& x, const PeerConfig& config) const;
+  PeerSummary summary(std::uint64_t group, const PeerConfig& config) const;
 
   void save(std::ostream& out) const;
   std::string restore(std::istream& in);
@@ -111,6 +124,12 @@ class PeerGroups {
     std::string label;
     std::map<std::int64_t, PeerTally> epochs;  // the last memory_epochs epochs that had windows
   };
+  // The group's epochs summed: windows, sums, and the most members of one epoch.
+  bool total(std::uint64_t group, PeerTally& sum, std::int64_t& members) const;
+  // Mean and spread of one feature in log space.
+  static std::pair<double, double> moments(const PeerTally& total, std::size_t feature, const PeerConfig& config);
+  static double dof(std::int64_t members) { return std::clamp(static_cast<double>(members - 1), 1.0, 30.0); }
+
   PeerContribution open_;
   std::map<std::uint64_t, Group> model_;
 };

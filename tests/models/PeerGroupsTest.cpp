@@ -138,3 +138,21 @@ TEST_CASE("peer groups survive save and restore, and refuse a damaged state", "[
   PeerGroups untouched;
   CHECK_FALSE(untouched.restore(bad).empty());
 }
+
+TEST_CASE("a group's summary says what its members typically do", "[peers]") {
+  std::mt19937_64 rng(13);
+  auto [a, b] = two_engines(12, 60, rng);
+  a.add(b);
+  const PeerConfig config;
+  PeerGroups groups;
+  CHECK_FALSE(groups.summary(7, config).known);
+  groups.absorb(0, a, config);
+  const PeerSummary s = groups.summary(7, config);
+  REQUIRE(s.known);
+  CHECK(s.label == "10.0.5.0/24");
+  CHECK(s.members == 12);
+  CHECK(s.windows == 720);
+  // Flows were drawn log-normal around 20: the typical value is near it, the upper well above.
+  CHECK(s.typical[0] == Approx(20).epsilon(0.15));
+  CHECK(s.upper[0] > 2 * s.typical[0]);
+}
