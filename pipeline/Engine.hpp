@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "detectors/BeaconDetector.hpp"
 #include "detectors/HalfSpaceTrees.hpp"
 #include "models/EntityBaseline.hpp"
@@ -177,6 +179,8 @@ class Engine {
   std::int64_t last_close_point() const { return last_close_point_; }
 
  private:
+  // The entity view's "peer_group" (EngineView.cpp): null when the entity has none.
+  nlohmann::ordered_json peer_group_json(const models::EntityKey& key, std::uint32_t slot) const;
   bool owns_hash(std::uint64_t key_hash) const {
     return config_.shard_count <= 1 || key_hash % config_.shard_count == config_.shard_index;
   }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/Engine.hpp"
+#include "pipeline/PeerGroupKey.hpp"
 #include "pipeline/formats/Rfc3339.hpp"
 
 namespace flowlier::pipeline {
@@ -87,6 +88,7 @@ std::string Engine::entity_view_json(std::string_view kind, std::string_view id)
             {"warming_up", r.warming_up}};
       }
     }
+    j["peer_group"] = peer_group_json(key, slot);
     j["recent_windows"] = slot < recent_.size() ? recent_json(recent_[slot]) : nlohmann::ordered_json::array();
     auto& open = j["open_episodes"] = nlohmann::ordered_json::array();
     const std::uint64_t incident = key.incident();
@@ -96,6 +98,28 @@ std::string Engine::entity_view_json(std::string_view kind, std::string_view id)
     return j.dump();
   }
   return {};
+}
+
+nlohmann::ordered_json Engine::peer_group_json(const models::EntityKey& key, std::uint32_t slot) const {
+  const auto group = peers_on() ? peer_group_of(key) : std::nullopt;
+  if (!group) return nullptr;
+  const models::PeerSummary s = peers_.summary(group->hash, config_.peers);
+  const std::uint32_t own = slot < baselines_.size() ? baselines_[slot].windows() : 0;
+  const bool enough = s.members >= static_cast<std::int64_t>(config_.peers.min_members) &&
+                      s.windows >= static_cast<std::int64_t>(config_.peers.min_windows);
+  nlohmann::ordered_json j = {{"group", s.known ? s.label : group->label()},
+                              {"members", s.members},
+                              {"windows", s.windows},
+                              // Whether this entity's windows are judged by the group now.
+                              {"judged_by_peers", enough && own < config_.peers.judge_until}};
+  auto& features = j["features"] = nlohmann::ordered_json::object();
+  if (s.known) {
+    for (std::size_t i = 0; i < models::kPeerFeatures.size(); ++i) {
+      features[std::string(models::to_string(models::kPeerFeatures[i]))] = {{"typical", finite(s.typical[i])},
+                                                                            {"upper", finite(s.upper[i])}};
+    }
+  }
+  return j;
 }
 
 std::vector<std::string> Engine::open_episodes_json() const {

@@ -9,6 +9,7 @@
 #include <random>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "pipeline/Engine.hpp"
 #include "pipeline/FileIngest.hpp"
@@ -142,4 +143,25 @@ TEST_CASE("engines on threads exchange peer tallies and judge as one engine does
     CHECK(many == one);
   }
   CHECK(std::any_of(one.begin(), one.end(), [](const std::string& j) { return j.find("peer_group") != std::string::npos; }));
+}
+
+TEST_CASE("the entity view names the peer group an address is judged against", "[engine][peers][api]") {
+  const auto records = estate(false);
+  Engine engine({});
+  // At the end the newcomer is 100 windows old and judged by its peers; the hosts that
+  // were there from the start have 660 windows of their own and are not.
+  for (const auto& r : records) engine.process(r);
+  const auto young = nlohmann::json::parse(engine.entity_view_json("address", "10.0.5.50"));
+  const auto& group = young.at("peer_group");
+  CHECK(group.at("group") == "10.0.5.0/24");
+  CHECK(group.at("members") == kHosts);
+  CHECK(group.at("windows").get<int>() > 1000);
+  CHECK(group.at("judged_by_peers") == true);
+  const double typical = group.at("features").at("flows").at("typical");
+  CHECK(typical > 3);  // about six requests a minute, each logged in both directions
+  CHECK(group.at("features").at("flows").at("upper").get<double>() > typical);
+  const auto grown = nlohmann::json::parse(engine.entity_view_json("address", "10.0.5.10"));
+  CHECK(grown.at("peer_group").at("judged_by_peers") == false);
+  // Interfaces have no peer group yet.
+  CHECK(nlohmann::json::parse(engine.entity_view_json("interface", "eni-0a000000000000000")).at("peer_group").is_null());
 }
