@@ -21,7 +21,7 @@ void add_config_command(CLI::App& app) {
         throw CLI::RuntimeError(2);
       }
       // [[sinks]] belongs to transport; the pipeline parser only leaves it alone.
-      auto sinks = transport::load_sink_configs_file(*check);
+      auto sinks = transport::read_sink_configs(loaded.config.document);
       if (!sinks.error.empty()) {
         fmt::print(stderr, "config error: {}\n", sinks.error);
         throw CLI::RuntimeError(2);

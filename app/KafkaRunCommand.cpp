@@ -25,9 +25,8 @@
 
 namespace flowlier::app {
 
-bool has_kafka_source(const std::string& config_path, std::string& error) {
-  if (config_path.empty()) return false;
-  auto loaded = transport::load_kafka_source_config_file(config_path);
+bool has_kafka_source(const core::ConfigDocument& config, std::string& error) {
+  auto loaded = transport::read_kafka_source_config(config);
   error = loaded.error;
   return loaded.config.has_value() || !error.empty();
 }
@@ -93,7 +92,7 @@ bool signalled(const sigset_t& signals) {
 }  // namespace
 
 int run_kafka(const pipeline::Config& config, const std::string& config_path, const std::string& metrics_endpoint) {
-  auto loaded = transport::load_kafka_source_config_file(config_path);
+  auto loaded = transport::read_kafka_source_config(config.document);
   if (!loaded.error.empty() || !loaded.config) {
     fmt::print(stderr, "run: config error: {}\n", loaded.error);
     return 2;
@@ -111,7 +110,7 @@ int run_kafka(const pipeline::Config& config, const std::string& config_path, co
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::string error;
-  auto sinks = service::SinkBridge::open(config_path, config.state.path, error);
+  auto sinks = service::SinkBridge::open(config.document, config.state.path, error);
   if (!sinks) {
     fmt::print(stderr, "run: sink configuration error: {}\n", error);
     return 2;

@@ -8,9 +8,9 @@
 
 namespace flowlier::app {
 
-// True when the config file has a [source.kafka] table (whether or not this build has
+// True when the parsed config file has a [source.kafka] table (whether or not this build has
 // Kafka); `error` is set when it cannot be read.
-bool has_kafka_source(const std::string& config_path, std::string& error);
+bool has_kafka_source(const core::ConfigDocument& config, std::string& error);
 // Runs until SIGTERM or SIGINT. Returns the exit code.
 int run_kafka(const pipeline::Config& config, const std::string& config_path, const std::string& metrics_endpoint);
 

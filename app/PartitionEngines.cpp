@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/TimeMath.hpp"
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/MemoryLimit.hpp"
 #include "pipeline/WatermarkTracker.hpp"
@@ -100,7 +101,7 @@ void PartitionEngines::advance_idle() {
     // lateness) passes them. From the records' own newest time, not the engine's
     // watermark, which an advance moves on by itself.
     const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - p.last_record_at).count();
-    const auto boundary = pipeline::WatermarkTracker::floor_to_window(p.newest + idle - lateness, window);
+    const auto boundary = core::window_start(p.newest + idle - lateness, window);
     if (boundary <= p.engine->watermark().close_point()) continue;
     p.engine->advance(boundary);
     ++counters_.idle_advances;

@@ -118,7 +118,7 @@ int run_replay(const ReplayOptions& o) {
     config = std::move(loaded.config);
   }
   std::string sink_error;
-  auto sinks = SinkBridge::open(o.config, config.state.path, sink_error);
+  auto sinks = SinkBridge::open(config.document, config.state.path, sink_error);
   if (!sinks) {
     fmt::print(stderr, "replay: sink config error: {}\n", sink_error);
     return 2;

@@ -176,7 +176,7 @@ int run_service(const RunOptions& o) {
     auto loaded = load_config_file(o.check_config);
     if (loaded.error.empty()) apply_command_line(o, loaded.config);
     std::string error = loaded.error.empty() ? check_service(loaded.config, false) : loaded.error;
-    if (std::string kafka_error; error.empty() && has_kafka_source(o.check_config, kafka_error)) error = kafka_error;
+    if (std::string kafka_error; error.empty() && has_kafka_source(loaded.config.document, kafka_error)) error = kafka_error;
     if (!error.empty()) {
       fmt::print(stderr, "run: config error: {}\n", error);
       return 2;
@@ -196,7 +196,7 @@ int run_service(const RunOptions& o) {
   apply_command_line(o, config);
   // [source.kafka]: a consumer-group member (app/KafkaRunCommand) instead of the stages.
   std::string kafka_error;
-  if (has_kafka_source(o.config, kafka_error)) {
+  if (has_kafka_source(config.document, kafka_error)) {
     if (!kafka_error.empty()) {
       fmt::print(stderr, "run: config error: {}\n", kafka_error);
       return 2;
@@ -523,7 +523,8 @@ int run_service(const RunOptions& o) {
   // Sinks (Splunk HEC, Sumo Logic, webhooks, files) take every published event; their
   // spools carry undelivered events across restarts.
   std::string sink_error;
-  auto sinks = SinkBridge::open(single || role == "publish" ? o.config : std::string(), config.state.path, sink_error);
+  auto sinks = SinkBridge::open(single || role == "publish" ? config.document : core::ConfigDocument(), config.state.path,
+                                sink_error);
   if (!sinks) {
     fmt::print(stderr, "run: sink configuration error: {}\n", sink_error);
     return 2;

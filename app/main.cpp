@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "app/Commands.hpp"
-#include "pipeline/NearestName.hpp"
+#include "core/NearestName.hpp"
 
 namespace {
 // The names a mistyped argument of `app` could have meant: its option names for a flag,
@@ -41,7 +41,7 @@ void suggest(const CLI::App& app) {
     if (!flag && !first_word) continue;
     first_word = first_word && flag;
     const std::string name = given.substr(0, given.find('='));
-    if (const auto near = flowlier::pipeline::nearest_name(name, known_names(*innermost, flag)); !near.empty()) {
+    if (const auto near = flowlier::core::nearest_name(name, known_names(*innermost, flag)); !near.empty()) {
       fmt::print(stderr, "{}: did you mean {}?\n", name, near);
     }
   }

@@ -9,7 +9,7 @@
 #include <boost/math/special_functions/gamma.hpp>
 
 #include "detectors/Probability.hpp"
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 

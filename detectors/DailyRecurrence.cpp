@@ -2,12 +2,14 @@
 
 #include <cmath>
 
+#include "core/TimeMath.hpp"
+
 namespace flowlier::detectors {
 
 namespace {
-constexpr std::int64_t kDay = 86400;
-std::int64_t second_of_day(std::int64_t t) { return (t % kDay + kDay) % kDay; }  // also before 1970
-std::int64_t day_of(std::int64_t t) { return (t - second_of_day(t)) / kDay; }
+constexpr std::int64_t kDay = core::kSecondsPerDay;
+std::int64_t second_of_day(std::int64_t t) { return core::floor_mod(t, kDay); }  // also before 1970
+std::int64_t day_of(std::int64_t t) { return core::floor_div(t, kDay); }
 std::size_t hour_of(std::int64_t t) { return static_cast<std::size_t>(second_of_day(t) / 3600); }
 }  // namespace
 

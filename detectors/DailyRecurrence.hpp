@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <string>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 

@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "detectors/Probability.hpp"
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 namespace {

@@ -7,7 +7,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 namespace {

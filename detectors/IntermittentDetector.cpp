@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "detectors/Probability.hpp"
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 

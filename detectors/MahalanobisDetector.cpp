@@ -9,7 +9,7 @@
 #include <Eigen/Cholesky>
 
 #include "detectors/Probability.hpp"
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 namespace {

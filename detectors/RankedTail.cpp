@@ -5,7 +5,7 @@
 #include <istream>
 #include <ostream>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 namespace {

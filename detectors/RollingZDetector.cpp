@@ -11,7 +11,7 @@
 #include <boost/accumulators/statistics/stats.hpp>
 
 #include "detectors/Probability.hpp"
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 

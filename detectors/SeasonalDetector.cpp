@@ -5,13 +5,14 @@
 #include <istream>
 #include <ostream>
 
+#include "core/TimeMath.hpp"
 #include "detectors/Probability.hpp"
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 namespace {
 
-constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kDay = core::kSecondsPerDay;
 constexpr double kStudentTUntil = 30.0;
 
 double to_log(double x) { return std::copysign(std::log1p(std::abs(x)), x); }
@@ -102,15 +103,14 @@ SeasonalDetector::SeasonalDetector(const SeasonalConfig& config)
 
 int SeasonalDetector::hour_of(std::int64_t time_s) const {
   const std::int64_t local = time_s + config_.utc_offset_s;
-  const std::int64_t second_of_day = ((local % kDay) + kDay) % kDay;
+  const std::int64_t second_of_day = core::floor_mod(local, kDay);
   return static_cast<int>(second_of_day / 3600);
 }
 
 int SeasonalDetector::week_bin_of(std::int64_t time_s) const {
   const std::int64_t local = time_s + config_.utc_offset_s;
-  std::int64_t day = local / kDay;
-  if (local % kDay < 0) --day;  // floor division for times before 1970
-  const auto day_of_week = static_cast<int>(((day + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
+  const std::int64_t day = core::floor_div(local, kDay);  // also before 1970
+  const auto day_of_week = static_cast<int>(core::floor_mod(day + 4, 7));  // 1970-01-01 was a Thursday
   return day_of_week * 24 + hour_of(time_s);
 }
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <initializer_list>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 

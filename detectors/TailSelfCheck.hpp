@@ -17,7 +17,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors {
 

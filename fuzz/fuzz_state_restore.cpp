@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/Engine.hpp"
 
 namespace {

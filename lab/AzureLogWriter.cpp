@@ -17,6 +17,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/TimeMath.hpp"
 #include "lab/CloudLogWriter.hpp"
 #include "lab/TimeText.hpp"
 
@@ -99,7 +100,7 @@ class AzureLogWriter final : public CloudLogWriter {
   }
 
  private:
-  static std::int64_t window_of(std::int64_t t) { return t - ((t % 60) + 60) % 60; }
+  static std::int64_t window_of(std::int64_t t) { return core::window_start(t, 60); }
 
   std::string rule_for(const AzureConnection& c) const {
     if (!c.outbound) return fmt::format("UserRule_allow-{}-inbound", role_name(env_.host(c.host).role));

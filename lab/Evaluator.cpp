@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "core/TimeMath.hpp"
 #include "lab/TimeText.hpp"
 
 namespace flowlier::lab {
@@ -89,8 +90,6 @@ std::string parse_event(const std::string& line, Event& event) {
   }
   return {};
 }
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0); }
 
 std::string duration_text(std::int64_t seconds) {
   const char* sign = seconds < 0 ? "-" : "";
@@ -242,7 +241,7 @@ EvalReport evaluate(const Labels& labels, std::istream& events, const EvalOption
       ++r.matching_events;
     }
     for (const auto& type : matched_types) ++report.confusion[type][ev.category.empty() ? "-" : ev.category];
-    auto key = std::make_pair(ev.entity, floor_div(ev.time, bucket));
+    auto key = std::make_pair(ev.entity, core::floor_div(ev.time, bucket));
     if (ev.time < labels.warmup_end) {
       warmup.insert(std::move(key));
     } else if (ev.time > labels.end + grace) {

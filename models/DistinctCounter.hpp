@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::models {
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "models/Feature.hpp"
 
 namespace flowlier::models {

@@ -17,7 +17,7 @@
 #include <array>
 #include <cstdint>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "models/TopContributors.hpp"
 #include "models/WindowAccumulator.hpp"
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdint>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "models/DistinctCounter.hpp"
 #include "models/Feature.hpp"
 #include "models/Observation.hpp"

@@ -2,15 +2,9 @@
 
 #include <algorithm>
 
-namespace flowlier::models {
+#include "core/TimeMath.hpp"
 
-namespace {
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-}  // namespace
+namespace flowlier::models {
 
 Windower::Windower(WindowerConfig config) : config_(config) {
   if (config_.window_seconds <= 0) config_.window_seconds = 60;
@@ -81,7 +75,7 @@ std::uint32_t Windower::find_or_add(const EntityKey& key, std::uint64_t hash, st
 std::uint32_t Windower::ingest_slot(const Observation& o, std::uint64_t key_hash, bool& new_peer) {
   new_peer = false;
   ++stats_.observations;
-  const std::int64_t start = floor_div(o.time_s, config_.window_seconds) * config_.window_seconds;
+  const std::int64_t start = core::window_start(o.time_s, config_.window_seconds);
   const std::int64_t end = start + config_.window_seconds;
   if (end <= closed_until_) {
     ++stats_.late;
@@ -183,7 +177,7 @@ void Windower::close_until(std::int64_t time, const CloseHandler& on_closed) {
     accumulators_ = {};
     spare_windows_ = {};
   }
-  const std::int64_t aligned = floor_div(time, config_.window_seconds) * config_.window_seconds;
+  const std::int64_t aligned = core::window_start(time, config_.window_seconds);
   if (aligned > closed_until_) closed_until_ = aligned;
   expire_idle(time);
 }

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "models/EntityKey.hpp"
 #include "models/Observation.hpp"
 #include "models/SeenHistory.hpp"

@@ -1,99 +1,14 @@
 #include "pipeline/Config.hpp"
 
 #include <charconv>
-#include <fstream>
-#include <set>
-#include <sstream>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
-#include "pipeline/NearestName.hpp"
+#include "core/TomlReader.hpp"
 
 namespace flowlier::pipeline {
 
 namespace {
-// Reads known keys out of a TOML table and remembers which were read, so every
-// other key can be reported as unknown with its line.
-class Reader {
- public:
-  Reader(const toml::table& root, std::string source) : root_(root), source_(std::move(source)) {}
-
-  template <typename T>
-  void get(std::string_view path, T& out) {
-    if (!error_.empty()) return;
-    known_.emplace_back(path);
-    const toml::node* node = root_.at_path(path).node();
-    if (!node) return;
-    seen_.insert(std::string(path));
-    if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node->value<bool>()) out = *v;
-      else fail(*node, path, "a boolean");
-    } else if constexpr (std::is_integral_v<T>) {
-      auto v = node->value<std::int64_t>();
-      if (!v || *v < 0) return fail(*node, path, "a non-negative integer");
-      out = static_cast<T>(*v);
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (auto v = node->value<double>()) out = *v;
-      else fail(*node, path, "a number");
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = node->value<std::string>()) out = *v;
-      else fail(*node, path, "a string");
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      const auto* array = node->as_array();
-      if (!array) return fail(*node, path, "an array of strings");
-      out.clear();
-      for (const auto& item : *array) {
-        auto v = item.value<std::string>();
-        if (!v) return fail(item, path, "an array of strings");
-        out.push_back(*v);
-      }
-    }
-  }
-
-  void check(bool ok, std::string_view path, std::string_view message) {
-    if (!error_.empty() || ok) return;
-    const toml::node* node = root_.at_path(path).node();
-    error_ = fmt::format("{}:{}: '{}' {}", source_, node ? node->source().begin.line : 0, path, message);
-  }
-
-  // Marks a whole subtree as read by another component (e.g. [[sinks]], validated by
-  // transport, which the pipeline must not depend on).
-  void delegate(std::string_view path) { seen_.insert(std::string(path)); }
-
-  // Reports the first key (in file order) that no get() asked for.
-  void reject_unknown() { walk(root_, ""); }
-  const std::string& error() const { return error_; }
-
- private:
-  void fail(const toml::node& node, std::string_view path, std::string_view expected) {
-    error_ = fmt::format("{}:{}: '{}' must be {}", source_, node.source().begin.line, path, expected);
-  }
-  void walk(const toml::table& table, const std::string& prefix) {
-    std::vector<std::pair<std::uint32_t, std::string>> unknown;
-    for (const auto& [key, node] : table) {
-      const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
-      if (const auto* sub = node.as_table(); sub && !seen_.count(path)) {
-        walk(*sub, path);
-        continue;
-      }
-      if (!seen_.count(path)) unknown.emplace_back(node.source().begin.line, path);
-    }
-    if (!unknown.empty() && error_.empty()) {
-      std::sort(unknown.begin(), unknown.end());
-      const std::string near = nearest_name(unknown[0].second, known_);
-      error_ = fmt::format("{}:{}: unknown key '{}'{}", source_, unknown[0].first, unknown[0].second,
-                           near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
-    }
-  }
-
-  const toml::table& root_;
-  std::string source_;
-  std::set<std::string> seen_;
-  std::vector<std::string> known_;  // every key asked for, present or not (for "did you mean")
-  std::string error_;
-};
-
 constexpr const char* kDefaults = R"(# flowlier configuration. Every key is optional; these are the defaults.
 
 [input]
@@ -260,17 +175,11 @@ std::string zmq_endpoint_error(std::string_view endpoint, bool bind) {
   return {};
 }
 
-ConfigResult parse_config(std::string_view text, const std::string& source_name) {
+ConfigResult read_config(const core::ConfigDocument& document) {
   ConfigResult result;
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name);
-  } catch (const toml::parse_error& e) {
-    result.error = fmt::format("{}:{}: {}", source_name, e.source().begin.line, e.description());
-    return result;
-  }
-  Reader r(root, source_name);
+  core::TomlReader r(document);
   Config& c = result.config;
+  c.document = document;
   auto& e = c.engine;
 
   r.get("input.format", c.input_format);
@@ -437,23 +346,23 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name)
   r.reject_unknown();
   result.error = r.error();
   if (result.error.empty()) {
-    RulesResult rules = parse_rules(text, source_name);
+    RulesResult rules = read_rules(document);
     result.error = std::move(rules.error);
     c.rules = std::move(rules.rules);
   }
   return result;
 }
 
+ConfigResult parse_config(std::string_view text, const std::string& source_name) {
+  auto parsed = core::parse_config_document(text, source_name);
+  if (!parsed.error.empty()) return ConfigResult{{}, std::move(parsed.error)};
+  return read_config(parsed.document);
+}
+
 ConfigResult load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    ConfigResult result;
-    result.error = fmt::format("{}: cannot read the config file", path);
-    return result;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  auto loaded = core::load_config_document(path);
+  if (!loaded.error.empty()) return ConfigResult{{}, std::move(loaded.error)};
+  return read_config(loaded.document);
 }
 
 }  // namespace flowlier::pipeline

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ConfigDocument.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/InputFormat.hpp"
 #include "pipeline/Rules.hpp"
@@ -69,6 +70,9 @@ struct Config {
   ServiceConfig service;
   SecurityConfig security;
   std::vector<Rule> rules;  // [[rules]], in file order (pipeline/Rules.hpp)
+  // The parsed file this came from (empty without one): transport reads its own parts,
+  // [[sinks]] and [source.kafka], from it instead of reading the file again.
+  core::ConfigDocument document;
 };
 
 struct ConfigResult {
@@ -76,8 +80,11 @@ struct ConfigResult {
   std::string error;  // empty on success; else "FILE:LINE: what is wrong"
 };
 
-ConfigResult load_config_file(const std::string& path);
-ConfigResult parse_config(std::string_view text, const std::string& source_name);
+// The pipeline's parts of a parsed config file (all but [[sinks]] and [source.kafka]).
+[[nodiscard]] ConfigResult read_config(const core::ConfigDocument& document);
+// Reads and parses the file once, then read_config.
+[[nodiscard]] ConfigResult load_config_file(const std::string& path);
+[[nodiscard]] ConfigResult parse_config(std::string_view text, const std::string& source_name);
 const char* default_config_text();
 
 // Why `endpoint` is not a ZeroMQ endpoint flowlier can bind (`bind`) or connect to:

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/Explanation.hpp"
 #include "pipeline/PeerGroupKey.hpp"
 #include "pipeline/StateSettings.hpp"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "models/Observation.hpp"
 #include "models/SlotIndex.hpp"
 #include "pipeline/FlowRecord.hpp"

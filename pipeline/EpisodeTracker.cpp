@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/formats/Rfc3339.hpp"
 
 namespace flowlier::pipeline {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string_view>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/IpAddress.hpp"
 
 namespace flowlier::pipeline {

@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
-#include "pipeline/NearestName.hpp"
+#include "core/NearestName.hpp"
+#include "core/TomlReader.hpp"
 #include "pipeline/Rules.hpp"
 #include "pipeline/formats/Rfc3339.hpp"
 
@@ -31,7 +31,7 @@ struct Failure {
   std::string what;
 };
 
-std::uint32_t line_of(const toml::node& node) { return node.source().begin.line; }
+using core::line_of;
 
 // A string or an array of strings.
 std::vector<std::string> strings(const toml::node& node, std::string_view key) {
@@ -88,7 +88,7 @@ Rule read_rule(const toml::table& t, std::size_t index) {
   for (const auto& [key, node] : t) {
     const std::string k(key.str());
     if (std::find(kRuleKeys.begin(), kRuleKeys.end(), k) == kRuleKeys.end()) {
-      const std::string near = nearest_name(k, kRuleKeys);
+      const std::string near = core::nearest_name(k, kRuleKeys);
       throw Failure{line_of(node), fmt::format("unknown key 'rules.{}'{}", k,
                                                near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near))};
     }
@@ -169,15 +169,15 @@ Rule read_rule(const toml::table& t, std::size_t index) {
 }  // namespace
 
 RulesResult parse_rules(std::string_view text, const std::string& source_name) {
+  auto parsed = core::parse_config_document(text, source_name);
+  if (!parsed.error.empty()) return RulesResult{{}, std::move(parsed.error)};
+  return read_rules(parsed.document);
+}
+
+RulesResult read_rules(const core::ConfigDocument& document) {
   RulesResult result;
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name);
-  } catch (const toml::parse_error& e) {
-    result.error = fmt::format("{}:{}: {}", source_name, e.source().begin.line, e.description());
-    return result;
-  }
-  const toml::node* node = root.get("rules");
+  const std::string& source_name = document.source();
+  const toml::node* node = document.tree().root.get("rules");
   if (!node) return result;
   const auto* array = node->as_array();
   if (!array || !array->is_array_of_tables()) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ConfigDocument.hpp"
 #include "pipeline/AnomalyEvent.hpp"
 #include "pipeline/IpAddress.hpp"
 
@@ -54,6 +55,8 @@ struct RulesResult {
 // Reads the [[rules]] array of a config file's text (other keys are left to
 // parse_config). Unknown rule keys, bad CIDRs, times or severities, a missing
 // reason and duplicate names are errors naming the line.
-RulesResult parse_rules(std::string_view text, const std::string& source_name);
+[[nodiscard]] RulesResult parse_rules(std::string_view text, const std::string& source_name);
+// The same from a parsed file (read_config calls it).
+[[nodiscard]] RulesResult read_rules(const core::ConfigDocument& document);
 
 }  // namespace flowlier::pipeline

@@ -6,7 +6,7 @@
 #include <istream>
 #include <ostream>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/Engine.hpp"
 
 namespace flowlier::pipeline {

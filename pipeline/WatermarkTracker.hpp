@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/TimeMath.hpp"
 #include "pipeline/FlowRecord.hpp"
 
 namespace flowlier::pipeline {
@@ -27,21 +28,16 @@ class WatermarkTracker {
   std::optional<std::int64_t> observe_time(std::int64_t t) {
     if (t <= newest_) return std::nullopt;
     newest_ = t;
-    const std::int64_t boundary = floor_to_window(t - lateness_, window_);
+    const std::int64_t boundary = core::window_start(t - lateness_, window_);
     if (boundary <= close_point_) return std::nullopt;
     close_point_ = boundary;
     return boundary;
   }
 
-  // The window boundary at or before t (floor, also for negative times).
-  static std::int64_t floor_to_window(std::int64_t t, std::int64_t window) {
-    return (t >= 0 ? t / window : (t - window + 1) / window) * window;
-  }
-
   // Whether the window holding event time t had closed at `close_point`: a record that
   // comes after that is late.
   static bool is_closed(std::int64_t t, std::int64_t window, std::int64_t close_point) {
-    return floor_to_window(t, window) + window <= close_point;
+    return core::window_start(t, window) + window <= close_point;
   }
 
   std::int64_t close_point() const { return close_point_; }

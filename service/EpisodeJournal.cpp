@@ -9,7 +9,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::service {
 

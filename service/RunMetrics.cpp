@@ -88,6 +88,10 @@ std::string render_metrics(const RunMetrics& m) {
   t.counter("flowlier_observations_total",
             "Entity observations the engines took (a record names one or more entities).",
             sum(&ShardGauges::observations));
+  t.counter("flowlier_other_shard_observations_total",
+            "Entity observations an engine dropped because another shard owns their entity (its routing disagreed "
+            "with the intake's).",
+            sum(&ShardGauges::other_shard));
   t.gauge("flowlier_entities", "Entities currently tracked.", sum(&ShardGauges::entities));
   t.counter("flowlier_evictions_total", "Entities evicted (idle or table full).", sum(&ShardGauges::evictions));
   t.gauge("flowlier_scoring_engines", "Scoring engines (entity shards) in this process.",

@@ -28,6 +28,9 @@ struct ShardGauges {
   std::atomic<std::uint64_t> windows_closed{0};
   std::atomic<std::uint64_t> self_corrections{0};
   std::atomic<std::uint64_t> observations{0};  // entity observations the engine took (its own shard)
+  // Observations dropped because another shard owns their entity: the engine's router
+  // disagreed with the intake's (0 while routing happens once, in the intake).
+  std::atomic<std::uint64_t> other_shard{0};
   std::atomic<std::uint64_t> entities{0};
   std::atomic<std::uint64_t> evictions{0};
   std::atomic<std::uint64_t> dropped_table_full{0};  // observations of new entities refused: table full

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <zmq_addon.hpp>
 
+#include "core/TimeMath.hpp"
 #include "service/LiveRejects.hpp"
 #include "pipeline/InputFormat.hpp"
 #include "pipeline/IntakeRouter.hpp"
@@ -296,7 +297,7 @@ void intake_stage(zmq::socket_t flows, zmq::socket_t follow_records, std::vector
       // close once that moved-on watermark (minus the allowed lateness) passes them.
       if (idle_seconds > 0 && seen_record && now - last_record >= std::chrono::duration<double>(idle_seconds)) {
         const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - last_record).count();
-        const auto boundary = WatermarkTracker::floor_to_window(router.watermark().newest() + idle - lateness, window);
+        const auto boundary = core::window_start(router.watermark().newest() + idle - lateness, window);
         if (boundary > broadcast) {
           metrics.idle_advances.fetch_add(1);
           if (!sink.advance(boundary)) return;
@@ -369,6 +370,7 @@ void scoring_stage(zmq::socket_t in, zmq::socket_t out, ScoringShard shard, cons
     gauges.late.store(ws.late);
     gauges.windows_closed.store(ws.windows_closed);
     gauges.self_corrections.store(engine.stats().self_corrections);
+    gauges.other_shard.store(engine.stats().other_shard);
     gauges.observations.store(ws.observations);
     gauges.evictions.store(ws.evicted_idle + ws.evicted_full);
     if (ws.dropped_table_full > gauges.dropped_table_full.load()) {

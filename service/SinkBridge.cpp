@@ -32,11 +32,10 @@ static_assert(static_cast<int>(pipeline::Severity::info) == static_cast<int>(tra
 static_assert(static_cast<int>(pipeline::Severity::critical) ==
               static_cast<int>(transport::SinkSeverity::critical));
 
-std::unique_ptr<SinkBridge> SinkBridge::open(const std::string& config_path, const std::string& state_path,
+std::unique_ptr<SinkBridge> SinkBridge::open(const core::ConfigDocument& config, const std::string& state_path,
                                              std::string& error) {
   auto bridge = std::make_unique<SinkBridge>();
-  if (config_path.empty()) return bridge;
-  auto configs = transport::load_sink_configs_file(config_path);
+  auto configs = transport::read_sink_configs(config);
   if (!configs.error.empty()) {
     error = configs.error;
     return nullptr;

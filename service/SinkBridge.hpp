@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ConfigDocument.hpp"
 #include "pipeline/AnomalyEvent.hpp"
 #include "transport/Sink.hpp"
 #include "transport/SinkFeeder.hpp"
@@ -17,11 +18,11 @@ transport::SinkEvent to_sink_event(const pipeline::AnomalyEvent&);
 
 class SinkBridge {
  public:
-  // Reads [[sinks]] from the config file and starts them (spools recovered, senders
-  // running). An empty path or no [[sinks]] gives an empty bridge. Errors name the key
+  // Reads [[sinks]] from the parsed config file and starts them (spools recovered,
+  // senders running). An empty document or no [[sinks]] gives an empty bridge. Errors name the key
   // and line and hold no secrets. Sinks without a spool_dir spool under the state
   // directory (transport::default_spool_dir of `state_path`, the config's state.path).
-  static std::unique_ptr<SinkBridge> open(const std::string& config_path, const std::string& state_path,
+  static std::unique_ptr<SinkBridge> open(const core::ConfigDocument& config, const std::string& state_path,
                                           std::string& error);
 
   bool empty() const { return sinks_.empty(); }

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/TomlReader.hpp"
+
 namespace flowlier::transport {
 
 std::optional<std::string> kafka_property_text(const toml::node& value) {
@@ -13,6 +15,18 @@ std::optional<std::string> kafka_property_text(const toml::node& value) {
   if (auto i = value.value<std::int64_t>(); i && value.is_integer()) return std::to_string(*i);
   if (auto b = value.value<bool>()) return *b ? "true" : "false";
   return std::nullopt;
+}
+
+void read_kafka_properties(core::TomlReader& r, std::string_view key, std::map<std::string, std::string>& out) {
+  const toml::node* n = r.node(key);
+  if (n == nullptr) return;
+  const auto* table = n->as_table();
+  if (table == nullptr) return r.fail(*n, key, "must be a table of strings, integers or booleans");
+  for (const auto& [name, value] : *table) {
+    auto text = kafka_property_text(value);
+    if (!text) return r.fail(value, fmt::format("{}.{}", key, name.str()), "must be a string, integer or boolean");
+    out[std::string(name.str())] = *text;
+  }
 }
 
 std::vector<std::string> kafka_property_secrets(const std::map<std::string, std::string>& properties) {

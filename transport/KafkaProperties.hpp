@@ -11,11 +11,19 @@
 
 #include <toml++/toml.h>
 
+namespace flowlier::core {
+class TomlReader;  // core/TomlReader.hpp
+}
+
 namespace flowlier::transport {
 
 // Strings as they are; integers and booleans as librdkafka reads them (as text);
 // nullopt for anything else (floats, tables, arrays).
 std::optional<std::string> kafka_property_text(const toml::node& value);
+
+// Reads the pass-through table `key` of r's table (absent: `out` unchanged) with
+// kafka_property_text; a value it cannot take is an error naming KEY.NAME.
+void read_kafka_properties(core::TomlReader& r, std::string_view key, std::map<std::string, std::string>& out);
 
 // The values of the properties that hold secrets (any name with "password", "secret"
 // or "sasl.oauthbearer.config"): for redaction, never to be printed.

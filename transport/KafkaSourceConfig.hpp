@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "core/ConfigDocument.hpp"
+
 namespace flowlier::transport {
 
 struct KafkaSourceConfig {
@@ -41,7 +43,9 @@ struct KafkaSourceConfigResult {
   std::string error;                        // "file:line: 'source.kafka.key' why"
 };
 
-KafkaSourceConfigResult parse_kafka_source_config(const std::string& text, const std::string& source);
-KafkaSourceConfigResult load_kafka_source_config_file(const std::string& path);
+// From a parsed config file (pipeline::Config::document): the file is read once.
+[[nodiscard]] KafkaSourceConfigResult read_kafka_source_config(const core::ConfigDocument& document);
+[[nodiscard]] KafkaSourceConfigResult parse_kafka_source_config(const std::string& text, const std::string& source);
+[[nodiscard]] KafkaSourceConfigResult load_kafka_source_config_file(const std::string& path);
 
 }  // namespace flowlier::transport

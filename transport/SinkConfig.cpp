@@ -4,13 +4,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
+#include "core/TomlReader.hpp"
 #include "transport/KafkaProperties.hpp"
 
 namespace flowlier::transport {
@@ -99,87 +98,14 @@ void add_url_secrets(const std::string& url, bool path_is_secret, std::vector<st
   if (path != std::string_view::npos && rest.size() - path > 1) out.emplace_back(rest.substr(path + 1));
 }
 
-// Reads one [[sinks]] table; remembers the keys asked for so the rest are reported.
-class TableReader {
- public:
-  TableReader(const toml::table& table, const std::string& source, std::size_t index)
-      : table_(table), source_(source), index_(index) {}
-
-  template <typename T>
-  void get(std::string_view key, T& out) {
-    seen_.insert(std::string(key));
-    if (!error_.empty()) return;
-    const toml::node* node = table_.get(key);
-    if (!node) return;
-    if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node->value<bool>()) out = *v;
-      else fail(*node, key, "must be a boolean");
-    } else if constexpr (std::is_integral_v<T>) {
-      auto v = node->value<std::int64_t>();
-      if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max())
-        return fail(*node, key, "must be a non-negative integer in range");
-      out = static_cast<T>(*v);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = node->value<std::string>()) out = *v;
-      else fail(*node, key, "must be a string");
-    } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
-      const auto* t = node->as_table();
-      if (!t) return fail(*node, key, "must be a table of strings");
-      for (const auto& [k, v] : *t) {
-        // The librdkafka pass-through also takes numbers and booleans, as librdkafka reads them.
-        auto s = key == "librdkafka" ? kafka_property_text(v) : v.template value<std::string>();
-        if (!s) return fail(v, key, key == "librdkafka" ? "must be a table of strings, integers or booleans"
-                                                        : "must be a table of strings");
-        out[std::string(k.str())] = *s;
-      }
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      const auto* a = node->as_array();
-      if (!a) return fail(*node, key, "must be an array of strings");
-      for (const auto& v : *a) {
-        auto s = v.template value<std::string>();
-        if (!s) return fail(v, key, "must be an array of strings");
-        out.push_back(*s);
-      }
-    }
-  }
-  bool has(std::string_view key) const { return table_.get(key) != nullptr; }
-
-  void fail(std::string_view key, std::string_view message) {
-    const toml::node* node = table_.get(key);
-    fail_at(node ? node->source().begin.line : table_.source().begin.line, key, message);
-  }
-  void fail(const toml::node& node, std::string_view key, std::string_view message) {
-    fail_at(node.source().begin.line, key, message);
-  }
-  void reject_unknown(std::string_view type) {
-    if (!error_.empty()) return;
-    std::vector<std::pair<std::uint32_t, std::string>> unknown;
-    for (const auto& [k, v] : table_)
-      if (!seen_.count(std::string(k.str()))) unknown.emplace_back(v.source().begin.line, std::string(k.str()));
-    if (unknown.empty()) return;
-    std::sort(unknown.begin(), unknown.end());
-    error_ = fmt::format("{}:{}: unknown key 'sinks[{}].{}' for a {} sink", source_, unknown[0].first, index_,
-                         unknown[0].second, type);
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  void fail_at(std::uint32_t line, std::string_view key, std::string_view message) {
-    if (error_.empty()) error_ = fmt::format("{}:{}: 'sinks[{}].{}' {}", source_, line, index_, key, message);
-  }
-  const toml::table& table_;
-  const std::string& source_;
-  std::size_t index_;
-  std::set<std::string> seen_;
-  std::string error_;
-};
+using core::TomlReader;
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
 }
 
-void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
+void read_sink(TomlReader& r, SinkConfig& c, std::size_t index) {
   std::string type;
   r.get("type", type);
   if (!r.error().empty()) return;
@@ -327,7 +253,7 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
       r.get("topic", c.topic);
       std::string key = "episode";
       r.get("key", key);
-      r.get("librdkafka", c.librdkafka);
+      read_kafka_properties(r, "librdkafka", c.librdkafka);
       if (c.brokers.empty()) r.fail("brokers", "is required for a kafka sink");
       if (c.topic.empty()) r.fail("topic", "is required for a kafka sink");
       if (key == "episode") c.kafka_key = KafkaKey::episode;
@@ -344,7 +270,7 @@ void read_sink(TableReader& r, SinkConfig& c, std::size_t index) {
     }
     case SinkType::stdout_: break;
   }
-  r.reject_unknown(to_string(c.type));
+  r.reject_unknown(fmt::format(" for a {} sink", to_string(c.type)));
 }
 }  // namespace
 
@@ -391,16 +317,10 @@ std::string SinkConfig::redact(std::string text) const {
   return text;
 }
 
-SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source) {
+SinkConfigResult read_sink_configs(const core::ConfigDocument& document) {
   SinkConfigResult result;
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    result.error = fmt::format("{}:{}: {}", source, e.source().begin.line, e.description());
-    return result;
-  }
-  const toml::node* sinks = root.get("sinks");
+  const std::string& source = document.source();
+  const toml::node* sinks = document.tree().root.get("sinks");
   if (!sinks) return result;
   const auto* array = sinks->as_array();
   if (!array) {
@@ -416,7 +336,7 @@ SinkConfigResult parse_sink_configs(const std::string& text, const std::string& 
       return result;
     }
     SinkConfig c;
-    TableReader r(*table, source, i);
+    TomlReader r(*table, source, fmt::format("sinks[{}].", i));
     read_sink(r, c, i);
     if (r.error().empty() && !ids.insert(c.id).second) r.fail("id", "duplicates another sink's id");
     if (!r.error().empty()) {
@@ -429,16 +349,16 @@ SinkConfigResult parse_sink_configs(const std::string& text, const std::string& 
   return result;
 }
 
+SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source) {
+  auto parsed = core::parse_config_document(text, source);
+  if (!parsed.error.empty()) return SinkConfigResult{{}, std::move(parsed.error)};
+  return read_sink_configs(parsed.document);
+}
+
 SinkConfigResult load_sink_configs_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    SinkConfigResult result;
-    result.error = fmt::format("{}: cannot read the config file", path);
-    return result;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_sink_configs(text.str(), path);
+  auto loaded = core::load_config_document(path);
+  if (!loaded.error.empty()) return SinkConfigResult{{}, std::move(loaded.error)};
+  return read_sink_configs(loaded.document);
 }
 
 std::string default_spool_dir(const std::string& state_path) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ConfigDocument.hpp"
 #include "transport/SinkEvent.hpp"
 
 namespace flowlier::transport {
@@ -98,8 +99,9 @@ struct SinkConfigResult {
 
 // `text` is the whole flowlier config; only its `sinks` key is read (absent = no sinks).
 // token_env is read with getenv; token_file relative to the current directory.
-SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source);
-SinkConfigResult load_sink_configs_file(const std::string& path);
+[[nodiscard]] SinkConfigResult read_sink_configs(const core::ConfigDocument& document);
+[[nodiscard]] SinkConfigResult parse_sink_configs(const std::string& text, const std::string& source);
+[[nodiscard]] SinkConfigResult load_sink_configs_file(const std::string& path);
 
 // Where sinks spool when spool_dir is not set: under the state directory, i.e. systemd's
 // StateDirectory= ($STATE_DIRECTORY), else the directory of `state_path` (state.path),

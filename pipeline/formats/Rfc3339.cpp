@@ -1,11 +1,13 @@
 #include "pipeline/formats/Rfc3339.hpp"
 
+#include "core/TimeMath.hpp"
+
 namespace flowlier::pipeline::formats {
 
 namespace {
 
 constexpr std::int64_t kNsPerSecond = 1'000'000'000;
-constexpr std::int64_t kSecondsPerDay = 86'400;
+constexpr std::int64_t kSecondsPerDay = core::kSecondsPerDay;
 
 struct CivilDate {
   std::int64_t year;
@@ -60,18 +62,11 @@ void append_digits(std::string& out, std::int64_t value, int width) {
   while (n > 0) out.push_back(buf[--n]);
 }
 
-// Floor division keeps pre-1970 instants on the right second.
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 void append_datetime(std::string& out, std::int64_t unix_ns, bool millis) {
-  const std::int64_t seconds = floor_div(unix_ns, kNsPerSecond);
+  const std::int64_t seconds = core::floor_div(unix_ns, kNsPerSecond);  // pre-1970 instants on the right second
   std::int64_t sub_ns = unix_ns % kNsPerSecond;  // not unix_ns - seconds * 1e9: that overflows at INT64_MIN
   if (sub_ns < 0) sub_ns += kNsPerSecond;
-  const std::int64_t days = floor_div(seconds, kSecondsPerDay);
+  const std::int64_t days = core::floor_div(seconds, kSecondsPerDay);
   const std::int64_t sod = seconds - days * kSecondsPerDay;
   const CivilDate date = civil_from_days(days);
   append_digits(out, date.year, 4);

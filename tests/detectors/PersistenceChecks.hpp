@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 namespace flowlier::detectors::testing {
 

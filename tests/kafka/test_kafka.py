@@ -328,7 +328,7 @@ class KafkaConfigTest(unittest.TestCase):
         base = '[source.kafka]\nbrokers = "127.0.0.1:1"\ntopics = ["t"]\ngroup_id = "g"\n'
         r = self.run_config(base + 'brokerz = "x"\n', "--check-config")
         self.assertEqual(r.returncode, 2)
-        self.assertIn(":5: 'source.kafka.brokerz' is not a known key", r.stderr)
+        self.assertIn(":5: unknown key 'source.kafka.brokerz' (did you mean 'source.kafka.brokers'?)", r.stderr)
         r = self.run_config(base + 'assignor = "cooperative-sticky"\n', "--config")
         self.assertEqual(r.returncode, 2)
         self.assertIn("'source.kafka.assignor' must be", r.stderr)

@@ -180,6 +180,9 @@ metrics = "127.0.0.1:{metrics}"
             if now != state:
                 state, stable_since = now, time.time()
 
+        # Routing happens once, in the ingest: no scorer drops an observation as another shard's.
+        for i in range(SHARDS):
+            self.assertEqual(self.metric(metrics_ports[1 + i], "flowlier_other_shard_observations_total"), 0)
         if curve:
             for port in metrics_ports:
                 self.assertEqual(self.metric(port, "flowlier_auth_failures_total"), 0)

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "core/TomlReader.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/MemoryLimit.hpp"
 
@@ -69,6 +70,17 @@ TEST_CASE("Config: bad service settings name the key and its line") {
     const auto r = parse_config("[service]\nhwm = 0\n", "f.toml");
     CHECK(r.error == "f.toml:2: 'service.hwm' must be between 1 and 1000000");
   }
+  SECTION("a high-water mark beyond 32 bits is refused, not truncated (2^32 + 1 would be 1)") {
+    const auto r = parse_config("[service]\nhwm = 4294967297\n", "f.toml");
+    CHECK(r.error == "f.toml:2: 'service.hwm' must be a non-negative integer no larger than 4294967295");
+  }
+}
+
+TEST_CASE("Config: the document it came from is kept for transport's parts") {
+  const auto r = parse_config("[[sinks]]\ntype = \"stdout\"\n", "f.toml");
+  REQUIRE(r.error.empty());
+  CHECK(r.config.document.source() == "f.toml");
+  CHECK(r.config.document.tree().root.get("sinks") != nullptr);
 }
 
 TEST_CASE("Config: [limits] max_memory caps each engine's entity table") {

@@ -3,10 +3,9 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/Config.hpp"
 #include "pipeline/Engine.hpp"
-#include "pipeline/NearestName.hpp"
 #include "pipeline/StateSettings.hpp"
 
 using namespace flowlier::pipeline;
@@ -47,14 +46,6 @@ TEST_CASE("Config: an unknown key offers the nearest known one") {
   CHECK(parse_config("[scoring]\ncritcal = 95.0\n", "t.toml").error.ends_with("(did you mean 'scoring.critical'?)"));
   // Nothing near: no guess.
   CHECK(parse_config("[bogus]\nwhatever = 1\n", "t.toml").error == "t.toml:2: unknown key 'bogus.whatever'");
-}
-
-TEST_CASE("NearestName: a likely typo, or nothing") {
-  CHECK(edit_distance("kitten", "sitting") == 3);
-  CHECK(nearest_name("--tabel", {"--table", "--quiet", "--out"}) == "--table");
-  CHECK(nearest_name("--frmat", {"--format", "--rejects"}) == "--format");
-  CHECK(nearest_name("--zzzzzz", {"--table", "--out"}).empty());
-  CHECK(nearest_name("curve_secret", {"curve_peer_file", "curve_secret_key_file"}) == "curve_secret_key_file");
 }
 
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/DecodeSink.hpp"
 #include "pipeline/Engine.hpp"
 #include "pipeline/InputFormat.hpp"

@@ -122,7 +122,7 @@ TEST_CASE("intake, scoring and publish over inproc publish what replay's engines
   sub.set(zmq::sockopt::rcvhwm, 0);
   sub.connect("inproc://test.pub");
   std::string sink_error;
-  auto sinks = SinkBridge::open("", "", sink_error);
+  auto sinks = SinkBridge::open(flowlier::core::ConfigDocument(), "", sink_error);
   REQUIRE(sinks);
 
   std::atomic<bool> stopping{false};
@@ -168,6 +168,9 @@ TEST_CASE("intake, scoring and publish over inproc publish what replay's engines
   CHECK(metrics.records_received.load() == metrics.records_scored.load());
   CHECK(metrics.records_received.load() > 10000);
   CHECK(metrics.events_hop_sent.load() == metrics.events_hop_taken.load());
+  // The intake routes once; the engines, fed observations, never drop one as another
+  // shard's, and /metrics says so.
+  CHECK(render_metrics(metrics).find("\nflowlier_other_shard_observations_total 0\n") != std::string::npos);
   std::uint64_t entities = 0;
   for (const auto& e : engines) entities += e->entity_count();
   CHECK(entities > 0);

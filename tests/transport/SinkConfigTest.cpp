@@ -130,7 +130,9 @@ TEST_CASE("config errors name the key and the line", "[sinks]") {
   CHECK(dup.error == "c.toml:5: 'sinks[1].id' duplicates another sink's id");
 
   auto negative = parse_sink_configs("[[sinks]]\ntype = \"file\"\npath = \"x\"\nmax_bytes = -5\n", "c.toml");
-  CHECK(negative.error == "c.toml:4: 'sinks[0].max_bytes' must be a non-negative integer in range");
+  CHECK(negative.error == "c.toml:4: 'sinks[0].max_bytes' must be a non-negative integer");
+  auto wide = parse_sink_configs("[[sinks]]\ntype = \"file\"\npath = \"x\"\nmax_files = 4294967301\n", "c.toml");
+  CHECK(wide.error == "c.toml:4: 'sinks[0].max_files' must be a non-negative integer no larger than 4294967295");
 
   auto not_array = parse_sink_configs("sinks = 3\n", "c.toml");
   CHECK(not_array.error == "c.toml:1: 'sinks' must be an array of tables ([[sinks]])");
@@ -180,7 +182,7 @@ TEST_CASE("kafka sinks: brokers, topic, key, librdkafka pass-through and its sec
   CHECK(error("key = \"host\"\n") == "c.toml:5: 'sinks[0].key' must be \"episode\" or \"entity\"");
   CHECK(error("url = \"http://x\"\n") == "c.toml:5: unknown key 'sinks[0].url' for a kafka sink");
   CHECK(error("[sinks.librdkafka]\nacks = \"1\"\n").find("'acks' is set by flowlier") != std::string::npos);
-  CHECK(error("[sinks.librdkafka]\n\"linger.ms\" = 1.5\n").find("integers or booleans") != std::string::npos);
+  CHECK(error("[sinks.librdkafka]\n\"linger.ms\" = 1.5\n").find("'sinks[0].librdkafka.linger.ms' must be a string, integer or boolean") != std::string::npos);
   CHECK(parse_sink_configs("[[sinks]]\ntype = \"kafka\"\ntopic = \"t\"\n", "c.toml").error.find(
             "'sinks[0].brokers' is required") != std::string::npos);
 }

@@ -3,7 +3,7 @@
 #include <limits>
 #include <sstream>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 using namespace flowlier::detectors;
 

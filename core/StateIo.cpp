@@ -1,4 +1,4 @@
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 
 #include <algorithm>
 #include <istream>

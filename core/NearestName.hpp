@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace flowlier::pipeline {
+namespace flowlier::core {
 
 // Levenshtein distance (insertions, deletions, substitutions), case-sensitive.
 std::size_t edit_distance(std::string_view a, std::string_view b);
@@ -14,4 +14,4 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // nearest to `given` within max(2, |given| / 4) edits, else "" (ties: the first).
 std::string nearest_name(std::string_view given, const std::vector<std::string>& candidates);
 
-}  // namespace flowlier::pipeline
+}  // namespace flowlier::core

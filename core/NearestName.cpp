@@ -1,9 +1,9 @@
-#include "pipeline/NearestName.hpp"
+#include "core/NearestName.hpp"
 
 #include <algorithm>
 #include <numeric>
 
-namespace flowlier::pipeline {
+namespace flowlier::core {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -42,4 +42,4 @@ std::string nearest_name(std::string_view given, const std::vector<std::string>&
   return best;
 }
 
-}  // namespace flowlier::pipeline
+}  // namespace flowlier::core
