@@ -3,7 +3,7 @@
 
 #include <sstream>
 
-#include "detectors/StateIo.hpp"
+#include "core/StateIo.hpp"
 #include "pipeline/EpisodeTracker.hpp"
 #include "pipeline/Scoring.hpp"
 
