@@ -482,8 +482,9 @@ int run_service(const RunOptions& o) {
   // The entity API's mailboxes, one per engine of this process.
   std::vector<std::unique_ptr<EngineQueries>> queries;
   for (std::size_t k = 0; k < engines.size(); ++k) queries.push_back(std::make_unique<EngineQueries>());
-  transport::MetricsServer server([&metrics, &rule_book, &queries](std::string_view path) -> transport::MetricsReply {
-    if (auto reply = entity_api_reply(path, queries)) return *reply;
+  transport::MetricsServer server([&metrics, &rule_book, &queries](std::string_view path,
+                                                                  std::string_view query) -> transport::MetricsReply {
+    if (auto reply = entity_api_reply(path, query, queries)) return *reply;
     if (path == "/metrics") {
       return {200, transport::PrometheusText::kContentType, render_metrics(metrics) + render_rule_metrics(*rule_book)};
     }

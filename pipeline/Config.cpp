@@ -108,7 +108,8 @@ snapshot_interval_seconds = 300
 [endpoints]
 flows_in = "tcp://127.0.0.1:7701"
 events_out = "tcp://127.0.0.1:7702"
-metrics = "127.0.0.1:9477"
+metrics = "127.0.0.1:9477"        # `run`: GET /metrics, /healthz, /readyz and the JSON API: /api/v1/episodes?status=open,
+                                  # /api/v1/entities/{kind}/{id} (baseline, recent_windows, open episodes; README)
 
 [service]                 # `run`; command-line options override these
 role = "single"           # single | ingest | score | publish (one stage of a sharded deployment)

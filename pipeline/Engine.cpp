@@ -83,6 +83,7 @@ void Engine::reset_slot(std::uint32_t slot) {
   if (slot < baselines_.size()) baselines_[slot] = models::EntityBaseline(config_.baseline);
   if (slot < outliers_.size()) outliers_[slot] = models::TrailingOutlierBaseline(config_.outlier);
   if (slot < beacons_.size()) beacons_[slot] = detectors::BeaconDetector();
+  if (slot < recent_.size()) recent_[slot] = models::RecentWindows();
   if (slot < peer_member_epoch_.size()) peer_member_epoch_[slot] = INT64_MIN;
 }
 
@@ -181,6 +182,7 @@ void Engine::on_window_closed(const models::ClosedWindow& w) {
   if (config_.isolation.enabled) score_isolation(w, baseline, ev, strongest);
   if (!outlier_model()) score_beacons(w, ev.scores);
   if (observer_) observer_(w, ev.x, ev.scores, baseline);
+  remember_window(w, ev);  // the entity API's recent_windows (EngineView.cpp)
   absorb(w, baseline, ev);
 }
 
@@ -509,6 +511,7 @@ void Engine::settle_findings() {
 std::size_t Engine::memory_usage() const {
   std::size_t bytes = sizeof(*this) + windower_.memory_usage() + router_.memory_usage() +
                       baselines_.capacity() * sizeof(models::EntityBaseline) +
+                      recent_.capacity() * sizeof(models::RecentWindows) +
                       (beacons_.capacity() - beacons_.size()) * sizeof(detectors::BeaconDetector);
   for (const auto& b : beacons_) bytes += b.memory_usage();
   bytes += peer_member_epoch_.capacity() * sizeof(std::int64_t);
@@ -652,6 +655,7 @@ std::string Engine::restore(std::istream& in) {
   episodes_ = std::move(next->episodes_);
   isolation_ = std::move(next->isolation_);
   beacons_ = std::move(next->beacons_);
+  recent_.clear();  // not in the state; its slots would name other entities
   peers_ = std::move(next->peers_);
   peer_epoch_ = next->peer_epoch_;
   peer_member_epoch_ = std::move(next->peer_member_epoch_);

@@ -30,6 +30,7 @@
 #include "detectors/BeaconDetector.hpp"
 #include "detectors/HalfSpaceTrees.hpp"
 #include "models/EntityBaseline.hpp"
+#include "models/RecentWindows.hpp"
 #include "models/PeerGroups.hpp"
 #include "models/TrailingOutlierBaseline.hpp"
 #include "models/Windower.hpp"
@@ -168,7 +169,8 @@ class Engine {
   // Read-only views for the live entity API (pipeline/EngineView.cpp), as JSON objects.
   // Not thread-safe like the rest: `run` calls them on the engine's own thread.
   // The entity's baseline per feature (expected, band, warm-up) as of the last close
-  // point and its incident's open episodes; "" when this engine does not hold it.
+  // point, its last windows' values and scores (since the process started: not in the
+  // state) and its incident's open episodes; "" when this engine does not hold it.
   std::string entity_view_json(std::string_view kind, std::string_view id) const;
   std::vector<std::string> open_episodes_json() const;
   // The engine's own watermark (restored with the state): the live service's idle
@@ -210,6 +212,8 @@ class Engine {
   void score_isolation(const models::ClosedWindow& window, const models::EntityBaseline& baseline,
                        const WindowEvidence& evidence, int strongest);
   void absorb(const models::ClosedWindow& window, models::EntityBaseline& baseline, const WindowEvidence& evidence);
+  // Keeps the window's values and scores for the entity API (EngineView.cpp); reads only.
+  void remember_window(const models::ClosedWindow& window, const WindowEvidence& evidence);
   // Peer groups: a young address judged by its subnet, a grown one adding to it, and the
   // tallies exchanged (or taken alone) when a close point begins a new epoch.
   bool peers_on() const { return config_.peers.enabled && !outlier_model(); }
@@ -234,6 +238,7 @@ class Engine {
   std::vector<models::TrailingOutlierBaseline> outliers_;  // by slot, trailing_outlier model only
   std::vector<std::unique_ptr<detectors::HalfSpaceTrees>> isolation_;  // by entity kind
   std::vector<detectors::BeaconDetector> beacons_;  // by windower slot (one pointer while empty)
+  std::vector<models::RecentWindows> recent_;  // by windower slot, for the entity API
   models::PeerGroups peers_;
   std::shared_ptr<PeerExchange> peer_exchange_;
   std::int64_t peer_epoch_ = INT64_MIN;            // the epoch whose tally is open

@@ -1,7 +1,8 @@
-// Engine's read-only views for the live entity API (declared in Engine.hpp): what an
-// entity's baseline expects now and which episodes are open. Kept apart from the
-// scoring code; reads only.
+// Engine's views for the live entity API (declared in Engine.hpp): what an entity's
+// baseline expects now, its last windows and which episodes are open. Kept apart from
+// the scoring code; nothing here changes what detection decides.
 #include <cmath>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -33,7 +34,38 @@ nlohmann::ordered_json episode_json(const EpisodeTracker::OpenView& v) {
   if (e.rule) j["rule"] = e.rule->name;
   return j;
 }
+
+// The entity's last windows, oldest first: values and scores keyed by feature name
+// (a score is null while the feature's baseline warms up).
+nlohmann::ordered_json recent_json(const models::RecentWindows& recent) {
+  auto list = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < recent.size(); ++i) {
+    const models::RecentWindows::Window w = recent.at(i);
+    nlohmann::ordered_json values = nlohmann::ordered_json::object(), scores = nlohmann::ordered_json::object();
+    for (std::size_t f = 0; f < models::kFeatureCount; ++f) {
+      const std::string name(models::to_string(static_cast<models::Feature>(f)));
+      const double v = w.values[f];
+      // Whole values print as integers (38, not 38.0).
+      values[name] = v == std::floor(v) && v < 1e15 ? nlohmann::ordered_json(static_cast<std::int64_t>(v))
+                                                    : nlohmann::ordered_json(v);
+      scores[name] = w.scores[f] ? nlohmann::ordered_json(*w.scores[f]) : nullptr;
+    }
+    list.push_back({{"end", time_text(w.end)}, {"values", std::move(values)}, {"scores", std::move(scores)}});
+  }
+  return list;
+}
 }  // namespace
+
+void Engine::remember_window(const models::ClosedWindow& w, const WindowEvidence& ev) {
+  if (recent_.size() <= w.slot) recent_.resize(windower_.slot_capacity());
+  // The scores detection ranked the window's features by (after combining evidence).
+  std::array<double, models::kFeatureCount> scores{};
+  for (std::size_t f = 0; f < models::kFeatureCount; ++f) {
+    scores[f] = ev.scores[f].result.warming_up ? std::numeric_limits<double>::quiet_NaN()
+                                               : score_from_probability(ev.p[f], config_.scoring);
+  }
+  recent_[w.slot].record(w.end, ev.x, scores);
+}
 
 std::string Engine::entity_view_json(std::string_view kind, std::string_view id) const {
   // A scan of the slots: an API call, not the hot path.
@@ -57,6 +89,7 @@ std::string Engine::entity_view_json(std::string_view kind, std::string_view id)
       }
     }
     j["peer_group"] = peer_group_json(key, slot);
+    j["recent_windows"] = slot < recent_.size() ? recent_json(recent_[slot]) : nlohmann::ordered_json::array();
     auto& open = j["open_episodes"] = nlohmann::ordered_json::array();
     const std::uint64_t incident = key.incident();
     for (const auto& v : episodes_.open_views()) {

@@ -54,6 +54,28 @@ AnomalyEvent event_from_json(const std::string& text) {
   e.window_end = formats::parse_rfc3339(j["window"].value("end", "")).value_or(0) / 1'000'000'000;
   return e;
 }
+
+// The episode's start rides in its stored event as "episode_start", a key of the state
+// only (published events do not carry it). Inside the JSON, not a new binary field, so
+// the layout of states and journals is unchanged: an older binary ignores the key, and
+// this one reads states written before it (opened_from_json).
+constexpr const char* kStartKey = "episode_start";
+
+std::string stored_event_json(const AnomalyEvent& announced, std::int64_t opened) {
+  std::string json = announced.to_json();
+  if (opened == 0 || json.empty() || json.back() != '}') return json;
+  json.pop_back();
+  return json + fmt::format(",\"{}\":{}}}", kStartKey, opened);
+}
+
+// The start saved with the episode; else, from a state written before it was saved:
+// the first window of an episode that announced once (its announced event is the one
+// that opened it), and 0 (unknown) when it announced again since.
+std::int64_t opened_from_json(const std::string& text, const AnomalyEvent& announced, std::uint32_t events) {
+  const auto j = nlohmann::json::parse(text);
+  if (j.contains(kStartKey)) return j[kStartKey].get<std::int64_t>();
+  return events == 1 ? announced.window_start : 0;
+}
 }  // namespace
 
 // One episode's fields, as save() and take_changes() write them.
@@ -68,7 +90,7 @@ static void put_episode(detectors::StateWriter& w, const Key& key, const Episode
   w.put(e.hold_until);
   w.put(e.max_sent);
   w.put(e.peak_score);
-  w.put_string(e.announced.to_json());
+  w.put_string(stored_event_json(e.announced, e.opened));
 }
 
 // Reads what put_episode wrote; "" or why it could not.
@@ -90,6 +112,7 @@ static std::string get_episode(detectors::StateReader& r, Key& key, Episode& e) 
   if (!r.ok()) return "truncated episode";
   try {
     e.announced = event_from_json(json);
+    e.opened = opened_from_json(json, e.announced, e.events);
   } catch (const std::exception& error) {
     return fmt::format("episode state holds an unreadable event: {}", error.what());
   }

@@ -53,7 +53,7 @@ class EpisodeTracker {
     const AnomalyEvent* announced = nullptr;
     std::uint32_t windows = 0;
     std::int64_t last_active_end = 0;
-    std::int64_t opened = 0;  // its first window's start; 0 when restored (the state does not hold it)
+    std::int64_t opened = 0;  // its first window's start; 0 if unknown (restored from an older state)
   };
   std::vector<OpenView> open_views() const {
     std::vector<OpenView> out;
@@ -83,7 +83,7 @@ class EpisodeTracker {
     Severity max_sent = Severity::info;
     double peak_score = 0;
     AnomalyEvent announced;  // the last firing event sent: the resolve event repeats it
-    std::int64_t opened = 0;  // in memory only (OpenView)
+    std::int64_t opened = 0;  // its first window's start (OpenView), saved in the stored event's JSON
   };
   using Key = std::pair<std::uint64_t, std::uint8_t>;  // incident, group
 

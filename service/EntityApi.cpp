@@ -1,6 +1,7 @@
 #include "service/EntityApi.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace flowlier::service {
 
@@ -32,7 +33,32 @@ std::string percent_decoded(std::string_view text) {
 }
 
 transport::MetricsReply error_reply(int status, std::string_view message) {
-  return {status, kJson, fmt::format("{{\"error\":\"{}\"}}\n", message)};
+  // Built as JSON: a message may quote what the client sent.
+  const nlohmann::json body = {{"error", message}};
+  return {status, kJson, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
+}
+
+// /api/v1/episodes' query: "status=open" or nothing. The service keeps only open
+// episodes (resolved ones went out as events), so anything else is refused with why
+// rather than answered with a list that means something else. "" when acceptable.
+std::string episodes_query_error(std::string_view query) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    const std::string key = percent_decoded(pair.substr(0, eq));
+    const std::string value = eq == std::string_view::npos ? std::string() : percent_decoded(pair.substr(eq + 1));
+    if (key != "status") return fmt::format("unknown query parameter '{}': the only one is status=open", key);
+    if (value == "open") continue;
+    if (value == "all" || value == "resolved") {
+      return fmt::format("status={} is not served: only open episodes are kept (resolved ones were published as "
+                         "events; see the sinks)", value);
+    }
+    return fmt::format("unknown status '{}': the only status is open", value);
+  }
+  return {};
 }
 
 // Every engine's answer to one question, concatenated; nullopt if one did not answer.
@@ -81,10 +107,11 @@ void EngineQueries::close() {
   answered_.notify_all();
 }
 
-std::optional<transport::MetricsReply> entity_api_reply(std::string_view path,
+std::optional<transport::MetricsReply> entity_api_reply(std::string_view path, std::string_view query,
                                                         std::vector<std::unique_ptr<EngineQueries>>& engines) {
   constexpr std::string_view kEntities = "/api/v1/entities/";
   if (path == "/api/v1/episodes") {
+    if (auto error = episodes_query_error(query); !error.empty()) return error_reply(400, error);
     if (engines.empty()) return error_reply(404, "no scoring engines in this process (role)");
     auto open = ask_all(engines, [](const pipeline::Engine& e) { return e.open_episodes_json(); });
     if (!open) return error_reply(503, "a scoring engine did not answer in time");

@@ -1,7 +1,8 @@
 #pragma once
 // The live entity API on the metrics listener:
 //   GET /api/v1/entities/{kind}/{id}  an entity's baseline per feature and open episodes
-//   GET /api/v1/episodes?status=open  every open episode (only open ones are kept)
+//   GET /api/v1/episodes[?status=open] every open episode (only open ones are kept:
+//                                     any other status or parameter is a 400 saying so)
 // Engines are read only on their own threads: the HTTP thread leaves a question in
 // each engine's mailbox and waits; the scoring stage answers between messages (its
 // loop wakes at least every 100 ms). No engine state is touched from the HTTP thread.
@@ -44,8 +45,9 @@ class EngineQueries {
   bool closed_ = false;
 };
 
-// Answers /api/v1/... paths; nullopt for any other path.
-std::optional<transport::MetricsReply> entity_api_reply(std::string_view path,
+// Answers /api/v1/... paths (`query`: the request's query string, still
+// percent-encoded, "" when none); nullopt for any other path.
+std::optional<transport::MetricsReply> entity_api_reply(std::string_view path, std::string_view query,
                                                         std::vector<std::unique_ptr<EngineQueries>>& engines);
 
 }  // namespace flowlier::service

@@ -15,7 +15,10 @@
 
 namespace flowlier::transport {
 
-MetricsServer::MetricsServer(Handler handler) : handler_(std::move(handler)) {}
+MetricsServer::MetricsServer(Handler handler)
+    : handler_([handler = std::move(handler)](std::string_view path, std::string_view) { return handler(path); }) {}
+
+MetricsServer::MetricsServer(QueryHandler handler) : handler_(std::move(handler)) {}
 
 MetricsServer::~MetricsServer() { stop(); }
 
@@ -50,9 +53,13 @@ void MetricsServer::answer(int client) {
     response = {405, "text/plain; charset=utf-8", "only GET\n"};
   } else {
     std::string_view path = line.substr(space1 + 1, space2 - space1 - 1);
-    if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+    std::string_view query;
+    if (const auto q = path.find('?'); q != std::string_view::npos) {
+      query = path.substr(q + 1);
+      path = path.substr(0, q);
+    }
     try {
-      response = handler_(path);
+      response = handler_(path, query);
     } catch (const std::exception& e) {
       response = {503, "text/plain; charset=utf-8", std::string(e.what()) + "\n"};
     }

@@ -24,8 +24,11 @@ class MetricsServer {
  public:
   // Called on the server thread with the request path (query string removed).
   using Handler = std::function<MetricsReply(std::string_view path)>;
+  // The same with the query string (after '?', still percent-encoded; "" when none).
+  using QueryHandler = std::function<MetricsReply(std::string_view path, std::string_view query)>;
 
   explicit MetricsServer(Handler handler);
+  explicit MetricsServer(QueryHandler handler);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -39,7 +42,7 @@ class MetricsServer {
  private:
   void answer(int client);
 
-  Handler handler_;
+  QueryHandler handler_;
   AcceptLoop loop_;
 };
 

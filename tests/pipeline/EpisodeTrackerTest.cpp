@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "core/StateIo.hpp"
 #include "pipeline/EpisodeTracker.hpp"
 #include "pipeline/Scoring.hpp"
 
@@ -181,4 +182,56 @@ TEST_CASE("recorded changes bring an older snapshot up to the episodes published
   const auto resolved = expire_after(restarted, 6);
   REQUIRE(resolved.size() == 1);
   CHECK(resolved[0].episode == opened[0].episode);
+}
+
+TEST_CASE("an episode keeps its start through save, restore and the journal's changes", "[episodes][state]") {
+  EpisodeTracker live(EpisodeConfig{}, kWindow);
+  live.record_changes(true);
+  REQUIRE(observe(live, finding(0, 65)).size() == 1);
+  REQUIRE(observe(live, finding(2, 91)).size() == 1);  // escalates: the announced event is window 2's
+  REQUIRE(live.open_views().size() == 1);
+  CHECK(live.open_views()[0].opened == kStart);
+
+  std::stringstream state;
+  live.save(state);
+  EpisodeTracker restored(EpisodeConfig{}, kWindow);
+  REQUIRE(restored.restore(state) == "");
+  REQUIRE(restored.open_views().size() == 1);
+  CHECK(restored.open_views()[0].opened == kStart);
+  CHECK(restored.open_views()[0].announced->window_start == kStart + 2 * kWindow);
+
+  EpisodeTracker journaled(EpisodeConfig{}, kWindow);
+  REQUIRE(journaled.apply_changes(live.take_changes()) == "");
+  REQUIRE(journaled.open_views().size() == 1);
+  CHECK(journaled.open_views()[0].opened == kStart);
+}
+
+TEST_CASE("a state saved before episode starts were kept still loads, with the starts it implies",
+          "[episodes][state]") {
+  // The layout every version-3 state has; its stored events carry no "episode_start".
+  flowlier::detectors::StateWriter w;
+  w.put<std::uint64_t>(2);
+  auto put = [&w](std::uint64_t incident, std::uint32_t events, const AnomalyEvent& announced) {
+    w.put(incident);
+    w.put(std::uint8_t{0});
+    w.put_string(std::string("ep-") + std::to_string(incident));
+    w.put(events);
+    w.put(std::uint32_t{3});
+    w.put(announced.window_end);
+    w.put(std::int64_t{0});
+    w.put(announced.severity);
+    w.put(announced.score);
+    w.put_string(announced.to_json());
+  };
+  put(1, 1, finding(4, 70));  // announced once: the event that opened it
+  put(2, 2, finding(6, 95));  // announced again since: its start is not known
+  std::stringstream state;
+  flowlier::detectors::save_record(state, EpisodeTracker::kTag, EpisodeTracker::kVersion, w.bytes());
+
+  EpisodeTracker restored(EpisodeConfig{}, kWindow);
+  REQUIRE(restored.restore(state) == "");
+  const auto views = restored.open_views();
+  REQUIRE(views.size() == 2);
+  CHECK(views[0].opened == kStart + 4 * kWindow);
+  CHECK(views[1].opened == 0);
 }

@@ -51,3 +51,20 @@ TEST_CASE("MetricsServer refuses malformed endpoints") {
   CHECK(!server.start("127.0.0.1:99999").empty());
   CHECK(!server.start("example.com:80").empty());
 }
+
+TEST_CASE("MetricsServer hands a query-aware handler the query string, still encoded") {
+  std::string seen_path, seen_query;
+  MetricsServer server([&](std::string_view path, std::string_view query) {
+    seen_path = path;
+    seen_query = query;
+    return MetricsReply{200, "application/json", "{}\n"};
+  });
+  REQUIRE(server.start("127.0.0.1:0").empty());
+  CHECK(http_exchange(server.port(), "GET /api/v1/episodes?status=open&x=%20 HTTP/1.0\r\n\r\n")
+            .rfind("HTTP/1.0 200", 0) == 0);
+  CHECK(seen_path == "/api/v1/episodes");
+  CHECK(seen_query == "status=open&x=%20");
+  CHECK(http_exchange(server.port(), "GET /api/v1/episodes HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0) == 0);
+  CHECK(seen_query.empty());
+  server.stop();
+}
