@@ -205,7 +205,9 @@ auth_retry_ms = 500
         r = self.replay_with_sink(30, extra="")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("configuration error (", r.stderr)
-        self.assertIn("Topic authorization failed", r.stderr)
+        # librdkafka's own reason varies with timing (the authorization failure, or the
+        # handle the sink replaced to retry); the sink's advice does not.
+        self.assertIn("check the topic, its ACLs", r.stderr)
         self.assertIn("receiver accepts events again", r.stderr)
         self.check_topic(reader()(self.bootstrap))
 

@@ -103,6 +103,7 @@ class HttpDoorTest(DoorsCase):
                 break
             time.sleep(0.2)
         self.assertTrue(refused, "the seventh connection was never answered 503")
+        probes_refused = 1
         for s in idle[1:]:
             s.close()
         # One stays silent past its 4 s deadline: dropped and counted as a slow client.
@@ -133,7 +134,11 @@ class HttpDoorTest(DoorsCase):
         m = scrape(self.metrics_port)
         self.assertEqual(m['flowlier_http_refused_total{reason="bad_body"}'], 3)
         self.assertEqual(m['flowlier_http_refused_total{reason="wrong_key"}'], 1)
-        self.assertEqual(m['flowlier_http_refused_total{reason="too_many_connections"}'], 1)
+        # The probe's 503, and at most one more: a sixth idle connection the server took
+        # only after a probe had filled the bound is refused too.
+        too_many = m['flowlier_http_refused_total{reason="too_many_connections"}']
+        self.assertGreaterEqual(too_many, probes_refused)
+        self.assertLessEqual(too_many, probes_refused + 1)
         self.assertGreaterEqual(m['flowlier_http_refused_total{reason="slow_client"}'], 1)
         self.assertEqual(m['flowlier_source_inputs_total{source="http"}'], 1)
         self.assertEqual(m["flowlier_records_received_total"], 100)  # only the valid delivery
