@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "core/StateIo.hpp"
+#include "core/TimeMath.hpp"
 #include "models/Feature.hpp"
 
 namespace flowlier::models {
@@ -41,10 +42,8 @@ struct PeerConfig {
   double min_spread = 0.35;  // in log space: peers are never more alike than a factor of ~1.4
   double evidence_power = 3.0;  // p >= (member windows + 1)^-evidence_power, as for an entity
 
-  // The epoch a close point falls in (floor division: event times may precede 1970).
-  std::int64_t epoch_of(std::int64_t close_point) const {
-    return close_point / epoch_seconds - (close_point % epoch_seconds < 0 ? 1 : 0);
-  }
+  // The epoch a close point falls in (event times may precede 1970).
+  std::int64_t epoch_of(std::int64_t close_point) const { return core::floor_div(close_point, epoch_seconds); }
 };
 
 // The features peers are compared on: magnitudes an entity's role drives. Novelty,
